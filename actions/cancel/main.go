@@ -1,0 +1,12 @@
+// Command cancel is the builder/cancel web action: see api.Cancel.
+package main
+
+import (
+	"github.com/apache/openserverless-deployer/lib/actionloop"
+	"github.com/apache/openserverless-deployer/lib/api"
+)
+
+// Main is the action's entry point.
+func Main(args map[string]any) map[string]any { return api.Handle(api.Process(), args, api.Cancel) }
+
+func main() { actionloop.Run(Main) }

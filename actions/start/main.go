@@ -1,0 +1,12 @@
+// Command start is the builder/start web action: see api.Start.
+package main
+
+import (
+	"github.com/apache/openserverless-deployer/lib/actionloop"
+	"github.com/apache/openserverless-deployer/lib/api"
+)
+
+// Main is the action's entry point.
+func Main(args map[string]any) map[string]any { return api.Handle(api.Process(), args, api.Start) }
+
+func main() { actionloop.Run(Main) }

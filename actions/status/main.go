@@ -1,0 +1,12 @@
+// Command status is the builder/status web action: see api.Status.
+package main
+
+import (
+	"github.com/apache/openserverless-deployer/lib/actionloop"
+	"github.com/apache/openserverless-deployer/lib/api"
+)
+
+// Main is the action's entry point.
+func Main(args map[string]any) map[string]any { return api.Handle(api.Process(), args, api.Status) }
+
+func main() { actionloop.Run(Main) }

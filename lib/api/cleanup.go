@@ -1,0 +1,30 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/apache/openserverless-deployer/lib/build"
+	"github.com/apache/openserverless-deployer/lib/webaction"
+)
+
+// Cleanup serves POST build/cleanup: delete the caller's finished build Jobs
+// older than max_age_hours (default 24); with system scope (the schedule),
+// everyone's.
+func Cleanup(ctx context.Context, c Call) (webaction.Response, error) {
+	if err := requireMethod(c.Request, http.MethodPost); err != nil {
+		return webaction.Response{}, err
+	}
+	v, present := c.Request.Field("max_age_hours")
+	hours, err := build.ParseMaxAgeHours(v, present)
+	if err != nil {
+		return webaction.Response{}, err
+	}
+	n, err := c.Builds.Cleanup(ctx, c.Caller.User, c.Caller.System, time.Duration(hours)*time.Hour)
+	if err != nil {
+		return webaction.Response{}, err
+	}
+	return webaction.Reply(http.StatusOK, fmt.Sprintf("Cleaned up %d jobs successfully.", n), map[string]any{"deleted": n}), nil
+}

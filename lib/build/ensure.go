@@ -1,0 +1,137 @@
+package build
+
+import (
+	"context"
+	"strings"
+
+	batchv1 "k8s.io/api/batch/v1"
+
+	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/requirements"
+)
+
+// EnsureRequest asks for the runtime of a builder (a catalog id) or of a
+// source and kind, extended with a dependency file.
+type EnsureRequest struct {
+	Builder string
+	Source  string
+	Kind    string
+	// File is the dependency file, base64-encoded; "" for none.
+	File string
+	// Retry rebuilds a failed build (the default); false answers the failure.
+	Retry bool
+}
+
+// Ensured is the answer to an ensure: the build's status, and whether this
+// call created its Job.
+type Ensured struct {
+	Status
+	Created bool
+	// Log is the tail of a failed build's log.
+	Log []string
+}
+
+// imageTagLen is how much of the id an ensure image's tag carries.
+const imageTagLen = 20
+
+// Ensure makes sure the user has the image for the inputs: the image name is
+// derived from the content-addressed build id, so an image already in the
+// registry answers at once (Succeeded, no Job); a Job for the id answers its
+// state; otherwise a Job is created. Concurrent identical requests race on
+// the deterministic Job name, so exactly one Job is made.
+func (s *Service) Ensure(ctx context.Context, user string, r EnsureRequest) (Ensured, error) {
+	kind, source, err := s.ensureInputs(r)
+	if err != nil {
+		return Ensured{}, err
+	}
+	var fileName string
+	var file []byte
+	if r.File != "" {
+		if file, err = requirements.Decode(r.File); err != nil {
+			return Ensured{}, err
+		}
+		if err := requirements.Check(kind, file); err != nil {
+			return Ensured{}, err
+		}
+		fileName, _ = requirements.FileName(kind)
+	}
+	reg, err := s.registry(ctx)
+	if err != nil {
+		return Ensured{}, err
+	}
+	src, err := reg.client.Resolve(ctx, source)
+	if err != nil {
+		return Ensured{}, err
+	}
+	p := s.plan(reg, src, kind, fileName, file)
+	p.User = user
+	p.ID = ID(Inputs{Kind: kind, Source: p.Pinned, File: file})
+	tag := user + ":" + kind + "-" + p.ID[:imageTagLen]
+	p.Destination = reg.hosts.Push + "/" + tag
+	p.Image = reg.hosts.Pull + "/" + tag
+	ready := Ensured{Status: Status{ID: p.ID, User: user, Kind: kind, Image: p.Image, State: Succeeded}}
+
+	if digest, found, err := reg.client.Digest(ctx, p.Destination); err != nil {
+		return Ensured{}, err
+	} else if found {
+		ready.Digest = digest
+		return ready, nil
+	}
+	job, err := s.existing(ctx, p)
+	if err != nil {
+		return Ensured{}, err
+	}
+	if job != nil {
+		st, tail, err := s.statusOf(ctx, job)
+		if err != nil {
+			return Ensured{}, err
+		}
+		// A failed build is retried on request; a succeeded one whose image has
+		// gone from the registry (deleted since) is built again.
+		rebuild := st.State == Failed && r.Retry || st.State == Succeeded
+		if !rebuild {
+			return Ensured{Status: st, Log: tail}, nil
+		}
+		if err := deleteJob(ctx, s.client, job); err != nil && !isConflict(err) {
+			return Ensured{}, kubeError(err, "removing the previous build %s", job.Name)
+		}
+	}
+	job, existing, err := s.submit(ctx, p)
+	if err != nil {
+		return Ensured{}, err
+	}
+	if existing {
+		st, tail, err := s.statusOf(ctx, job)
+		return Ensured{Status: st, Log: tail}, err
+	}
+	return Ensured{Status: queuedStatus(p, job), Created: true}, nil
+}
+
+// ensureInputs resolves a builder id through the catalog, or checks an
+// explicit source and kind.
+func (s *Service) ensureInputs(r EnsureRequest) (kind, source string, err error) {
+	if r.Builder != "" {
+		b, ok := s.cfg.Builders[r.Builder]
+		if !ok {
+			return "", "", fault.New(fault.Invalid, "UnknownBuilder", "Unknown builder: %s", r.Builder)
+		}
+		return b.Kind, b.Source, nil
+	}
+	switch {
+	case strings.TrimSpace(r.Source) == "":
+		return "", "", fault.New(fault.Invalid, "MissingSource", "No builder or source provided.")
+	case strings.TrimSpace(r.Kind) == "":
+		return "", "", fault.New(fault.Invalid, "MissingKind", "No kind provided for build.")
+	}
+	if _, ok := requirements.FileName(r.Kind); !ok {
+		return "", "", fault.New(fault.Invalid, "UnsupportedKind", "Unsupported kind: %s", r.Kind)
+	}
+	if err := s.checkSource(r.Source); err != nil {
+		return "", "", err
+	}
+	return r.Kind, r.Source, nil
+}
+
+func queuedStatus(p Plan, job *batchv1.Job) Status {
+	return Status{ID: p.ID, JobName: job.Name, User: p.User, Kind: p.Kind, Image: p.Image, State: Queued, Created: job.CreationTimestamp.Time}
+}

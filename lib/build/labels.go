@@ -1,0 +1,21 @@
+package build
+
+// Labels and annotations every build Job carries. Selection is always by
+// label, never by name.
+const (
+	LabelComponent = "app.kubernetes.io/component"
+	Component      = "runtime-builder"
+	LabelUser      = "openserverless.apache.org/user"
+	LabelBuildID   = "openserverless.apache.org/build-id"
+	LabelKind      = "openserverless.apache.org/kind"
+
+	AnnotationImage      = "openserverless.apache.org/image"
+	AnnotationSource     = "openserverless.apache.org/source"
+	AnnotationFileSHA256 = "openserverless.apache.org/file-sha256"
+	AnnotationBuildID    = "openserverless.apache.org/build-id"
+)
+
+// builds selects every build Job; ofUser, one user's.
+func builds() string { return LabelComponent + "=" + Component }
+
+func ofUser(user string) string { return builds() + "," + LabelUser + "=" + user }

@@ -1,0 +1,130 @@
+package build
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"regexp"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/apache/openserverless-deployer/lib/fault"
+)
+
+// Limits of a log page.
+const (
+	DefaultLogTail = 200
+	MaxLogTail     = 5000
+	// maxLogBytes keeps a reply under 512 KiB with room for its JSON envelope.
+	maxLogBytes = 448 << 10
+)
+
+// LogOptions select a page of a build's log.
+type LogOptions struct {
+	// Tail is how many of the last lines (1..MaxLogTail; 0 means DefaultLogTail).
+	Tail int
+	// Since, when set, keeps only lines logged after it.
+	Since time.Time
+}
+
+// LogPage is a page of a build's log.
+type LogPage struct {
+	Lines []string
+	// Next is the time of the last line: pass it as Since for the following page.
+	Next time.Time
+	// Truncated is true when lines were left out to stay within the size limit.
+	Truncated bool
+}
+
+// Logs returns the tail of the log of the user's build id, with ANSI colour
+// and control characters stripped. A build whose Pod has not started yet
+// has an empty log.
+func (s *Service) Logs(ctx context.Context, user, id string, o LogOptions) (LogPage, error) {
+	job, err := s.find(ctx, user, id)
+	if err != nil {
+		return LogPage{}, err
+	}
+	pods, err := s.pods(ctx, job)
+	if err != nil || len(pods) == 0 {
+		return LogPage{}, err
+	}
+	return s.podLogs(ctx, &pods[0], o)
+}
+
+// podLogs reads a Pod's log with timestamps, so that a page can say where
+// the next one starts even though the API's sinceTime has whole seconds.
+func (s *Service) podLogs(ctx context.Context, pod *corev1.Pod, o LogOptions) (LogPage, error) {
+	if o.Tail <= 0 {
+		o.Tail = DefaultLogTail
+	}
+	o.Tail = min(o.Tail, MaxLogTail)
+	if pod.Status.Phase == corev1.PodPending {
+		return LogPage{}, nil
+	}
+	opts := &corev1.PodLogOptions{Container: containerName, Timestamps: true, TailLines: ptr(int64(o.Tail)), LimitBytes: ptr(int64(4 * maxLogBytes))}
+	if !o.Since.IsZero() {
+		t := metav1.NewTime(o.Since.Truncate(time.Second))
+		opts.SinceTime = &t
+	}
+	rc, err := s.client.CoreV1().Pods(pod.Namespace).GetLogs(pod.Name, opts).Stream(ctx)
+	if err != nil {
+		return LogPage{}, kubeError(err, "reading the log of %s", pod.Name)
+	}
+	defer rc.Close()
+	return readLog(rc, o.Since)
+}
+
+// readLog turns "<RFC3339Nano> <text>" lines into a page, dropping lines not
+// after since and, from the front, lines past the size limit.
+func readLog(r io.Reader, since time.Time) (LogPage, error) {
+	var page LogPage
+	size := 0
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		stamp, text, _ := strings.Cut(sc.Text(), " ")
+		at, err := time.Parse(time.RFC3339Nano, stamp)
+		if err != nil {
+			at, text = time.Time{}, sc.Text()
+		}
+		if !since.IsZero() && !at.IsZero() && !at.After(since) {
+			continue
+		}
+		line := Sanitize(text)
+		page.Lines = append(page.Lines, line)
+		size += len(line) + 8
+		for size > maxLogBytes && len(page.Lines) > 0 {
+			size -= len(page.Lines[0]) + 8
+			page.Lines = page.Lines[1:]
+			page.Truncated = true
+		}
+		if !at.IsZero() {
+			page.Next = at
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return page, fault.Wrap(err, fault.Unavailable, "KubernetesUnavailable", "Reading the build log failed")
+	}
+	return page, nil
+}
+
+// ansi matches terminal escape sequences (CSI, OSC and two-character ones).
+var ansi = regexp.MustCompile(`\x1b(\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])`)
+
+// Sanitize removes ANSI escape sequences and control characters (tabs
+// become spaces) from one log line.
+func Sanitize(line string) string {
+	line = ansi.ReplaceAllString(line, "")
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t':
+			return ' '
+		case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
+			return -1
+		}
+		return r
+	}, line)
+}

@@ -1,0 +1,215 @@
+package build
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// State is where a build is in its life.
+type State string
+
+// The states of a build. Succeeded and Failed are final.
+const (
+	Queued    State = "queued"  // no running Pod yet
+	Running   State = "running" // Kaniko is building
+	Succeeded State = "succeeded"
+	Failed    State = "failed"
+)
+
+// Reasons a build failed.
+const (
+	ReasonDeadlineExceeded  = "DeadlineExceeded"
+	ReasonSourcePullFailed  = "SourcePullFailed"
+	ReasonBuilderPullFailed = "BuilderPullFailed"
+	ReasonOutOfMemory       = "OutOfMemory"
+	ReasonBuildFailed       = "BuildFailed"
+	ReasonUnschedulable     = "Unschedulable"
+)
+
+// Status is what the deployer knows of one build.
+type Status struct {
+	ID      string
+	JobName string
+	User    string
+	Kind    string
+	Image   string
+	// Digest is the pushed image's digest, once succeeded.
+	Digest string
+	State  State
+	// Reason and Message explain a failure, or a Pod stuck Pending (a Warning event).
+	Reason  string
+	Message string
+
+	Created  time.Time
+	Started  *time.Time
+	Finished *time.Time
+}
+
+// Final reports whether the build has ended.
+func (s Status) Final() bool { return s.State == Succeeded || s.State == Failed }
+
+var digestPattern = regexp.MustCompile(`sha256:[0-9a-f]{64}`)
+
+// StatusOf reads a build's state from its Job, the Job's Pods (newest
+// first), the Warning events of the newest Pod and, for a failed build, the
+// tail of its log (Kaniko writes no termination message when it fails). It is
+// pure: the Service fetches, this decides.
+func StatusOf(job *batchv1.Job, pods []corev1.Pod, warnings []corev1.Event, logTail []string) Status {
+	s := Status{
+		ID:      job.Annotations[AnnotationBuildID],
+		JobName: job.Name,
+		User:    job.Labels[LabelUser],
+		Kind:    job.Labels[LabelKind],
+		Image:   job.Annotations[AnnotationImage],
+		Created: job.CreationTimestamp.Time,
+		State:   Queued,
+	}
+	if job.Status.StartTime != nil {
+		t := job.Status.StartTime.Time
+		s.Started = &t
+	}
+	var pod *corev1.Pod
+	if len(pods) > 0 {
+		pod = &pods[0]
+	}
+	if at, done := finished(job); done {
+		s.Finished = &at
+		if isComplete(job) {
+			s.State = Succeeded
+			s.Digest = digestOf(pod)
+			return s
+		}
+		s.State = Failed
+		s.Reason, s.Message = failureOf(job, pod, warnings, logTail)
+		return s
+	}
+	if pod != nil && pod.Status.Phase == corev1.PodRunning {
+		s.State = Running
+		return s
+	}
+	// Still queued: say why when the Pod is stuck (pull or scheduling trouble).
+	if pod != nil {
+		if reason, msg := pendingTrouble(pod, warnings); reason != "" {
+			s.Reason, s.Message = reason, msg
+		}
+	}
+	return s
+}
+
+func isComplete(job *batchv1.Job) bool {
+	for _, c := range job.Status.Conditions {
+		if c.Type == batchv1.JobComplete && c.Status == corev1.ConditionTrue {
+			return true
+		}
+	}
+	return false
+}
+
+// digestOf reads the digest Kaniko wrote to the termination log.
+func digestOf(pod *corev1.Pod) string {
+	if t := terminated(pod); t != nil {
+		return digestPattern.FindString(t.Message)
+	}
+	return ""
+}
+
+func terminated(pod *corev1.Pod) *corev1.ContainerStateTerminated {
+	if pod == nil {
+		return nil
+	}
+	for _, cs := range pod.Status.ContainerStatuses {
+		if cs.State.Terminated != nil {
+			return cs.State.Terminated
+		}
+	}
+	return nil
+}
+
+// failureOf names why a Job failed, most specific cause first.
+func failureOf(job *batchv1.Job, pod *corev1.Pod, warnings []corev1.Event, logTail []string) (reason, message string) {
+	if r, msg := pendingTrouble(pod, warnings); r != "" {
+		return r, msg
+	}
+	if t := terminated(pod); t != nil && t.Reason == "OOMKilled" {
+		return ReasonOutOfMemory, "The build ran out of memory"
+	}
+	if line := sourcePullFailure(logTail); line != "" {
+		return ReasonSourcePullFailed, "The source image could not be pulled: " + line
+	}
+	for _, c := range job.Status.Conditions {
+		if c.Type == batchv1.JobFailed && c.Status == corev1.ConditionTrue && c.Reason == batchv1.JobReasonDeadlineExceeded {
+			return ReasonDeadlineExceeded, "The build did not finish within its deadline"
+		}
+	}
+	msg := "The build failed"
+	if t := terminated(pod); t != nil {
+		msg += " with exit code " + strconv.Itoa(int(t.ExitCode))
+	}
+	if n := len(logTail); n > 0 {
+		msg += ": " + logTail[n-1]
+	}
+	return ReasonBuildFailed, msg
+}
+
+// pendingTrouble names what keeps a Pod from running: a builder image that
+// cannot be pulled, or no node to run on, with the Warning event's message.
+func pendingTrouble(pod *corev1.Pod, warnings []corev1.Event) (reason, message string) {
+	if pod == nil || pod.Status.Phase != corev1.PodPending {
+		return "", ""
+	}
+	for _, cs := range pod.Status.ContainerStatuses {
+		if w := cs.State.Waiting; w != nil {
+			switch w.Reason {
+			case "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull":
+				return ReasonBuilderPullFailed, warningOr(warnings, "Failed", w.Message)
+			}
+		}
+	}
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
+			return ReasonUnschedulable, warningOr(warnings, "FailedScheduling", c.Message)
+		}
+	}
+	for _, e := range warnings {
+		switch e.Reason {
+		case "Failed", "ErrImagePull", "BackOff":
+			if strings.Contains(strings.ToLower(e.Message), "image") {
+				return ReasonBuilderPullFailed, e.Message
+			}
+		case "FailedScheduling":
+			return ReasonUnschedulable, e.Message
+		}
+	}
+	return "", ""
+}
+
+// warningOr returns the newest Warning event's message with the given
+// reason, else fallback.
+func warningOr(warnings []corev1.Event, reason, fallback string) string {
+	for _, e := range warnings {
+		if e.Reason == reason && e.Message != "" {
+			return e.Message
+		}
+	}
+	return fallback
+}
+
+// sourcePullFailure returns the log line where Kaniko failed to fetch the
+// FROM image, or "".
+func sourcePullFailure(logTail []string) string {
+	for i := len(logTail) - 1; i >= 0; i-- {
+		m := strings.ToLower(logTail[i])
+		if strings.Contains(m, "retrieving image") || strings.Contains(m, "manifest_unknown") ||
+			strings.Contains(m, "unable to find image") || strings.Contains(m, "error getting image") ||
+			strings.Contains(m, "failed to get filesystem from image") {
+			return logTail[i]
+		}
+	}
+	return ""
+}
+

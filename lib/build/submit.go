@@ -1,0 +1,73 @@
+package build
+
+import (
+	"context"
+
+	batchv1 "k8s.io/api/batch/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/apache/openserverless-deployer/lib/fault"
+)
+
+// submit creates the plan's Job and its context ConfigMap, or returns the
+// Job that already exists for the same build: the deterministic Job name is
+// the lock that makes concurrent identical requests create one Job. It
+// never leaves a Job without its ConfigMap: if the ConfigMap cannot be
+// created, the Job is deleted again. The Job comes first so the ConfigMap
+// can be owned by it; a Pod that starts before its ConfigMap exists waits
+// for the volume, as kubelet retries the mount.
+func (s *Service) submit(ctx context.Context, p Plan) (job *batchv1.Job, existing bool, err error) {
+	jobs := s.client.BatchV1().Jobs(p.Namespace)
+	if job, err := s.existing(ctx, p); job != nil || err != nil {
+		return job, job != nil, err
+	}
+	if err := s.checkQuota(ctx, p.User); err != nil {
+		return nil, false, err
+	}
+	job, err = jobs.Create(ctx, NewJob(p), metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		job, err := s.existing(ctx, p)
+		return job, job != nil, err
+	}
+	if err != nil {
+		return nil, false, kubeError(err, "creating build job %s", p.JobName())
+	}
+	log := s.log.WithField("job", job.Name).WithField("build_id", p.ID)
+	if err := s.checkQuotaAfter(ctx, job); err != nil {
+		s.remove(ctx, job)
+		return nil, false, err
+	}
+	if _, err := s.client.CoreV1().ConfigMaps(p.Namespace).Create(ctx, NewContext(p, job), metav1.CreateOptions{}); err != nil {
+		s.remove(ctx, job)
+		return nil, false, kubeError(err, "creating build context %s", p.JobName())
+	}
+	log.Info("build job created")
+	return job, false, nil
+}
+
+// existing returns the Job of the plan's build if it exists. A Job of the
+// same name for another build (a 64-bit prefix collision) is a conflict.
+func (s *Service) existing(ctx context.Context, p Plan) (*batchv1.Job, error) {
+	job, err := s.client.BatchV1().Jobs(p.Namespace).Get(ctx, p.JobName(), metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, kubeError(err, "reading build job %s", p.JobName())
+	}
+	if job.Annotations[AnnotationBuildID] != p.ID || job.Labels[LabelUser] != p.User {
+		return nil, fault.New(fault.Conflict, "JobNameConflict", "Job %s exists for another build", job.Name)
+	}
+	return job, nil
+}
+
+// remove deletes a Job created by this call, with its Pods (background
+// propagation), when a later step failed. Its own failure is only logged:
+// the caller reports the step that failed.
+func (s *Service) remove(ctx context.Context, job *batchv1.Job) {
+	err := deleteJob(ctx, s.client, job)
+	if err != nil {
+		s.log.WithError(err).WithField("job", job.Name).Warn("removing build job after a failed step")
+	}
+}

@@ -1,0 +1,232 @@
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config holds every setting of the deployer.
+type Config struct {
+	// Namespace is the Kubernetes namespace of the build Jobs.
+	Namespace string
+	// SystemNamespace is the OpenWhisk namespace whose non-web calls have system scope.
+	SystemNamespace string
+	// APIHost is the OpenWhisk API host used to verify callers' tokens.
+	APIHost string
+	// AuthCacheTTL is how long a verified token stays trusted in a warm process (0: never cached).
+	AuthCacheTTL time.Duration
+
+	// RegistryPushHost is where builds push (REGISTRY_HOST); empty: resolved from the cluster.
+	RegistryPushHost string
+	// RegistryPullHost is the host users pull from; empty: registry_host annotation, then the push host.
+	RegistryPullHost string
+	// RegistrySecret names the dockerconfigjson Secret with push credentials.
+	RegistrySecret string
+	// RegistryInsecure makes the push host plain HTTP (the internal registry).
+	RegistryInsecure bool
+
+	// KanikoImage is the executor image of the build container.
+	KanikoImage string
+	// BuildTimeout bounds one build (the Job's activeDeadlineSeconds).
+	BuildTimeout time.Duration
+	// JobTTL is the Job's ttlSecondsAfterFinished, the safety net behind cleanup.
+	JobTTL time.Duration
+	// MaxActiveBuildsPerUser and MaxActiveBuilds bound unfinished build Jobs.
+	MaxActiveBuildsPerUser int
+	MaxActiveBuilds        int
+	// Builders is the builder catalog: id (e.g. "python:3.13") → kind and source.
+	Builders map[string]Builder
+	// AllowedSources, when not empty, lists the source image patterns builds may start
+	// from: a repository ("docker.io/apache/openserverless-runtime-python"), or a prefix
+	// ending in "*" ("registry.example.com/runtimes/*").
+	AllowedSources []string
+	// StrictUserCheck requires the user part of a start target to be the caller.
+	StrictUserCheck bool
+	// Resources of the build container.
+	Resources Resources
+
+	// KubeHost, KubeToken and KubeCA select a dedicated service account's credentials;
+	// with none set, in-cluster config, then Kubeconfig, is used.
+	KubeHost   string
+	KubeToken  string
+	KubeCA     string
+	Kubeconfig string
+
+	// CouchDB settings for per-user registry settings (users_metadata); optional.
+	CouchURL      string
+	CouchUser     string
+	CouchPassword string
+}
+
+// Builder is one entry of the builder catalog.
+type Builder struct {
+	Kind   string `json:"kind"`
+	Source string `json:"source"`
+}
+
+// Resources are the build container's requests and limits, as quantities.
+type Resources struct {
+	RequestCPU, RequestMemory, LimitCPU, LimitMemory string
+}
+
+// Defaults of the settings that have one.
+const (
+	DefaultNamespace       = "nuvolaris"
+	DefaultSystemNamespace = "whisk-system"
+	DefaultRegistrySecret  = "registry-pull-secret"
+	DefaultKanikoImage     = "gcr.io/kaniko-project/executor:v1.24.0"
+	DefaultBuildTimeout    = 900 * time.Second
+	DefaultJobTTL          = 7 * 24 * time.Hour
+	DefaultAuthCacheTTL    = 60 * time.Second
+)
+
+// Lookup finds a setting by name; it returns false when the setting is absent.
+type Lookup func(name string) (string, bool)
+
+// key is one setting: its input name, its environment fallback, and where it goes.
+type key struct {
+	input, env string
+	set        func(c *Config, v string) error
+}
+
+var keys = []key{
+	{"namespace", "BUILD_NAMESPACE", func(c *Config, v string) error { c.Namespace = v; return nil }},
+	{"system_namespace", "SYSTEM_NAMESPACE", func(c *Config, v string) error { c.SystemNamespace = v; return nil }},
+	{"apihost", "__OW_API_HOST", func(c *Config, v string) error { c.APIHost = v; return nil }},
+	{"auth_cache_seconds", "AUTH_CACHE_SECONDS", seconds(func(c *Config) *time.Duration { return &c.AuthCacheTTL })},
+	{"registry_push_host", "REGISTRY_HOST", func(c *Config, v string) error { c.RegistryPushHost = v; return nil }},
+	{"registry_pull_host", "REGISTRY_PULL_HOST", func(c *Config, v string) error { c.RegistryPullHost = v; return nil }},
+	{"registry_secret", "REGISTRY_SECRET", func(c *Config, v string) error { c.RegistrySecret = v; return nil }},
+	{"registry_insecure", "REGISTRY_INSECURE", boolean(func(c *Config) *bool { return &c.RegistryInsecure })},
+	{"kaniko_image", "KANIKO_IMAGE", func(c *Config, v string) error { c.KanikoImage = v; return nil }},
+	{"build_timeout_seconds", "BUILD_TIMEOUT_SECONDS", seconds(func(c *Config) *time.Duration { return &c.BuildTimeout })},
+	{"job_ttl_seconds", "JOB_TTL_SECONDS", seconds(func(c *Config) *time.Duration { return &c.JobTTL })},
+	{"max_active_builds_per_user", "MAX_ACTIVE_BUILDS_PER_USER", count(func(c *Config) *int { return &c.MaxActiveBuildsPerUser })},
+	{"max_active_builds", "MAX_ACTIVE_BUILDS", count(func(c *Config) *int { return &c.MaxActiveBuilds })},
+	{"builders", "BUILDERS", func(c *Config, v string) error { return json.Unmarshal([]byte(v), &c.Builders) }},
+	{"allowed_sources", "ALLOWED_SOURCES", func(c *Config, v string) error { c.AllowedSources = list(v); return nil }},
+	{"strict_user_check", "STRICT_USER_CHECK", boolean(func(c *Config) *bool { return &c.StrictUserCheck })},
+	{"build_cpu_request", "BUILD_CPU_REQUEST", func(c *Config, v string) error { c.Resources.RequestCPU = v; return nil }},
+	{"build_memory_request", "BUILD_MEMORY_REQUEST", func(c *Config, v string) error { c.Resources.RequestMemory = v; return nil }},
+	{"build_cpu_limit", "BUILD_CPU_LIMIT", func(c *Config, v string) error { c.Resources.LimitCPU = v; return nil }},
+	{"build_memory_limit", "BUILD_MEMORY_LIMIT", func(c *Config, v string) error { c.Resources.LimitMemory = v; return nil }},
+	{"kube_host", "KUBE_HOST", func(c *Config, v string) error { c.KubeHost = v; return nil }},
+	{"kube_token", "KUBE_TOKEN", func(c *Config, v string) error { c.KubeToken = v; return nil }},
+	{"kube_ca", "KUBE_CA", func(c *Config, v string) error { c.KubeCA = v; return nil }},
+	{"kubeconfig", "KUBECONFIG", func(c *Config, v string) error { c.Kubeconfig = v; return nil }},
+	{"couchdb_url", "COUCHDB_URL", func(c *Config, v string) error { c.CouchURL = v; return nil }},
+	{"couchdb_user", "COUCHDB_USER", func(c *Config, v string) error { c.CouchUser = v; return nil }},
+	{"couchdb_password", "COUCHDB_PASSWORD", func(c *Config, v string) error { c.CouchPassword = v; return nil }},
+}
+
+// Keys returns the input names of every setting, for the manifest to bind.
+func Keys() []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k.input
+	}
+	return out
+}
+
+// Load reads the settings from the activation's inputs, falling back to env
+// for an input that is absent or empty, and applies the defaults. serviceNS
+// is the namespace of the pod's service account, "" outside a cluster.
+func Load(inputs map[string]any, env Lookup, serviceNS string) (Config, error) {
+	c := Config{
+		SystemNamespace:        DefaultSystemNamespace,
+		RegistrySecret:         DefaultRegistrySecret,
+		KanikoImage:            DefaultKanikoImage,
+		BuildTimeout:           DefaultBuildTimeout,
+		JobTTL:                 DefaultJobTTL,
+		AuthCacheTTL:           DefaultAuthCacheTTL,
+		MaxActiveBuildsPerUser: 2,
+		MaxActiveBuilds:        10,
+		StrictUserCheck:        true,
+		Resources: Resources{
+			RequestCPU: "250m", RequestMemory: "512Mi", LimitCPU: "2", LimitMemory: "2Gi",
+		},
+	}
+	if env == nil {
+		env = func(string) (string, bool) { return "", false }
+	}
+	for _, k := range keys {
+		v := input(inputs, k.input)
+		if v == "" {
+			v, _ = env(k.env)
+		}
+		v = strings.TrimSpace(v)
+		if v == "" {
+			continue
+		}
+		if err := k.set(&c, v); err != nil {
+			return Config{}, fmt.Errorf("setting %s: %w", k.input, err)
+		}
+	}
+	if c.Namespace == "" {
+		c.Namespace = serviceNS
+	}
+	if c.Namespace == "" {
+		c.Namespace = DefaultNamespace
+	}
+	return c, nil
+}
+
+func input(inputs map[string]any, name string) string {
+	switch v := inputs[name].(type) {
+	case string:
+		return v
+	case nil:
+		return ""
+	case map[string]any, []any:
+		b, _ := json.Marshal(v)
+		return string(b)
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+func seconds(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%q is not a non-negative number of seconds", v)
+		}
+		*field(c) = time.Duration(n) * time.Second
+		return nil
+	}
+}
+
+func count(field func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("%q is not a positive whole number", v)
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+func boolean(field func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", v)
+		}
+		*field(c) = b
+		return nil
+	}
+}
+
+func list(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

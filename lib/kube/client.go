@@ -1,0 +1,84 @@
+package kube
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/apache/openserverless-deployer/lib/config"
+)
+
+// ServiceAccountNamespaceFile holds the namespace of the pod's service account.
+const ServiceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+// ServiceNamespace returns the namespace of the pod's service account, or ""
+// outside a cluster.
+func ServiceNamespace() string {
+	b, err := os.ReadFile(ServiceAccountNamespaceFile)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// RESTConfig chooses how to reach the API server: a dedicated service
+// account's token (kube_host + kube_token, kube_ca), else the in-cluster
+// config, else a kubeconfig file (development).
+func RESTConfig(c config.Config) (*rest.Config, error) {
+	switch {
+	case c.KubeToken != "":
+		if c.KubeHost == "" {
+			return nil, fmt.Errorf("kube_token is set without kube_host")
+		}
+		rc := &rest.Config{Host: c.KubeHost, BearerToken: c.KubeToken}
+		if c.KubeCA != "" {
+			rc.TLSClientConfig.CAData = []byte(c.KubeCA)
+		}
+		return rc, nil
+	case c.Kubeconfig == "":
+		rc, err := rest.InClusterConfig()
+		if err != nil {
+			return nil, fmt.Errorf("no Kubernetes credentials: not in a cluster and no kubeconfig: %w", err)
+		}
+		return rc, nil
+	default:
+		rc, err := clientcmd.BuildConfigFromFlags("", c.Kubeconfig)
+		if err != nil {
+			return nil, fmt.Errorf("loading kubeconfig %s: %w", c.Kubeconfig, err)
+		}
+		return rc, nil
+	}
+}
+
+var (
+	mu      sync.Mutex
+	clients = map[[32]byte]kubernetes.Interface{}
+)
+
+// Client returns a clientset for the settings, made once per settings in
+// the process: activations of a warm action share it.
+func Client(c config.Config) (kubernetes.Interface, error) {
+	key := sha256.Sum256([]byte(c.KubeHost + "\x00" + c.KubeToken + "\x00" + c.KubeCA + "\x00" + c.Kubeconfig))
+	mu.Lock()
+	defer mu.Unlock()
+	if cs, ok := clients[key]; ok {
+		return cs, nil
+	}
+	rc, err := RESTConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	rc.UserAgent = "openserverless-deployer"
+	cs, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return nil, fmt.Errorf("making Kubernetes client: %w", err)
+	}
+	clients[key] = cs
+	return cs, nil
+}

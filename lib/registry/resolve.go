@@ -1,0 +1,85 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/apache/openserverless-deployer/lib/fault"
+)
+
+// Source is an image reference pinned to what the registry holds now.
+type Source struct {
+	// Repository is the fully qualified repository, e.g. "index.docker.io/apache/runtime".
+	Repository string
+	// Name is the reference as given, fully qualified ("…/runtime:tag").
+	Name string
+	// Digest is the digest the reference points at (an index or a manifest).
+	Digest string
+	// User is the user the image runs as, from its config ("" when unset).
+	User string
+}
+
+// Pinned returns "repository@digest", the reference a Dockerfile FROM uses.
+func (s Source) Pinned() string { return s.Repository + "@" + s.Digest }
+
+// platform is the one the build Pods run on.
+var platform = v1.Platform{OS: "linux", Architecture: "amd64"}
+
+// Resolve pins ref to its digest and reads the user from the linux/amd64
+// image config. An image the registry does not have is Invalid (the caller
+// named it); a registry that does not answer is Unavailable.
+func (c *Client) Resolve(ctx context.Context, ref string) (Source, error) {
+	r, err := c.ParseReference(ref)
+	if err != nil {
+		return Source{}, fault.Wrap(err, fault.Invalid, "InvalidSource", "Invalid source image %q", ref)
+	}
+	opts := append(c.remote(ctx), remote.WithPlatform(platform))
+	desc, err := remote.Get(r, opts...)
+	if err != nil {
+		return Source{}, sourceError(err, ref)
+	}
+	img, err := desc.Image()
+	if err != nil {
+		return Source{}, sourceError(fmt.Errorf("reading image %s: %w", ref, err), ref)
+	}
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return Source{}, sourceError(fmt.Errorf("reading config of %s: %w", ref, err), ref)
+	}
+	return Source{
+		Repository: r.Context().Name(),
+		Name:       r.Name(),
+		Digest:     desc.Digest.String(),
+		User:       cfg.Config.User,
+	}, nil
+}
+
+func sourceError(err error, ref string) error {
+	switch {
+	case IsNotFound(err), IsDenied(err):
+		return fault.Wrap(err, fault.Invalid, "SourceNotFound", "Source image %s not found", ref)
+	default:
+		return fault.Wrap(err, fault.Unavailable, "RegistryUnavailable", "Registry of %s is unavailable", ref)
+	}
+}
+
+// Digest returns the digest the registry holds for ref, or found=false when
+// it holds none.
+func (c *Client) Digest(ctx context.Context, ref string) (digest string, found bool, err error) {
+	r, err := c.ParseReference(ref)
+	if err != nil {
+		return "", false, fmt.Errorf("parsing %q: %w", ref, err)
+	}
+	desc, err := remote.Head(r, c.remote(ctx)...)
+	if IsNotFound(err) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fault.Wrap(err, fault.Unavailable, "RegistryUnavailable", "Registry of %s is unavailable", ref)
+	}
+	return desc.Digest.String(), true, nil
+}
+
