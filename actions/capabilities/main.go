@@ -7,6 +7,8 @@ import (
 )
 
 // Main is the action's entry point.
-func Main(args map[string]any) map[string]any { return api.Handle(api.Process(), args, api.Capabilities) }
+func Main(args map[string]any) map[string]any {
+	return api.Handle(api.Process(), args, api.Capabilities)
+}
 
 func main() { actionloop.Run(Main) }

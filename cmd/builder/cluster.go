@@ -82,4 +82,3 @@ func logs(ctx context.Context, _ []string) error {
 	_, err = io.Copy(os.Stdout, rc)
 	return err
 }
-

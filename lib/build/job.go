@@ -165,4 +165,3 @@ func resources(p Plan) corev1.ResourceRequirements {
 }
 
 func ptr[T any](v T) *T { return &v }
-

@@ -212,4 +212,3 @@ func sourcePullFailure(logTail []string) string {
 	}
 	return ""
 }
-

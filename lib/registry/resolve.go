@@ -82,4 +82,3 @@ func (c *Client) Digest(ctx context.Context, ref string) (digest string, found b
 	}
 	return desc.Digest.String(), true, nil
 }
-
