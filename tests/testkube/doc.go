@@ -1,0 +1,3 @@
+// Package testkube holds test helpers that make Kubernetes objects in a
+// chosen state on a real API server.
+package testkube
