@@ -25,6 +25,9 @@ func cluster() (kubernetes.Interface, config.Config, error) {
 	if err != nil {
 		return nil, config.Config{}, err
 	}
+	if l := local(); l != nil && os.Getenv("KUBECONFIG") == "" {
+		cfg.Kubeconfig, cfg.Namespace = l.Kubeconfig, l.Namespace
+	}
 	if cfg.Kubeconfig == "" && cfg.KubeToken == "" {
 		home, _ := os.UserHomeDir()
 		cfg.Kubeconfig = home + "/.kube/config"

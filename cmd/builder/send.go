@@ -24,6 +24,16 @@ func send(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// On the local stack, SOURCE defaults to the kind's runtime and TARGET to
+	// <user>:<kind>-custom.
+	if l := local(); l != nil {
+		if *source == "" {
+			*source = l.Sources[*kind]
+		}
+		if u := l.userOf(a.token); *target == "" && u != "" {
+			*target = u + ":" + *kind + "-custom"
+		}
+	}
 	body := map[string]any{"source": *source, "target": *target, "kind": *kind}
 	if *file != "" {
 		body["file"] = strings.TrimSpace(*file)

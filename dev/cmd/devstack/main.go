@@ -1,0 +1,93 @@
+// Command devstack runs the local stack (package dev/local) until it gets
+// SIGTERM or SIGINT, then stops everything it started. `./task up` starts it
+// in the background and `./task down` stops it by pid.
+//
+// In -dir it writes:
+//
+//	wskprops    APIHOST and AUTH of the local user, as ~/.wskprops holds them
+//	stack.json  the gateway URL, the registry and its credentials, the users' tokens, the kubeconfig
+//	ready       once everything answers
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/apache/openserverless-deployer/dev/local"
+)
+
+func main() {
+	dir := flag.String("dir", "", "state folder (created)")
+	user := flag.String("user", "devel", "the local OpenWhisk user")
+	flag.Parse()
+	if *dir == "" {
+		fmt.Fprintln(os.Stderr, "devstack: -dir is required")
+		os.Exit(2)
+	}
+	if err := run(*dir, *user); err != nil {
+		fmt.Fprintln(os.Stderr, "devstack:", err)
+		os.Exit(1)
+	}
+}
+
+// Info is what stack.json holds.
+type Info struct {
+	Pid        int               `json:"pid"`
+	URL        string            `json:"url"`
+	API        string            `json:"api"`
+	Registry   string            `json:"registry"`
+	RegUser    string            `json:"registry_user"`
+	RegPass    string            `json:"registry_password"`
+	Kubeconfig string            `json:"kubeconfig"`
+	Namespace  string            `json:"namespace"`
+	Tokens     map[string]string `json:"tokens"`
+	Sources    map[string]string `json:"sources"`
+}
+
+func run(dir, user string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	_ = os.Remove(filepath.Join(dir, "ready"))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	began := time.Now()
+	startCtx, cancel := context.WithTimeout(ctx, 20*time.Minute)
+	defer cancel()
+	s, err := local.Start(startCtx, local.Options{Dir: dir, Users: []string{user, "guest"}, Log: os.Stderr})
+	if err != nil {
+		return err
+	}
+	defer s.Stop()
+	info := Info{
+		Pid: os.Getpid(), URL: s.Gateway.URL(), API: s.Gateway.URL() + "/system/api/v1/build",
+		Registry: s.Registry.Host, RegUser: s.Registry.User, RegPass: s.Registry.Password,
+		Kubeconfig: s.Kube.Kubeconfig, Namespace: local.Namespace, Tokens: s.Tokens, Sources: map[string]string{},
+	}
+	for k := range s.Runtimes {
+		info.Sources[k] = s.Source(k)
+	}
+	b, _ := json.MarshalIndent(info, "", "  ")
+	if err := os.WriteFile(filepath.Join(dir, "stack.json"), b, 0o600); err != nil {
+		return err
+	}
+	props := fmt.Sprintf("APIHOST=%s\nAUTH=%s\n", s.Gateway.URL(), s.Tokens[user])
+	if err := os.WriteFile(filepath.Join(dir, "wskprops"), []byte(props), 0o600); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ready"), []byte(time.Since(began).String()+"\n"), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "devstack: ready in %s at %s\n", time.Since(began).Round(time.Millisecond), info.API)
+	<-ctx.Done()
+	fmt.Fprintln(os.Stderr, "devstack: stopping")
+	_ = os.Remove(filepath.Join(dir, "ready"))
+	return s.Stop()
+}

@@ -1,0 +1,13 @@
+// Package local starts the deployer's whole production path on one machine,
+// on loopback only, for development and the end-to-end tests: a real API
+// server with the Job, garbage-collector and TTL controllers (dev/stack),
+// the Debian registry with auth, the node agent running build Pods with the
+// real Kaniko in a sandbox (dev/nodeagent), fixture runtimes pushed to the
+// registry (dev/fixtures), and the gateway that serves the built actions
+// over ActionLoop as OpenWhisk would (dev/gateway). Nothing here is
+// deployed; it stands in for a cluster and an OpenWhisk controller.
+//
+// The cluster is set up as an OpenServerless operator leaves it: namespace
+// "nuvolaris" holding the registry pull secret "registry-pull-secret" and
+// the "config" ConfigMap whose registry_host annotation names the registry.
+package local

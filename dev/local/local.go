@@ -1,0 +1,236 @@
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/sirupsen/logrus"
+
+	"github.com/apache/openserverless-deployer/dev/fixtures"
+	"github.com/apache/openserverless-deployer/dev/gateway"
+	"github.com/apache/openserverless-deployer/dev/nodeagent"
+	"github.com/apache/openserverless-deployer/dev/stack"
+	"github.com/apache/openserverless-deployer/lib/config"
+)
+
+// Namespace is the namespace of the build Jobs, as on OpenServerless.
+const Namespace = "nuvolaris"
+
+// Options configure Start.
+type Options struct {
+	// Dir holds the state and logs; it must exist.
+	Dir string
+	// RepoRoot is the repository root; "" finds it from the working directory.
+	RepoRoot string
+	// Actions maps each action to its built executable; nil builds every
+	// action under actions/ into Dir/actions.
+	Actions map[string]string
+	// Users are the local OpenWhisk subjects to create (default: "devel").
+	Users []string
+	// Inputs override the package inputs the gateway binds.
+	Inputs map[string]any
+	// Log receives progress and the servers' logs; nil discards them.
+	Log io.Writer
+}
+
+// Stack is the running local stack.
+type Stack struct {
+	Kube     *stack.Kube
+	Registry *stack.Registry
+	Gateway  *gateway.Gateway
+	Subjects *gateway.Subjects
+	// Tokens maps each user to its uuid:key.
+	Tokens map[string]string
+	// Runtimes maps each kind to its fixture runtime (with /bin/extend, user 1001);
+	// "noextend" is a runtime without /bin/extend.
+	Runtimes map[string]name.Digest
+	// Inputs are the package inputs the gateway binds.
+	Inputs map[string]any
+
+	stopAgent context.CancelFunc
+	agentDone chan struct{}
+	stopOnce  sync.Once
+}
+
+// Kinds with a fixture runtime each.
+var Kinds = []string{"go", "java", "nodejs", "php", "python", "ruby", "dotnet"}
+
+// Start brings the whole stack up; on error it stops what it started.
+func Start(ctx context.Context, o Options) (_ *Stack, err error) {
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	if o.RepoRoot == "" {
+		if o.RepoRoot, err = stack.RepoRoot(); err != nil {
+			return nil, err
+		}
+	}
+	if len(o.Users) == 0 {
+		o.Users = []string{"devel"}
+	}
+	s := &Stack{Tokens: map[string]string{}, Runtimes: map[string]name.Digest{}}
+	defer func() {
+		if err != nil {
+			s.Stop()
+		}
+	}()
+	actions := o.Actions
+	if actions == nil {
+		if actions, err = BuildActions(ctx, o.RepoRoot, filepath.Join(o.Dir, "actions")); err != nil {
+			return nil, err
+		}
+	}
+	executor, err := tool(ctx, o.RepoRoot, "kaniko")
+	if err != nil {
+		return nil, err
+	}
+	if s.Kube, err = stack.StartKube(ctx, stack.KubeOptions{RepoRoot: o.RepoRoot, Dir: filepath.Join(o.Dir, "kube"), Log: o.Log}); err != nil {
+		return nil, err
+	}
+	if s.Registry, err = stack.StartRegistry(ctx, stack.RegistryOptions{Dir: filepath.Join(o.Dir, "registry"), Log: o.Log}); err != nil {
+		return nil, err
+	}
+	if err := s.pushRuntimes(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.setUpCluster(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.startAgent(executor, filepath.Join(o.Dir, "node"), o.Log); err != nil {
+		return nil, err
+	}
+	s.Subjects = gateway.NewSubjects()
+	for _, u := range o.Users {
+		s.Tokens[u] = s.Subjects.Add(u)
+	}
+	s.Inputs = s.inputs(o.Inputs)
+	s.Gateway, err = gateway.New(gateway.Options{
+		Actions:  actions,
+		Inputs:   s.Inputs,
+		Subjects: s.Subjects,
+		Log:      o.Log,
+		Env:      append(os.Environ(), "KUBECONFIG="+s.Kube.Kubeconfig),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Gateway.Start(ctx, "127.0.0.1:0"); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// pushRuntimes pushes one fixture runtime per kind, and one without /bin/extend.
+func (s *Stack) pushRuntimes(ctx context.Context) error {
+	for _, k := range append(Kinds, "noextend") {
+		d, err := fixtures.Push(ctx, s.Registry.Host, s.Registry.Auth(), fixtures.Runtime{
+			Repo: "runtime-" + k, Tag: "local", User: "1001", Extend: k != "noextend",
+		})
+		if err != nil {
+			return err
+		}
+		s.Runtimes[k] = d
+	}
+	return nil
+}
+
+// Source returns the tagged reference of a kind's fixture runtime.
+func (s *Stack) Source(kind string) string { return s.Runtimes[kind].Context().Name() + ":local" }
+
+// inputs binds every setting, as the manifest does, for the local stack.
+func (s *Stack) inputs(overrides map[string]any) map[string]any {
+	builders := map[string]config.Builder{}
+	for _, k := range Kinds {
+		builders[k+":local"] = config.Builder{Kind: k, Source: s.Source(k)}
+	}
+	catalog, _ := json.Marshal(builders)
+	in := map[string]any{}
+	for _, k := range config.Keys() {
+		in[k] = ""
+	}
+	in["namespace"] = Namespace
+	in["registry_insecure"] = "true"
+	in["builders"] = string(catalog)
+	in["build_timeout_seconds"] = "300"
+	for k, v := range overrides {
+		in[k] = v
+	}
+	return in
+}
+
+func (s *Stack) startAgent(executor, dir string, out io.Writer) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	log := logrus.New()
+	log.SetOutput(out)
+	agent, err := nodeagent.New(nodeagent.Options{
+		Client:      s.Kube.Client,
+		Namespace:   Namespace,
+		KanikoImage: config.DefaultKanikoImage,
+		Executor:    executor,
+		WorkDir:     dir,
+		Log:         log.WithField("component", "nodeagent"),
+	})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopAgent = cancel
+	s.agentDone = make(chan struct{})
+	go func() {
+		defer close(s.agentDone)
+		if err := agent.Run(ctx); err != nil && ctx.Err() == nil {
+			fmt.Fprintln(out, "node agent stopped:", err)
+		}
+	}()
+	return nil
+}
+
+// Stop stops everything Start started, the gateway's actions and the node
+// agent's builds first, then the servers (by pid). It is idempotent.
+func (s *Stack) Stop() error {
+	var errs []string
+	s.stopOnce.Do(func() {
+		if s.Gateway != nil {
+			if err := s.Gateway.Stop(); err != nil {
+				errs = append(errs, err.Error())
+			}
+		}
+		if s.stopAgent != nil {
+			s.stopAgent()
+			<-s.agentDone
+		}
+		if s.Registry != nil {
+			if err := s.Registry.Stop(); err != nil {
+				errs = append(errs, err.Error())
+			}
+		}
+		if s.Kube != nil {
+			if err := s.Kube.Stop(); err != nil {
+				errs = append(errs, err.Error())
+			}
+		}
+	})
+	if len(errs) > 0 {
+		return fmt.Errorf("stopping the local stack: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// tool returns the path of a pinned tool binary, building it once per machine.
+func tool(ctx context.Context, root, name string) (string, error) {
+	out, err := exec.CommandContext(ctx, filepath.Join(root, "tools", "build.sh"), name).Output()
+	if err != nil {
+		return "", fmt.Errorf("building %s: %w", name, err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Stops the local stack started by up.sh, by pid: the devstack process stops
+# the gateway, the node agent, the registry and the Kubernetes servers.
+set -euo pipefail
+state=${DEPLOYER_LOCAL:-$HOME/.cache/openserverless-deployer/local}
+pidfile=$state/devstack.pid
+[ -f "$pidfile" ] || { echo "The local stack is not running."; exit 0; }
+pid=$(cat "$pidfile")
+if kill -0 "$pid" 2>/dev/null; then
+	kill -TERM "$pid"
+	for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+	kill -0 "$pid" 2>/dev/null && { echo "devstack did not stop in 60 s: killing it" >&2; kill -KILL "$pid"; }
+fi
+rm -f "$pidfile" "$state/ready" "$state/wskprops"
+echo "The local stack is down."

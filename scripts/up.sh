@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Starts the local stack (dev/cmd/devstack) in the background, once: the API
+# server and Job controller, the registry, the node agent with Kaniko, and
+# the gateway serving the built actions, all on 127.0.0.1. The first run on a
+# machine builds the pinned Kubernetes and Kaniko binaries (~10 minutes).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+state=${DEPLOYER_LOCAL:-$HOME/.cache/openserverless-deployer/local}
+mkdir -p "$state"
+pidfile=$state/devstack.pid
+if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && [ -f "$state/ready" ]; then
+	echo "The local stack is already up (pid $(cat "$pidfile"))."
+else
+	[ "$(id -u)" -eq 0 ] || { echo "The local stack runs builds in a sandbox (unshare, chroot): run it as root." >&2; exit 1; }
+	bash scripts/setup.sh
+	go build -o "$state/devstack" ./dev/cmd/devstack
+	rm -f "$state/ready"
+	setsid "$state/devstack" -dir "$state" >"$state/devstack.log" 2>&1 </dev/null &
+	echo $! >"$pidfile"
+	echo "Starting the local stack (pid $(cat "$pidfile"), log $state/devstack.log)..."
+	shown=0
+	for _ in $(seq 1 2400); do
+		[ -f "$state/ready" ] && break
+		if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+			tail -n 30 "$state/devstack.log" >&2
+			echo "The local stack failed to start (log: $state/devstack.log)." >&2
+			rm -f "$pidfile"
+			exit 1
+		fi
+		n=$(wc -l <"$state/devstack.log")
+		[ "$n" -gt "$shown" ] && sed -n "$((shown + 1)),${n}p" "$state/devstack.log" | grep -E "building|ready|started|start" || true
+		shown=$n
+		sleep 0.5
+	done
+	[ -f "$state/ready" ] || { echo "The local stack did not become ready in 20 minutes." >&2; exit 1; }
+fi
+api=$(sed -n 's/.*"api": "\(.*\)".*/\1/p' "$state/stack.json")
+cat <<TXT
+
+The deployer is up at $api
+  token (user devel):   $state/wskprops  (APIHOST and AUTH, as ~/.wskprops)
+  cluster:              KUBECONFIG=$state/kube/$(basename "$(sed -n 's/.*"kubeconfig": "\(.*\)".*/\1/p' "$state/stack.json")")
+  stack details:        $state/stack.json
+
+Build an extended runtime and follow it to the end:
+  ./task builder:send KIND=python REQUIREMENTS=\$(base64 -w0 deploy/samples/requirements.txt)
+Or call the API yourself:
+  curl -s -H "Authorization: \$(sed -n 's/^AUTH=//p' $state/wskprops)" $api/capabilities
+Stop everything:
+  ./task down
+TXT
