@@ -8,8 +8,10 @@ import (
 	"io"
 	"log"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,6 +21,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/sirupsen/logrus"
+	logtest "github.com/sirupsen/logrus/hooks/test"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	batchv1 "k8s.io/api/batch/v1"
@@ -33,6 +37,7 @@ import (
 
 	"github.com/apache/openserverless-deployer/lib/config"
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/registry"
 )
 
 var startNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -691,4 +696,55 @@ func TestStartKubernetesErrors(t *testing.T) {
 			assert.Empty(t, e.configMaps(t))
 		})
 	}
+}
+
+// recordingTransport counts the registry requests it carries and keeps
+// their Authorization headers.
+type recordingTransport struct {
+	n    atomic.Int64
+	mu   sync.Mutex
+	auth []string
+	next http.RoundTripper
+}
+
+func (r *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.n.Add(1)
+	r.mu.Lock()
+	r.auth = append(r.auth, req.Header.Get("Authorization"))
+	r.mu.Unlock()
+	return r.next.RoundTrip(req)
+}
+
+func TestStartUsesRegistryOptionsAndLogger(t *testing.T) {
+	e := newStartEnv(t, nil)
+	secret := registrySecret("builds")
+	secret.Data[corev1.DockerConfigJsonKey] = []byte(`{"auths":{"` + e.host + `":{"username":"builder","password":"hunter2-secret"}}}`)
+	_, err := e.client.CoreV1().Secrets("builds").Create(context.Background(), secret, metav1.CreateOptions{})
+	require.NoError(t, err)
+
+	logger, hook := logtest.NewNullLogger()
+	logger.SetLevel(logrus.DebugLevel)
+	rt := &recordingTransport{next: http.DefaultTransport}
+	svc := NewService(e.client, e.cfg, WithLogger(logger), WithRegistryOptions(registry.WithTransport(rt)))
+
+	got, err := svc.Start(context.Background(), "alice", e.request(b64("requests\n")))
+	require.NoError(t, err)
+	assert.Positive(t, rt.n.Load(), "the registry was reached through the given transport")
+	rt.mu.Lock()
+	assert.Contains(t, rt.auth, "Basic "+base64.StdEncoding.EncodeToString([]byte("builder:hunter2-secret")), "the Secret's credentials reach the registry")
+	rt.mu.Unlock()
+
+	var created bool
+	for _, entry := range hook.AllEntries() {
+		line, err := entry.String()
+		require.NoError(t, err)
+		assert.NotContains(t, line, "hunter2-secret")
+		assert.NotContains(t, line, base64.StdEncoding.EncodeToString([]byte("builder:hunter2-secret")))
+		if entry.Message == "build job created" {
+			created = true
+			assert.Equal(t, got.JobName, entry.Data["job"])
+			assert.Equal(t, got.ID, entry.Data["build_id"])
+		}
+	}
+	assert.True(t, created, "the new Job is logged")
 }

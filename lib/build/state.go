@@ -199,15 +199,20 @@ func warningOr(warnings []corev1.Event, reason, fallback string) string {
 	return fallback
 }
 
-// sourcePullFailure returns the log line where Kaniko failed to fetch the
-// FROM image, or "".
+// sourcePullFailure returns the error line where Kaniko failed to fetch the
+// FROM image, or "". Kaniko logs "Retrieving image …" on every build, so only
+// lines that report an error count.
 func sourcePullFailure(logTail []string) string {
 	for i := len(logTail) - 1; i >= 0; i-- {
 		m := strings.ToLower(logTail[i])
-		if strings.Contains(m, "retrieving image") || strings.Contains(m, "manifest_unknown") ||
-			strings.Contains(m, "unable to find image") || strings.Contains(m, "error getting image") ||
-			strings.Contains(m, "failed to get filesystem from image") {
-			return logTail[i]
+		if !strings.Contains(m, "error") || strings.HasPrefix(m, "info[") {
+			continue
+		}
+		for _, sign := range []string{"manifest_unknown", "name_unknown", "manifest unknown", "retrieving image",
+			"unable to find image", "failed to get filesystem from image", "unauthorized", "denied"} {
+			if strings.Contains(m, sign) {
+				return logTail[i]
+			}
 		}
 	}
 	return ""

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // Config holds every setting of the deployer.
@@ -96,23 +98,23 @@ var keys = []key{
 	{"namespace", "BUILD_NAMESPACE", func(c *Config, v string) error { c.Namespace = v; return nil }},
 	{"system_namespace", "SYSTEM_NAMESPACE", func(c *Config, v string) error { c.SystemNamespace = v; return nil }},
 	{"apihost", "__OW_API_HOST", func(c *Config, v string) error { c.APIHost = v; return nil }},
-	{"auth_cache_seconds", "AUTH_CACHE_SECONDS", seconds(func(c *Config) *time.Duration { return &c.AuthCacheTTL })},
+	{"auth_cache_seconds", "AUTH_CACHE_SECONDS", seconds(0, func(c *Config) *time.Duration { return &c.AuthCacheTTL })},
 	{"registry_push_host", "REGISTRY_HOST", func(c *Config, v string) error { c.RegistryPushHost = v; return nil }},
 	{"registry_pull_host", "REGISTRY_PULL_HOST", func(c *Config, v string) error { c.RegistryPullHost = v; return nil }},
 	{"registry_secret", "REGISTRY_SECRET", func(c *Config, v string) error { c.RegistrySecret = v; return nil }},
 	{"registry_insecure", "REGISTRY_INSECURE", boolean(func(c *Config) *bool { return &c.RegistryInsecure })},
 	{"kaniko_image", "KANIKO_IMAGE", func(c *Config, v string) error { c.KanikoImage = v; return nil }},
-	{"build_timeout_seconds", "BUILD_TIMEOUT_SECONDS", seconds(func(c *Config) *time.Duration { return &c.BuildTimeout })},
-	{"job_ttl_seconds", "JOB_TTL_SECONDS", seconds(func(c *Config) *time.Duration { return &c.JobTTL })},
+	{"build_timeout_seconds", "BUILD_TIMEOUT_SECONDS", seconds(1, func(c *Config) *time.Duration { return &c.BuildTimeout })},
+	{"job_ttl_seconds", "JOB_TTL_SECONDS", seconds(0, func(c *Config) *time.Duration { return &c.JobTTL })},
 	{"max_active_builds_per_user", "MAX_ACTIVE_BUILDS_PER_USER", count(func(c *Config) *int { return &c.MaxActiveBuildsPerUser })},
 	{"max_active_builds", "MAX_ACTIVE_BUILDS", count(func(c *Config) *int { return &c.MaxActiveBuilds })},
 	{"builders", "BUILDERS", func(c *Config, v string) error { return json.Unmarshal([]byte(v), &c.Builders) }},
-	{"allowed_sources", "ALLOWED_SOURCES", func(c *Config, v string) error { c.AllowedSources = list(v); return nil }},
+	{"allowed_sources", "ALLOWED_SOURCES", func(c *Config, v string) (err error) { c.AllowedSources, err = list(v); return err }},
 	{"strict_user_check", "STRICT_USER_CHECK", boolean(func(c *Config) *bool { return &c.StrictUserCheck })},
-	{"build_cpu_request", "BUILD_CPU_REQUEST", func(c *Config, v string) error { c.Resources.RequestCPU = v; return nil }},
-	{"build_memory_request", "BUILD_MEMORY_REQUEST", func(c *Config, v string) error { c.Resources.RequestMemory = v; return nil }},
-	{"build_cpu_limit", "BUILD_CPU_LIMIT", func(c *Config, v string) error { c.Resources.LimitCPU = v; return nil }},
-	{"build_memory_limit", "BUILD_MEMORY_LIMIT", func(c *Config, v string) error { c.Resources.LimitMemory = v; return nil }},
+	{"build_cpu_request", "BUILD_CPU_REQUEST", quantity(func(c *Config) *string { return &c.Resources.RequestCPU })},
+	{"build_memory_request", "BUILD_MEMORY_REQUEST", quantity(func(c *Config) *string { return &c.Resources.RequestMemory })},
+	{"build_cpu_limit", "BUILD_CPU_LIMIT", quantity(func(c *Config) *string { return &c.Resources.LimitCPU })},
+	{"build_memory_limit", "BUILD_MEMORY_LIMIT", quantity(func(c *Config) *string { return &c.Resources.LimitMemory })},
 	{"kube_host", "KUBE_HOST", func(c *Config, v string) error { c.KubeHost = v; return nil }},
 	{"kube_token", "KUBE_TOKEN", func(c *Config, v string) error { c.KubeToken = v; return nil }},
 	{"kube_ca", "KUBE_CA", func(c *Config, v string) error { c.KubeCA = v; return nil }},
@@ -180,6 +182,9 @@ func input(inputs map[string]any, name string) string {
 		return v
 	case nil:
 		return ""
+	case float64:
+		// fmt would write 1209600 as "1.2096e+06", which no parser here reads.
+		return strconv.FormatFloat(v, 'f', -1, 64)
 	case map[string]any, []any:
 		b, _ := json.Marshal(v)
 		return string(b)
@@ -188,11 +193,13 @@ func input(inputs map[string]any, name string) string {
 	}
 }
 
-func seconds(field func(*Config) *time.Duration) func(*Config, string) error {
+// seconds sets a duration given in whole seconds, no fewer than least: a build
+// timeout of 0 would fail every build at once.
+func seconds(least int, field func(*Config) *time.Duration) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return fmt.Errorf("%q is not a non-negative number of seconds", v)
+		if err != nil || n < least {
+			return fmt.Errorf("%q is not a whole number of seconds from %d", v, least)
 		}
 		*field(c) = time.Duration(n) * time.Second
 		return nil
@@ -221,12 +228,33 @@ func boolean(field func(*Config) *bool) func(*Config, string) error {
 	}
 }
 
-func list(v string) []string {
+// quantity sets a Kubernetes resource quantity ("500m", "2Gi"), checked here
+// so that a bad setting is reported, not met later by the Job builder.
+func quantity(field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if _, err := resource.ParseQuantity(v); err != nil {
+			return fmt.Errorf("%q is not a resource quantity: %w", v, err)
+		}
+		*field(c) = v
+		return nil
+	}
+}
+
+// list reads a comma-separated list, or a JSON list (an input bound as an
+// array arrives as its JSON text).
+func list(v string) ([]string, error) {
+	parts := strings.Split(v, ",")
+	if strings.HasPrefix(v, "[") {
+		parts = nil
+		if err := json.Unmarshal([]byte(v), &parts); err != nil {
+			return nil, fmt.Errorf("%q is not a list: %w", v, err)
+		}
+	}
 	var out []string
-	for _, s := range strings.Split(v, ",") {
+	for _, s := range parts {
 		if s = strings.TrimSpace(s); s != "" {
 			out = append(out, s)
 		}
 	}
-	return out
+	return out, nil
 }

@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/docker/cli/cli/config/configfile"
+	"github.com/docker/cli/cli/config/credentials"
+	"github.com/docker/cli/cli/config/types"
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -35,7 +40,7 @@ func (c *Credentials) Resolve(r authn.Resource) (authn.Authenticator, error) {
 	if c == nil || c.file == nil {
 		return authn.Anonymous, nil
 	}
-	cfg, ok := c.file.AuthConfigs[r.RegistryStr()]
+	cfg, ok := c.authConfig(r.RegistryStr())
 	if !ok || (cfg.Username == "" && cfg.Password == "" && cfg.Auth == "" && cfg.IdentityToken == "" && cfg.RegistryToken == "") {
 		return authn.Anonymous, nil
 	}
@@ -46,6 +51,23 @@ func (c *Credentials) Resolve(r authn.Resource) (authn.Authenticator, error) {
 		IdentityToken: cfg.IdentityToken,
 		RegistryToken: cfg.RegistryToken,
 	}), nil
+}
+
+// authConfig finds the entry for host: by its exact key, else by a key that
+// names the host with a scheme or a path ("https://host", and
+// "https://index.docker.io/v1/" for Docker Hub), as kubectl and docker login
+// write them.
+func (c *Credentials) authConfig(host string) (types.AuthConfig, bool) {
+	if cfg, ok := c.file.AuthConfigs[host]; ok {
+		return cfg, true
+	}
+	for _, key := range slices.Sorted(maps.Keys(c.file.AuthConfigs)) {
+		h := credentials.ConvertToHostname(key)
+		if h == host || (host == name.DefaultRegistry && h == "docker.io") {
+			return c.file.AuthConfigs[key], true
+		}
+	}
+	return types.AuthConfig{}, false
 }
 
 // LoadSecret reads the dockerconfigjson Secret name in namespace. A Secret

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -41,6 +42,11 @@ func (c *Client) Resolve(ctx context.Context, ref string) (Source, error) {
 	if err != nil {
 		return Source{}, sourceError(err, ref)
 	}
+	// An index without a linux/amd64 image is the caller's mistake, not a
+	// registry failure.
+	if desc.MediaType.IsIndex() && !hasPlatform(desc.Manifest) {
+		return Source{}, fault.New(fault.Invalid, "SourcePlatformMissing", "Source image %s has no %s/%s image", ref, platform.OS, platform.Architecture)
+	}
 	img, err := desc.Image()
 	if err != nil {
 		return Source{}, sourceError(fmt.Errorf("reading image %s: %w", ref, err), ref)
@@ -55,6 +61,27 @@ func (c *Client) Resolve(ctx context.Context, ref string) (Source, error) {
 		Digest:     desc.Digest.String(),
 		User:       cfg.Config.User,
 	}, nil
+}
+
+// hasPlatform reports whether an index lists an image for the build
+// platform; a child without a platform counts as linux/amd64, as
+// go-containerregistry assumes. An index it cannot parse is left to the
+// image read to report.
+func hasPlatform(index []byte) bool {
+	m, err := v1.ParseIndexManifest(bytes.NewReader(index))
+	if err != nil {
+		return true
+	}
+	for _, d := range m.Manifests {
+		p := platform
+		if d.Platform != nil {
+			p = *d.Platform
+		}
+		if p.Satisfies(platform) {
+			return true
+		}
+	}
+	return false
 }
 
 func sourceError(err error, ref string) error {

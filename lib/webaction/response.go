@@ -50,7 +50,15 @@ var statusOf = map[fault.Kind]int{
 }
 
 // Status returns the HTTP status for err.
-func Status(err error) int { return statusOf[fault.KindOf(err)] }
+func Status(err error) int { return statusFor(fault.KindOf(err)) }
+
+// statusFor is 500 for a kind missing from the map, never a status of 0.
+func statusFor(k fault.Kind) int {
+	if s, ok := statusOf[k]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
 
 // FromError returns the response for a failed operation:
 // {"status":"ko","message":…,"reason":…} with the status of its kind. An error
@@ -61,14 +69,17 @@ func FromError(err error) Response {
 	if fe == nil {
 		fe = &fault.Error{Kind: fault.Internal, Reason: "InternalError", Message: "Internal error"}
 	}
-	body := map[string]any{"status": "ko", "message": fe.Message}
-	if fe.Reason != "" {
-		body["reason"] = fe.Reason
-	}
+	// Details come first so they cannot replace the fields every reply has.
+	body := map[string]any{}
 	for k, v := range fe.Details {
 		body[k] = v
 	}
-	r := Response{Status: statusOf[fe.Kind], Body: body}
+	body["status"], body["message"] = "ko", fe.Message
+	delete(body, "reason")
+	if fe.Reason != "" {
+		body["reason"] = fe.Reason
+	}
+	r := Response{Status: statusFor(fe.Kind), Body: body}
 	if fe.RetryAfter > 0 {
 		r.Headers = map[string]string{"Retry-After": strconv.Itoa(fe.RetryAfter)}
 	}
