@@ -69,16 +69,13 @@ func StatusOf(job *batchv1.Job, pods []corev1.Pod, warnings []corev1.Event, logT
 		Created: job.CreationTimestamp.Time,
 		State:   Queued,
 	}
-	if job.Status.StartTime != nil {
-		t := job.Status.StartTime.Time
-		s.Started = &t
-	}
 	var pod *corev1.Pod
 	if len(pods) > 0 {
 		pod = &pods[0]
 	}
 	if at, done := finished(job); done {
 		s.Finished = &at
+		s.Started = startedAt(job, pod)
 		if isComplete(job) {
 			s.State = Succeeded
 			s.Digest = digestOf(pod)
@@ -88,8 +85,10 @@ func StatusOf(job *batchv1.Job, pods []corev1.Pod, warnings []corev1.Event, logT
 		s.Reason, s.Message = failureOf(job, pod, warnings, logTail)
 		return s
 	}
-	if pod != nil && pod.Status.Phase == corev1.PodRunning {
+	// A Pod that has ended ran: the Job controller has yet to record it.
+	if pod != nil && (pod.Status.Phase == corev1.PodRunning || pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed) {
 		s.State = Running
+		s.Started = startedAt(job, pod)
 		return s
 	}
 	// Still queued: say why when the Pod is stuck (pull or scheduling trouble).
@@ -99,6 +98,31 @@ func StatusOf(job *batchv1.Job, pods []corev1.Pod, warnings []corev1.Event, logT
 		}
 	}
 	return s
+}
+
+// startedAt is when the build container started, else when the Job
+// started: a queued build has not started, though its Job has a start time
+// as soon as the controller sees it.
+func startedAt(job *batchv1.Job, pod *corev1.Pod) *time.Time {
+	if pod != nil {
+		for _, cs := range pod.Status.ContainerStatuses {
+			var at time.Time
+			switch {
+			case cs.State.Running != nil:
+				at = cs.State.Running.StartedAt.Time
+			case cs.State.Terminated != nil:
+				at = cs.State.Terminated.StartedAt.Time
+			}
+			if !at.IsZero() {
+				return &at
+			}
+		}
+	}
+	if job.Status.StartTime != nil {
+		t := job.Status.StartTime.Time
+		return &t
+	}
+	return nil
 }
 
 func isComplete(job *batchv1.Job) bool {
@@ -135,8 +159,13 @@ func failureOf(job *batchv1.Job, pod *corev1.Pod, warnings []corev1.Event, logTa
 	if r, msg := pendingTrouble(pod, warnings); r != "" {
 		return r, msg
 	}
-	if t := terminated(pod); t != nil && t.Reason == "OOMKilled" {
-		return ReasonOutOfMemory, "The build ran out of memory"
+	if t := terminated(pod); t != nil {
+		switch t.Reason {
+		case "OOMKilled":
+			return ReasonOutOfMemory, "The build ran out of memory"
+		case "StartError", "ContainerCannotRun", "CreateContainerError":
+			return ReasonBuildFailed, "The build container could not start: " + strings.TrimSpace(t.Message)
+		}
 	}
 	if line := sourcePullFailure(logTail); line != "" {
 		return ReasonSourcePullFailed, "The source image could not be pulled: " + line
@@ -205,7 +234,7 @@ func warningOr(warnings []corev1.Event, reason, fallback string) string {
 func sourcePullFailure(logTail []string) string {
 	for i := len(logTail) - 1; i >= 0; i-- {
 		m := strings.ToLower(logTail[i])
-		if !strings.Contains(m, "error") || strings.HasPrefix(m, "info[") {
+		if !strings.Contains(m, "error") || strings.HasPrefix(m, "info[") || pushFailure(m) {
 			continue
 		}
 		for _, sign := range []string{"manifest_unknown", "name_unknown", "manifest unknown", "retrieving image",
@@ -216,4 +245,10 @@ func sourcePullFailure(logTail []string) string {
 		}
 	}
 	return ""
+}
+
+// pushFailure reports Kaniko's errors about the destination, which also say
+// "unauthorized" or "denied" but are no fault of the source.
+func pushFailure(lower string) bool {
+	return strings.Contains(lower, "error pushing image") || strings.Contains(lower, "push permission")
 }
