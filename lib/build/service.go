@@ -52,26 +52,48 @@ func NewService(client kubernetes.Interface, cfg config.Config, opts ...Option) 
 // registryAccess is the registry as one call sees it: hosts and a client
 // holding the push credentials.
 type registryAccess struct {
+	// hosts are where the build pushes and users pull: the platform's, or
+	// the user's own registry.
 	hosts  registry.Hosts
 	client *registry.Client
+	// secret is the existing Secret the Job mounts.
 	secret string
+	// platform are the platform's hosts, which alone may be plain HTTP.
+	platform registry.Hosts
+	// userHost is the user's own registry (REGISTRY_HOST), "" for the platform's.
+	userHost string
+	// credentials, when set, go to a temporary Secret the Job mounts
+	// instead of secret (REGISTRY_SECRET "user:password").
+	credentials *pushCredentials
 }
 
 // registry resolves the hosts and loads the credentials of the configured Secret.
 func (s *Service) registry(ctx context.Context) (registryAccess, error) {
-	hosts, err := registry.ResolveHosts(ctx, s.client, s.cfg.Namespace, s.cfg.RegistryPushHost, s.cfg.RegistryPullHost)
+	hosts, client, err := s.Registry(ctx)
 	if err != nil {
 		return registryAccess{}, err
 	}
+	return registryAccess{hosts: hosts, client: client, secret: s.cfg.RegistrySecret, platform: hosts}, nil
+}
+
+// Registry returns the registry hosts of the configuration and a client
+// holding the credentials of its dockerconfigjson Secret, plain HTTP for
+// both hosts when registry_insecure is set: the registry as builds see it,
+// for the operations that read or change the built images.
+func (s *Service) Registry(ctx context.Context) (registry.Hosts, *registry.Client, error) {
+	hosts, err := registry.ResolveHosts(ctx, s.client, s.cfg.Namespace, s.cfg.RegistryPushHost, s.cfg.RegistryPullHost)
+	if err != nil {
+		return registry.Hosts{}, nil, err
+	}
 	creds, err := registry.LoadSecret(ctx, s.client, s.cfg.Namespace, s.cfg.RegistrySecret)
 	if err != nil {
-		return registryAccess{}, err
+		return registry.Hosts{}, nil, err
 	}
 	opts := append([]registry.Option{registry.WithKeychain(creds)}, s.transport...)
 	if s.cfg.RegistryInsecure {
 		opts = append(opts, registry.WithInsecure(hosts.Push, hosts.Pull))
 	}
-	return registryAccess{hosts: hosts, client: registry.New(opts...), secret: s.cfg.RegistrySecret}, nil
+	return hosts, registry.New(opts...), nil
 }
 
 // insecureRegistries are the hosts Kaniko reaches over plain HTTP.

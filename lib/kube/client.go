@@ -75,6 +75,10 @@ func Client(c config.Config) (kubernetes.Interface, error) {
 		return nil, err
 	}
 	rc.UserAgent = "openserverless-deployer"
+	// client-go's default (5 per second, bursts of 10) throttles a warm action
+	// to one call per 400 ms once its burst is spent; one activation makes a
+	// handful of requests, so allow a busy process more.
+	rc.QPS, rc.Burst = 50, 100
 	cs, err := kubernetes.NewForConfig(rc)
 	if err != nil {
 		return nil, fmt.Errorf("making Kubernetes client: %w", err)

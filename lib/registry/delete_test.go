@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,7 +75,7 @@ func TestDeleteTagOnTheReferenceRegistry(t *testing.T) {
 		{ref: h + "/bob@" + d1},
 	}
 	for _, tt := range tests {
-		t.Run(tt.ref, func(t *testing.T) {
+		t.Run(strings.TrimPrefix(tt.ref, h+"/"), func(t *testing.T) {
 			_, err := remote.Head(parseRef(t, tt.ref), remote.WithAuth(reg.Auth()))
 			if tt.wantGone {
 				assert.True(t, IsNotFound(err), "HEAD %s: %v", tt.ref, err)

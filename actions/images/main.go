@@ -1,0 +1,12 @@
+// Command images is the builder/images web action: see api.Images.
+package main
+
+import (
+	"github.com/apache/openserverless-deployer/lib/actionloop"
+	"github.com/apache/openserverless-deployer/lib/api"
+)
+
+// Main is the action's entry point.
+func Main(args map[string]any) map[string]any { return api.Handle(api.Process(), args, api.Images) }
+
+func main() { actionloop.Run(Main) }

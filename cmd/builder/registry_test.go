@@ -1,0 +1,290 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/images"
+	"github.com/apache/openserverless-deployer/lib/registry"
+)
+
+// registryEnv clears every setting registryAccess reads.
+func registryEnv(t *testing.T) {
+	for _, k := range []string{"REGISTRY_HOST", "REGISTRY_PULL_HOST", "REGISTRY_USER", "REGISTRY_PASS", "REGISTRY_INSECURE", "DEPLOYER_LOCAL", "KUBECONFIG"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("HOME", t.TempDir())
+}
+
+// recordingRegistry is an in-process registry that records the
+// Authorization headers it receives; with demand, it answers 401 (Basic)
+// to a request without one.
+func recordingRegistry(t *testing.T, demand bool) (host string, seen func() []string) {
+	t.Helper()
+	var mu sync.Mutex
+	var auths []string
+	reg := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := r.Header.Get("Authorization")
+		mu.Lock()
+		auths = append(auths, a)
+		mu.Unlock()
+		if demand && a == "" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		reg.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://"), func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), auths...)
+	}
+}
+
+func pushRandom(t *testing.T, ref string, opts ...remote.Option) string {
+	t.Helper()
+	img, err := random.Image(64, 1)
+	require.NoError(t, err)
+	r, err := name.ParseReference(ref)
+	require.NoError(t, err)
+	require.NoError(t, remote.Write(r, img, opts...))
+	d, err := img.Digest()
+	require.NoError(t, err)
+	return d.String()
+}
+
+func TestRegistryAccess(t *testing.T) {
+	host, seen := recordingRegistry(t, true)
+	pushRandom(t, host+"/alice:t1", remote.WithAuth(&authn.Basic{Username: "pusher", Password: "x"}))
+	stackDir := t.TempDir()
+	info, err := json.Marshal(map[string]any{"registry": host, "registry_user": "stackuser", "registry_password": "stackpw"})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(stackDir, "stack.json"), info, 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(stackDir, "ready"), nil, 0o600))
+
+	tests := []struct {
+		name     string
+		env      map[string]string
+		wantPull string
+		wantAuth string // the Authorization header sent, "" for none
+	}{
+		{
+			name:     "REGISTRY_HOST with credentials",
+			env:      map[string]string{"REGISTRY_HOST": host, "REGISTRY_USER": "u", "REGISTRY_PASS": "p", "DEPLOYER_LOCAL": stackDir},
+			wantPull: host, wantAuth: "Basic dTpw",
+		},
+		{
+			name:     "REGISTRY_HOST, anonymous, own pull host",
+			env:      map[string]string{"REGISTRY_HOST": host, "REGISTRY_PULL_HOST": "pull.example.com"},
+			wantPull: "pull.example.com",
+		},
+		{
+			name:     "the local stack",
+			env:      map[string]string{"DEPLOYER_LOCAL": stackDir},
+			wantPull: host, wantAuth: "Basic c3RhY2t1c2VyOnN0YWNrcHc=",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			registryEnv(t)
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			before := len(seen())
+			hosts, client, err := registryAccess(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, registry.Hosts{Push: host, Pull: tt.wantPull}, hosts)
+			tags, err := client.Tags(context.Background(), host+"/alice")
+			if tt.wantAuth == "" {
+				assert.Equal(t, fault.Internal, fault.KindOf(err), "anonymous is refused: %v", err)
+				for _, a := range seen()[before:] {
+					assert.Empty(t, a, "no credentials sent")
+				}
+				return
+			}
+			require.NoError(t, err)
+			require.Len(t, tags, 1)
+			assert.Contains(t, seen()[before:], tt.wantAuth)
+		})
+	}
+
+	t.Run("bad REGISTRY_INSECURE", func(t *testing.T) {
+		registryEnv(t)
+		t.Setenv("REGISTRY_HOST", host)
+		t.Setenv("REGISTRY_INSECURE", "maybe")
+		_, _, err := registryAccess(context.Background())
+		assert.ErrorContains(t, err, "REGISTRY_INSECURE")
+	})
+}
+
+func TestHostKeychain(t *testing.T) {
+	c := newRegistryClient(registry.Hosts{Push: "push:5000", Pull: "pull.example.com"}, "u", "p", true)
+	assert.True(t, c.Insecure("push:5000"))
+	assert.True(t, c.Insecure("pull.example.com"))
+	assert.False(t, newRegistryClient(registry.Hosts{Push: "push:5000", Pull: "push:5000"}, "", "", false).Insecure("push:5000"))
+
+	basic := &authn.Basic{Username: "u", Password: "p"}
+	k := hostKeychain{hosts: map[string]bool{"push:5000": true}, auth: basic}
+	tests := []struct {
+		host string
+		want authn.Authenticator
+	}{
+		{host: "push:5000", want: basic},
+		{host: "push:5001", want: authn.Anonymous},
+		{host: "index.docker.io", want: authn.Anonymous},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host, func(t *testing.T) {
+			reg, err := name.NewRegistry(tt.host)
+			require.NoError(t, err)
+			auth, err := k.Resolve(reg)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, auth)
+		})
+	}
+}
+
+func TestRegistryCommands(t *testing.T) {
+	host, _ := recordingRegistry(t, false)
+	d1 := pushRandom(t, host+"/alice:t1")
+	d2 := pushRandom(t, host+"/alice:t2")
+	pushRandom(t, host+"/bob:t1")
+	registryEnv(t)
+	t.Setenv("REGISTRY_HOST", host)
+	t.Setenv("REGISTRY_PULL_HOST", "pull.example.com")
+	ctx := context.Background()
+
+	var out bytes.Buffer
+	require.NoError(t, listCatalogs(ctx, nil, &out))
+	assert.Equal(t, "alice\nbob\n", out.String())
+
+	out.Reset()
+	require.NoError(t, listImages(ctx, []string{"-catalog", "alice", "-json"}, &out))
+	var listed struct {
+		Repository string         `json:"repository"`
+		Images     []images.Image `json:"images"`
+	}
+	require.NoError(t, json.Unmarshal(out.Bytes(), &listed))
+	assert.Equal(t, host+"/alice", listed.Repository)
+	assert.Equal(t, []images.Image{
+		{Tag: "t1", Digest: d1, Image: "pull.example.com/alice:t1"},
+		{Tag: "t2", Digest: d2, Image: "pull.example.com/alice:t2"},
+	}, listed.Images)
+
+	out.Reset()
+	require.NoError(t, listImages(ctx, []string{"-catalog", host + "/alice"}, &out))
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.Len(t, lines, 3)
+	assert.Equal(t, []string{"TAG", "DIGEST", "IMAGE"}, strings.Fields(lines[0]))
+	assert.Equal(t, []string{"t1", d1, "pull.example.com/alice:t1"}, strings.Fields(lines[1]))
+
+	out.Reset()
+	require.NoError(t, getImage(ctx, []string{"-image", "alice:t2"}, &out))
+	var m registry.Manifest
+	require.NoError(t, json.Unmarshal(out.Bytes(), &m))
+	assert.Equal(t, d2, m.Digest)
+	assert.Len(t, m.Layers, 1)
+
+	out.Reset()
+	require.NoError(t, deleteImage(ctx, []string{"-image", "alice:t1"}, &out))
+	assert.Contains(t, out.String(), "deleted "+host+"/alice@"+d1)
+	assert.Contains(t, out.String(), "garbage collection")
+
+	for _, tt := range []struct {
+		name string
+		run  func() error
+		want string
+	}{
+		{"list-images without a repository", func() error { return listImages(ctx, nil, io.Discard) }, "CATALOG"},
+		{"get-image without an image", func() error { return getImage(ctx, nil, io.Discard) }, "IMAGE"},
+		{"delete-image without a tag", func() error { return deleteImage(ctx, []string{"-image", "alice"}, io.Discard) }, "not <repository>:<tag>"},
+		{"delete-image of a digest", func() error {
+			return deleteImage(ctx, []string{"-image", "alice@sha256:" + strings.Repeat("0", 64)}, io.Discard)
+		}, "not <repository>:<tag>"},
+		{"delete-image of an unknown tag", func() error { return deleteImage(ctx, []string{"-image", "alice:nope"}, io.Discard) }, "not found"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.ErrorContains(t, tt.run(), tt.want)
+		})
+	}
+}
+
+func TestNewRegistryConfigMap(t *testing.T) {
+	tests := []struct {
+		name     string
+		hosts    registry.Hosts
+		insecure bool
+		mirrors  []string
+		want     string
+	}{
+		{
+			name: "internal registry over plain HTTP", hosts: registry.Hosts{Push: "nuvolaris-registry-svc:5000", Pull: "nuvolaris-registry-svc:5000"}, insecure: true,
+			want: "push_host = \"nuvolaris-registry-svc:5000\"\npull_host = \"nuvolaris-registry-svc:5000\"\n\n[registry.\"nuvolaris-registry-svc:5000\"]\nhttp = true\ninsecure = true\n",
+		},
+		{
+			name: "two hosts over TLS, mirrors", hosts: registry.Hosts{Push: "push:5000", Pull: "registry.example.com"}, mirrors: []string{"mirror.example.com", "m2:5000/hub"},
+			want: "push_host = \"push:5000\"\npull_host = \"registry.example.com\"\n\n[registry.\"push:5000\"]\nhttp = false\ninsecure = false\n\n[registry.\"registry.example.com\"]\nhttp = false\ninsecure = false\n\n[registry.\"docker.io\"]\nmirrors = [\"mirror.example.com\", \"m2:5000/hub\"]\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cm := newRegistryConfigMap("nuvolaris", tt.hosts, tt.insecure, tt.mirrors)
+			assert.Equal(t, "builder-registry-config", cm.Name)
+			assert.Equal(t, "nuvolaris", cm.Namespace)
+			require.Len(t, cm.Data, 1)
+			body := cm.Data["registry.toml"]
+			assert.True(t, strings.HasPrefix(body, "#"), "starts with its explanation")
+			var settings []string
+			for _, l := range strings.SplitAfter(body, "\n") {
+				if !strings.HasPrefix(l, "#") {
+					settings = append(settings, l)
+				}
+			}
+			assert.Equal(t, tt.want, strings.Join(settings, ""))
+		})
+	}
+}
+
+func TestApplyConfigMap(t *testing.T) {
+	client := fake.NewClientset()
+	ctx := context.Background()
+	first := newRegistryConfigMap("nuvolaris", registry.Hosts{Push: "a:5000", Pull: "a:5000"}, true, nil)
+	require.NoError(t, applyConfigMap(ctx, client, first))
+	got, err := client.CoreV1().ConfigMaps("nuvolaris").Get(ctx, "builder-registry-config", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, first.Data, got.Data)
+
+	got.Labels["kept"] = "yes"
+	_, err = client.CoreV1().ConfigMaps("nuvolaris").Update(ctx, got, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	second := newRegistryConfigMap("nuvolaris", registry.Hosts{Push: "b:5000", Pull: "b:5000"}, false, nil)
+	require.NoError(t, applyConfigMap(ctx, client, second))
+	got, err = client.CoreV1().ConfigMaps("nuvolaris").Get(ctx, "builder-registry-config", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, second.Data, got.Data)
+	assert.Equal(t, "yes", got.Labels["kept"], "labels set by others are kept")
+}

@@ -1,0 +1,299 @@
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/apache/openserverless-deployer/lib/build"
+	"github.com/apache/openserverless-deployer/lib/config"
+	"github.com/apache/openserverless-deployer/lib/openwhisk"
+	"github.com/apache/openserverless-deployer/lib/webaction"
+)
+
+// Tokens the fake verifier knows, in the raw uuid:key form ops sends.
+const (
+	aliceToken = "a11ce000-0000-4000-8000-000000000001:alicekey"
+	bobToken   = "b0b00000-0000-4000-8000-000000000002:bobkey"
+)
+
+// tokenVerifier answers like lib/openwhisk.Namespaces for known tokens.
+type tokenVerifier map[string]string
+
+func (v tokenVerifier) Verify(_ context.Context, _, token string) (string, error) {
+	if ns, ok := v[token]; ok {
+		return ns, nil
+	}
+	return "", openwhisk.ErrRejected
+}
+
+// apiEnv is an Env over a fake clientset holding objects, whose Pods
+// answer log requests with log, running as the system namespace unless
+// namespace says otherwise.
+type apiEnv struct {
+	client    *fake.Clientset
+	namespace string
+	log       string
+
+	mu      sync.Mutex
+	logOpts []*corev1.PodLogOptions
+}
+
+func newAPIEnv(objects ...runtime.Object) *apiEnv {
+	e := &apiEnv{client: fake.NewClientset(objects...), namespace: "whisk-system"}
+	e.client.PrependReactor("get", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if a.GetSubresource() != "log" {
+			return false, nil, nil
+		}
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.logOpts = append(e.logOpts, a.(k8stesting.GenericAction).GetValue().(*corev1.PodLogOptions))
+		return true, &runtime.Unknown{Raw: []byte(e.log)}, nil
+	})
+	return e
+}
+
+func (e *apiEnv) env() Env {
+	vars := map[string]string{
+		"__OW_NAMESPACE":     e.namespace,
+		"__OW_API_HOST":      "https://openwhisk.example.com",
+		"__OW_ACTIVATION_ID": "0123456789abcdef",
+		"BUILD_NAMESPACE":    "builds",
+	}
+	discard := logrus.New()
+	discard.SetOutput(io.Discard)
+	return Env{
+		Lookup:   func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
+		Verifier: tokenVerifier{aliceToken: "alice", bobToken: "bob"},
+		Kube:     func(config.Config) (kubernetes.Interface, error) { return e.client, nil },
+		Log:      discard,
+	}
+}
+
+// web is the parameters of a web call with token (none when "") to path.
+func web(method, path, token string, params map[string]any) map[string]any {
+	headers := map[string]any{"accept": "application/json"}
+	if token != "" {
+		headers["authorization"] = token
+	}
+	args := map[string]any{"__ow_method": strings.ToLower(method), "__ow_path": path, "__ow_headers": headers}
+	for k, v := range params {
+		args[k] = v
+	}
+	return args
+}
+
+func (e *apiEnv) serve(op Operation, args map[string]any) webaction.Response {
+	return Serve(context.Background(), e.env(), args, op)
+}
+
+// Fixture times.
+var (
+	apiT0    = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	apiRunAt = apiT0.Add(5 * time.Second)
+	apiEndAt = apiT0.Add(40 * time.Second)
+)
+
+// apiJob is user's build Job for kind, as build.NewJob writes it, created at apiT0.
+func apiJob(user, kind string) *batchv1.Job {
+	id := build.ID(build.Inputs{Kind: kind, Source: "r.example.com/rt@sha256:aa", Target: user + ":" + kind})
+	job := build.NewJob(build.Plan{
+		ID: id, User: user, Kind: kind, Namespace: "builds",
+		Image: "pull.example.com/" + user + ":" + kind, Pinned: "r.example.com/rt@sha256:aa",
+		KanikoImage: config.DefaultKanikoImage, Deadline: time.Minute, TTL: time.Hour,
+	})
+	job.UID = types.UID("uid-" + job.Name)
+	job.CreationTimestamp = metav1.NewTime(apiT0)
+	job.Status.StartTime = &metav1.Time{Time: apiT0.Add(time.Second)}
+	return job
+}
+
+func buildIDOf(job *batchv1.Job) string { return job.Annotations[build.AnnotationBuildID] }
+
+// apiPod is the Pod of job in phase with its container in state.
+func apiPod(job *batchv1.Job, phase corev1.PodPhase, state corev1.ContainerState) *corev1.Pod {
+	controller := true
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: job.Name + "-pod", Namespace: job.Namespace, CreationTimestamp: metav1.NewTime(apiT0),
+			Labels: job.Spec.Template.Labels,
+			OwnerReferences: []metav1.OwnerReference{{
+				APIVersion: "batch/v1", Kind: "Job", Name: job.Name, UID: job.UID, Controller: &controller,
+			}},
+		},
+		Status: corev1.PodStatus{Phase: phase, ContainerStatuses: []corev1.ContainerStatus{{Name: "kaniko", State: state}}},
+	}
+}
+
+func finish(job *batchv1.Job, cond batchv1.JobConditionType, reason string) *batchv1.Job {
+	if cond == batchv1.JobComplete {
+		job.Status.CompletionTime = &metav1.Time{Time: apiEndAt}
+	}
+	job.Status.Conditions = []batchv1.JobCondition{{Type: cond, Status: corev1.ConditionTrue, Reason: reason, LastTransitionTime: metav1.NewTime(apiEndAt)}}
+	return job
+}
+
+func TestRequireMethod(t *testing.T) {
+	tests := []struct {
+		name    string
+		method  string // as OpenWhisk sends it, lower case; "" for a non-web invoke
+		allowed []string
+		ok      bool
+	}{
+		{name: "allowed", method: "get", allowed: []string{http.MethodGet}, ok: true},
+		{name: "one of several", method: "post", allowed: []string{http.MethodDelete, http.MethodPost}, ok: true},
+		{name: "another method", method: "put", allowed: []string{http.MethodGet}},
+		{name: "head is not get", method: "head", allowed: []string{http.MethodGet}},
+		{name: "non-web invoke", method: "", allowed: []string{http.MethodPost}, ok: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := webaction.Decode(map[string]any{"__ow_method": tt.method})
+			err := requireMethod(req, tt.allowed...)
+			if tt.ok {
+				assert.NoError(t, err)
+				return
+			}
+			resp := webaction.FromError(err)
+			assert.Equal(t, http.StatusMethodNotAllowed, resp.Status)
+			assert.Equal(t, "MethodNotAllowed", resp.Body["reason"])
+			assert.Contains(t, resp.Body["message"], strings.ToUpper(tt.method))
+		})
+	}
+}
+
+// TestOperationsRefuseOtherMethods checks every operation's methods through
+// Serve: 405 before any other check, the request's fields notwithstanding.
+func TestOperationsRefuseOtherMethods(t *testing.T) {
+	ops := []struct {
+		name    string
+		op      Operation
+		path    string
+		allowed []string
+	}{
+		{name: "start", op: Start, allowed: []string{http.MethodPost}},
+		{name: "ensure", op: Ensure, allowed: []string{http.MethodPost}},
+		{name: "cleanup", op: Cleanup, allowed: []string{http.MethodPost}},
+		{name: "capabilities", op: Capabilities, allowed: []string{http.MethodGet}},
+		{name: "logs", op: Logs, allowed: []string{http.MethodGet}},
+		{name: "status", op: Status, path: "/" + strings.Repeat("ab", 32), allowed: []string{http.MethodGet, http.MethodDelete}},
+		{name: "status logs", op: Status, path: "/" + strings.Repeat("ab", 32) + "/logs", allowed: []string{http.MethodGet}},
+	}
+	methods := []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodHead, http.MethodOptions}
+	for _, o := range ops {
+		for _, m := range methods {
+			allowed := false
+			for _, a := range o.allowed {
+				allowed = allowed || a == m
+			}
+			if allowed {
+				continue
+			}
+			t.Run(o.name+"/"+m, func(t *testing.T) {
+				e := newAPIEnv()
+				resp := e.serve(o.op, web(m, o.path, aliceToken, map[string]any{"source": "x", "kind": "python", "id": strings.Repeat("ab", 32)}))
+				assert.Equal(t, http.StatusMethodNotAllowed, resp.Status, "%v", resp.Body)
+				assert.Equal(t, "ko", resp.Body["status"])
+				assert.Equal(t, "MethodNotAllowed", resp.Body["reason"])
+				for _, a := range e.client.Actions() {
+					assert.NotEqual(t, "jobs", a.GetResource().Resource, "refused before touching a Job: %v", a)
+				}
+			})
+		}
+	}
+}
+
+func TestServeIdentity(t *testing.T) {
+	job := apiJob("alice", "python")
+	id := buildIDOf(job)
+	tests := []struct {
+		name       string
+		namespace  string // the activation namespace
+		args       map[string]any
+		wantStatus int
+		wantReason string
+	}{
+		{name: "web call with a token", namespace: "whisk-system", args: web("get", "/"+id, aliceToken, nil), wantStatus: http.StatusAccepted},
+		{name: "web call, Basic form", namespace: "whisk-system", args: web("get", "/"+id, "Basic "+base64.StdEncoding.EncodeToString([]byte(aliceToken)), nil), wantStatus: http.StatusAccepted},
+		{name: "web call of another user", namespace: "whisk-system", args: web("get", "/"+id, bobToken, nil), wantStatus: http.StatusNotFound, wantReason: "BuildNotFound"},
+		{name: "web call without a token", namespace: "whisk-system", args: web("get", "/"+id, "", nil), wantStatus: http.StatusUnauthorized, wantReason: "MissingAuthorization"},
+		{name: "web call with an unknown token", namespace: "whisk-system", args: web("get", "/"+id, "c0ffee00-0000-4000-8000-000000000003:nokey", nil), wantStatus: http.StatusUnauthorized, wantReason: "InvalidAuthorization"},
+		{name: "web call with a malformed token", namespace: "whisk-system", args: web("get", "/"+id, "Bearer abc", nil), wantStatus: http.StatusUnauthorized, wantReason: "InvalidAuthorization"},
+		{name: "plain invoke of the owner", namespace: "alice", args: map[string]any{"id": id}, wantStatus: http.StatusAccepted},
+		{
+			name: "plain invoke of another user posing as the owner", namespace: "bob",
+			args:       map[string]any{"id": id, "__ow_user": "alice", "__ow_method": "get", "__ow_headers": map[string]any{"authorization": aliceToken}},
+			wantStatus: http.StatusNotFound, wantReason: "BuildNotFound",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newAPIEnv(job)
+			e.namespace = tt.namespace
+			resp := e.serve(Status, tt.args)
+			assert.Equal(t, tt.wantStatus, resp.Status, "%v", resp.Body)
+			if tt.wantReason != "" {
+				assert.Equal(t, tt.wantReason, resp.Body["reason"])
+				assert.NotContains(t, resp.Body["message"], "alicekey")
+			}
+		})
+	}
+}
+
+func TestCapabilities(t *testing.T) {
+	e := newAPIEnv()
+	resp := e.serve(Capabilities, web("get", "", aliceToken, nil))
+	require.Equal(t, http.StatusOK, resp.Status, "%v", resp.Body)
+	assert.Equal(t, "ok", resp.Body["status"])
+	assert.Equal(t, build.Version, resp.Body["version"])
+	kinds, ok := resp.Body["kinds"].(map[string]string)
+	require.True(t, ok, "%T", resp.Body["kinds"])
+	assert.Equal(t, "requirements.txt", kinds["python"])
+	assert.Equal(t, "go.mod", kinds["go"])
+	limits, ok := resp.Body["limits"].(map[string]any)
+	require.True(t, ok)
+	assert.Equal(t, build.MaxLogTail, limits["log_tail_max"])
+	assert.Equal(t, 2, limits["max_active_builds_per_user"])
+	assert.Equal(t, 10, limits["max_active_builds"])
+	assert.Equal(t, 900, limits["build_timeout_seconds"])
+}
+
+func TestEnsureRequests(t *testing.T) {
+	tests := []struct {
+		name       string
+		params     map[string]any
+		wantStatus int
+		wantReason string
+	}{
+		{name: "no fields", params: nil, wantStatus: http.StatusBadRequest, wantReason: "NoPayload"},
+		{name: "retry not a boolean", params: map[string]any{"builder": "python:3.13", "retry": "maybe"}, wantStatus: http.StatusBadRequest, wantReason: "InvalidRetry"},
+		{name: "unknown builder", params: map[string]any{"builder": "cobol:85"}, wantStatus: http.StatusBadRequest, wantReason: "UnknownBuilder"},
+		{name: "unknown kind", params: map[string]any{"source": "r.example.com/rt:1", "kind": "cobol"}, wantStatus: http.StatusBadRequest, wantReason: "UnsupportedKind"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newAPIEnv()
+			resp := e.serve(Ensure, web("post", "", aliceToken, tt.params))
+			assert.Equal(t, tt.wantStatus, resp.Status, "%v", resp.Body)
+			assert.Equal(t, tt.wantReason, resp.Body["reason"])
+			assert.Empty(t, e.client.Actions(), "refused before any Kubernetes call")
+		})
+	}
+}

@@ -1,0 +1,186 @@
+package images
+
+import (
+	"context"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apache/openserverless-deployer/dev/stack"
+	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/registry"
+)
+
+// inProcess starts go-containerregistry's registry on 127.0.0.1 behind
+// wrap (nil: none) and returns its host.
+func inProcess(t *testing.T, wrap func(http.Handler) http.Handler) string {
+	t.Helper()
+	var h http.Handler = ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+func randomImage(t *testing.T) v1.Image {
+	t.Helper()
+	img, err := random.Image(64, 1)
+	require.NoError(t, err)
+	return img
+}
+
+func push(t *testing.T, auth authn.Authenticator, ref string, img v1.Image) string {
+	t.Helper()
+	r, err := name.ParseReference(ref)
+	require.NoError(t, err)
+	require.NoError(t, remote.Write(r, img, remote.WithAuth(auth)))
+	d, err := img.Digest()
+	require.NoError(t, err)
+	return d.String()
+}
+
+func TestList(t *testing.T) {
+	host := inProcess(t, nil)
+	shared := randomImage(t)
+	d1 := push(t, authn.Anonymous, host+"/alice:t1", shared)
+	push(t, authn.Anonymous, host+"/alice:t2", shared)
+	db := push(t, authn.Anonymous, host+"/bob:t1", randomImage(t))
+	push(t, authn.Anonymous, host+"/alice-old:t9", randomImage(t))
+	push(t, authn.Anonymous, host+"/team/alice:t8", randomImage(t))
+	svc := New(registry.New(), registry.Hosts{Push: host, Pull: "pull.example.com"})
+
+	tests := []struct {
+		user string
+		want []Image
+	}{
+		{user: "alice", want: []Image{
+			{Tag: "t1", Digest: d1, Image: "pull.example.com/alice:t1"},
+			{Tag: "t2", Digest: d1, Image: "pull.example.com/alice:t2"},
+		}},
+		{user: "bob", want: []Image{{Tag: "t1", Digest: db, Image: "pull.example.com/bob:t1"}}},
+		{user: "carol", want: []Image{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.user, func(t *testing.T) {
+			got, err := svc.List(context.Background(), tt.user)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestListAndDeleteRefuseWhatIsNotAUser(t *testing.T) {
+	svc := New(registry.New(), registry.Hosts{Push: "127.0.0.1:9", Pull: "127.0.0.1:9"})
+	for _, user := range []string{"", "Alice", "team/alice", "../bob", "alice:t1", "127.0.0.1:5000/alice"} {
+		t.Run(user, func(t *testing.T) {
+			_, err := svc.List(context.Background(), user)
+			assert.Equal(t, fault.Invalid, fault.KindOf(err))
+			_, err = svc.Delete(context.Background(), user, "t1")
+			assert.Equal(t, fault.Invalid, fault.KindOf(err))
+		})
+	}
+}
+
+func TestDeleteRefusesInvalidTags(t *testing.T) {
+	// Every request reaching the registry fails the test: a bad tag is
+	// refused before.
+	host := inProcess(t, func(http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			t.Errorf("unexpected registry request %s %s", r.Method, r.URL.Path)
+			w.WriteHeader(http.StatusTeapot)
+		})
+	})
+	svc := New(registry.New(), registry.Hosts{Push: host, Pull: host})
+	for _, tag := range []string{"", "../bob:t1", "bob:t1", "t1/x", "-t1", ".t1", "t 1", "sha256:" + strings.Repeat("a", 64), strings.Repeat("a", 129), "t1@sha256"} {
+		t.Run(tag, func(t *testing.T) {
+			_, err := svc.Delete(context.Background(), "alice", tag)
+			fe := fault.As(err)
+			require.NotNil(t, fe, "error %v", err)
+			assert.Equal(t, fault.Invalid, fe.Kind)
+			assert.Equal(t, "InvalidTag", fe.Reason)
+		})
+	}
+}
+
+func TestValidTag(t *testing.T) {
+	for _, tag := range []string{"t1", "_x", "python-3.13", "A.b_c-d", strings.Repeat("a", 128)} {
+		assert.True(t, ValidTag(tag), tag)
+	}
+}
+
+func TestDeleteFailures(t *testing.T) {
+	host := inProcess(t, nil)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closed := l.Addr().String()
+	require.NoError(t, l.Close())
+
+	tests := []struct {
+		name       string
+		push       string
+		wantKind   fault.Kind
+		wantReason string
+	}{
+		{name: "unknown tag", push: host, wantKind: fault.NotFound, wantReason: "ImageNotFound"},
+		{name: "registry down", push: closed, wantKind: fault.Unavailable, wantReason: "RegistryUnavailable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(registry.New(), registry.Hosts{Push: tt.push, Pull: tt.push}).Delete(context.Background(), "alice", "t1")
+			fe := fault.As(err)
+			require.NotNil(t, fe, "error %v", err)
+			assert.Equal(t, tt.wantKind, fe.Kind)
+			assert.Equal(t, tt.wantReason, fe.Reason)
+		})
+	}
+}
+
+func TestDeleteOnTheReferenceRegistry(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the Debian registry (dev/stack)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	reg, err := stack.StartRegistry(ctx, stack.RegistryOptions{})
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, reg.Stop()) })
+	creds, err := registry.ParseDockerConfig(reg.DockerConfigJSON())
+	require.NoError(t, err)
+	h := reg.Host
+	shared := randomImage(t)
+	d1 := push(t, reg.Auth(), h+"/alice:t1", shared)
+	push(t, reg.Auth(), h+"/alice:t2", shared)
+	d3 := push(t, reg.Auth(), h+"/alice:t3", randomImage(t))
+	push(t, reg.Auth(), h+"/bob:t1", shared)
+	svc := New(registry.New(registry.WithKeychain(creds)), registry.Hosts{Push: h, Pull: "pull.example.com"})
+
+	got, err := svc.Delete(ctx, "alice", "t2")
+	require.NoError(t, err)
+	assert.Equal(t, Deleted{Image: "pull.example.com/alice:t2", Digest: d1, TagsRemoved: []string{"t1", "t2"}}, got)
+
+	alice, err := svc.List(ctx, "alice")
+	require.NoError(t, err)
+	assert.Equal(t, []Image{{Tag: "t3", Digest: d3, Image: "pull.example.com/alice:t3"}}, alice)
+	bob, err := svc.List(ctx, "bob")
+	require.NoError(t, err)
+	assert.Equal(t, []Image{{Tag: "t1", Digest: d1, Image: "pull.example.com/bob:t1"}}, bob, "another user's copy stays")
+
+	_, err = svc.Delete(ctx, "alice", "t1")
+	assert.Equal(t, fault.NotFound, fault.KindOf(err), "t1 went with t2")
+}
