@@ -195,7 +195,7 @@ func pendingTrouble(pod *corev1.Pod, warnings []corev1.Event) (reason, message s
 		if w := cs.State.Waiting; w != nil {
 			switch w.Reason {
 			case "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull":
-				return ReasonBuilderPullFailed, warningOr(warnings, "Failed", w.Message)
+				return ReasonBuilderPullFailed, pullWarning(warnings, w.Message)
 			}
 		}
 	}
@@ -215,6 +215,18 @@ func pendingTrouble(pod *corev1.Pod, warnings []corev1.Event) (reason, message s
 		}
 	}
 	return "", ""
+}
+
+// pullWarning returns the message of the kubelet's "Failed to pull image …"
+// event: it names the image and the cause, where the later "Error:
+// ImagePullBackOff" and "BackOff" events of the same pull do not.
+func pullWarning(warnings []corev1.Event, fallback string) string {
+	for _, e := range warnings {
+		if strings.Contains(strings.ToLower(e.Message), "failed to pull image") {
+			return e.Message
+		}
+	}
+	return warningOr(warnings, "Failed", fallback)
 }
 
 // warningOr returns the newest Warning event's message with the given
