@@ -51,9 +51,14 @@ func (s *sandbox) path(p string) string {
 	return filepath.Join(s.root, filepath.Clean("/"+p))
 }
 
-// mkdir creates the container folder p (and its parents) with mode.
+// mkdir creates the container folder p (and its parents) with mode. A
+// folder that exists already, such as a volume mounted there (read-only,
+// perhaps), is left as it is.
 func (s *sandbox) mkdir(p string, mode os.FileMode) error {
 	host := s.path(p)
+	if fi, err := os.Stat(host); err == nil && fi.IsDir() {
+		return s.within(host)
+	}
 	if err := os.MkdirAll(host, 0o755); err != nil {
 		return fmt.Errorf("creating %s: %w", p, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
@@ -20,6 +21,9 @@ const (
 	MaxLogTail     = 5000
 	// maxLogBytes keeps a reply under 512 KiB with room for its JSON envelope.
 	maxLogBytes = 448 << 10
+	// readLogBytes is how much of the log is read: more than a page holds,
+	// as timestamps, escape sequences and lines before since take no room in it.
+	readLogBytes = 4 * maxLogBytes
 )
 
 // LogOptions select a page of a build's log.
@@ -64,13 +68,18 @@ func (s *Service) podLogs(ctx context.Context, pod *corev1.Pod, o LogOptions) (L
 	if pod.Status.Phase == corev1.PodPending {
 		return LogPage{}, nil
 	}
-	opts := &corev1.PodLogOptions{Container: containerName, Timestamps: true, TailLines: ptr(int64(o.Tail)), LimitBytes: ptr(int64(4 * maxLogBytes))}
+	opts := &corev1.PodLogOptions{Container: containerName, Timestamps: true, TailLines: ptr(int64(o.Tail)), LimitBytes: ptr(int64(readLogBytes))}
 	if !o.Since.IsZero() {
 		t := metav1.NewTime(o.Since.Truncate(time.Second))
 		opts.SinceTime = &t
 	}
 	rc, err := s.client.CoreV1().Pods(pod.Namespace).GetLogs(pod.Name, opts).Stream(ctx)
-	if err != nil {
+	switch {
+	case apierrors.IsNotFound(err), apierrors.IsBadRequest(err):
+		// The Pod is gone, or its container never started (the API server
+		// answers 400 "waiting to start"): there is no log to show.
+		return LogPage{}, nil
+	case err != nil:
 		return LogPage{}, kubeError(err, "reading the log of %s", pod.Name)
 	}
 	defer rc.Close()
@@ -83,7 +92,9 @@ func readLog(r io.Reader, since time.Time) (LogPage, error) {
 	var page LogPage
 	size := 0
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	// No line of what was read is too long to scan: a long line is cut by
+	// the size limit, not answered as an error.
+	sc.Buffer(make([]byte, 64<<10), readLogBytes+1)
 	for sc.Scan() {
 		stamp, text, _ := strings.Cut(sc.Text(), " ")
 		at, err := time.Parse(time.RFC3339Nano, stamp)
@@ -95,9 +106,9 @@ func readLog(r io.Reader, since time.Time) (LogPage, error) {
 		}
 		line := Sanitize(text)
 		page.Lines = append(page.Lines, line)
-		size += len(line) + 8
+		size += encodedLen(line)
 		for size > maxLogBytes && len(page.Lines) > 0 {
-			size -= len(page.Lines[0]) + 8
+			size -= encodedLen(page.Lines[0])
 			page.Lines = page.Lines[1:]
 			page.Truncated = true
 		}
@@ -111,8 +122,28 @@ func readLog(r io.Reader, since time.Time) (LogPage, error) {
 	return page, nil
 }
 
-// ansi matches terminal escape sequences (CSI, OSC and two-character ones).
-var ansi = regexp.MustCompile(`\x1b(\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])`)
+// encodedLen is the size of a sanitized line in the JSON reply, with its
+// quotes and comma: encoding/json escapes quotes and backslashes, and <, >,
+// & and the line separators U+2028 and U+2029 as \uXXXX, so a line can grow
+// up to six times.
+func encodedLen(line string) int {
+	n := len(line) + 3
+	for _, r := range line {
+		switch r {
+		case '"', '\\':
+			n++
+		case '<', '>', '&':
+			n += 5
+		case '\u2028', '\u2029':
+			n += 3
+		}
+	}
+	return n
+}
+
+// ansi matches terminal escape sequences: CSI ("\x1b[31m"), OSC ("\x1b]0;title\a")
+// and the short ones, with or without intermediate bytes ("\x1bM", "\x1b(B").
+var ansi = regexp.MustCompile(`\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[ -/]*[0-~])`)
 
 // Sanitize removes ANSI escape sequences and control characters (tabs
 // become spaces) from one log line.
