@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the local stack and the tests need, once per
 # machine: etcd, the registry (distribution 2.8) and htpasswd, busybox for
-# the runtime fixtures, util-linux for unshare (the build sandbox).
+# the runtime fixtures, util-linux for unshare (the build sandbox); then
+# pouchdb-server (npm, with Debian's nodejs and npm when they are missing),
+# the CouchDB stand-in of the per-user settings tests.
 set -euo pipefail
 need=()
 for p in etcd-server docker-registry apache2-utils busybox-static util-linux; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need+=("$p")
 done
-[ ${#need[@]} -eq 0 ] && exit 0
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo=sudo
-echo "installing ${need[*]}" >&2
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+if [ ${#need[@]} -gt 0 ]; then
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	echo "installing ${need[*]}" >&2
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+bash "$(dirname "$0")/pouchdb.sh" >/dev/null

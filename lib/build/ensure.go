@@ -38,7 +38,8 @@ const imageTagLen = 20
 // derived from the content-addressed build id, so an image already in the
 // registry answers at once (Succeeded, no Job); a Job for the id answers its
 // state; otherwise a Job is created. Concurrent identical requests race on
-// the deterministic Job name, so exactly one Job is made.
+// the deterministic Job name, so exactly one Job is made. The registry is
+// the platform's, or the one of the user's environment (registryFor).
 func (s *Service) Ensure(ctx context.Context, user string, r EnsureRequest) (Ensured, error) {
 	kind, source, err := s.ensureInputs(r)
 	if err != nil {
@@ -55,7 +56,7 @@ func (s *Service) Ensure(ctx context.Context, user string, r EnsureRequest) (Ens
 		}
 		fileName, _ = requirements.FileName(kind)
 	}
-	reg, err := s.registry(ctx)
+	reg, err := s.registryFor(ctx, user)
 	if err != nil {
 		return Ensured{}, err
 	}
@@ -65,7 +66,10 @@ func (s *Service) Ensure(ctx context.Context, user string, r EnsureRequest) (Ens
 	}
 	p := s.plan(reg, src, kind, fileName, file)
 	p.User = user
-	p.ID = ID(Inputs{Kind: kind, Source: p.Pinned, File: file})
+	// A user's own registry is another build (another Job, another image);
+	// the platform's ids are left as they were. The target of an ensure is
+	// otherwise empty, and a start's always ends in "/<user>:<tag>".
+	p.ID = ID(Inputs{Kind: kind, Source: p.Pinned, File: file, Target: reg.userHost})
 	tag := user + ":" + kind + "-" + p.ID[:imageTagLen]
 	p.Destination = reg.hosts.Push + "/" + tag
 	p.Image = reg.hosts.Pull + "/" + tag

@@ -89,7 +89,7 @@ func NewJob(p Plan) *batchv1.Job {
 							Items:                items,
 						}}},
 						{Name: "docker-config", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
-							SecretName: p.Secret,
+							SecretName: p.pushSecret(),
 							Items:      []corev1.KeyToPath{{Key: corev1.DockerConfigJsonKey, Path: "config.json"}},
 						}}},
 					},

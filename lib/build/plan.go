@@ -28,8 +28,12 @@ type Plan struct {
 	Destination string
 	Image       string
 
-	// Secret is the dockerconfigjson Secret Kaniko pushes with.
+	// Secret is the dockerconfigjson Secret Kaniko pushes with, unless the
+	// plan carries its own credentials: the Job then mounts the temporary
+	// Secret named after it (NewSecret).
 	Secret string
+	// credentials, when set, are the content of that temporary Secret.
+	credentials *pushCredentials
 	// InsecureRegistries are reached over plain HTTP.
 	InsecureRegistries []string
 
@@ -41,3 +45,12 @@ type Plan struct {
 
 // JobName is the plan's deterministic Job name.
 func (p Plan) JobName() string { return JobName(p.User, p.ID) }
+
+// pushSecret is the Secret the Job mounts: the temporary one, named after
+// the Job, when the plan carries credentials, else Secret.
+func (p Plan) pushSecret() string {
+	if p.credentials != nil {
+		return p.JobName()
+	}
+	return p.Secret
+}

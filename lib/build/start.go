@@ -94,14 +94,16 @@ func (s *Service) checkSource(source string) error {
 }
 
 // Start validates a start request of user, pins its source to a digest and
-// submits the build Job, pushing to <push host>/<target>. It returns as soon
-// as the Job exists; the same request while its Job exists answers that Job.
+// submits the build Job, pushing to <push host>/<target>: the platform's
+// registry, or the one of the user's environment (registryFor). It returns
+// as soon as the Job exists; the same request while its Job exists answers
+// that Job.
 func (s *Service) Start(ctx context.Context, user string, r StartRequest) (Started, error) {
 	v, err := s.validateStart(user, r)
 	if err != nil {
 		return Started{}, err
 	}
-	reg, err := s.registry(ctx)
+	reg, err := s.registryFor(ctx, user)
 	if err != nil {
 		return Started{}, err
 	}

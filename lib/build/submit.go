@@ -10,13 +10,14 @@ import (
 	"github.com/apache/openserverless-deployer/lib/fault"
 )
 
-// submit creates the plan's Job and its context ConfigMap, or returns the
-// Job that already exists for the same build: the deterministic Job name is
-// the lock that makes concurrent identical requests create one Job. It
-// never leaves a Job without its ConfigMap: if the ConfigMap cannot be
-// created, the Job is deleted again. The Job comes first so the ConfigMap
-// can be owned by it; a Pod that starts before its ConfigMap exists waits
-// for the volume, as kubelet retries the mount.
+// submit creates the plan's Job, its temporary registry Secret when the plan
+// carries credentials, and its context ConfigMap, or returns the Job that
+// already exists for the same build: the deterministic Job name is the lock
+// that makes concurrent identical requests create one Job. It never leaves
+// a Job without its Secret or ConfigMap: if either cannot be created, the
+// Job is deleted again, and what it owns goes with it. The Job comes first
+// so the others can be owned by it; a Pod that starts before they exist
+// waits for its volumes, as kubelet retries the mount.
 func (s *Service) submit(ctx context.Context, p Plan) (job *batchv1.Job, existing bool, err error) {
 	jobs := s.client.BatchV1().Jobs(p.Namespace)
 	if job, err := s.existing(ctx, p); job != nil || err != nil {
@@ -38,7 +39,13 @@ func (s *Service) submit(ctx context.Context, p Plan) (job *batchv1.Job, existin
 		s.remove(ctx, job)
 		return nil, false, err
 	}
-	if _, err := s.client.CoreV1().ConfigMaps(p.Namespace).Create(ctx, NewContext(p, job), metav1.CreateOptions{}); err != nil {
+	if secret := NewSecret(p, job); secret != nil {
+		if err := createOwned(ctx, s.client.CoreV1().Secrets(p.Namespace), secret, job); err != nil {
+			s.remove(ctx, job)
+			return nil, false, kubeError(withheld(err), "creating registry credentials %s", p.JobName())
+		}
+	}
+	if err := createOwned(ctx, s.client.CoreV1().ConfigMaps(p.Namespace), NewContext(p, job), job); err != nil {
 		s.remove(ctx, job)
 		return nil, false, kubeError(err, "creating build context %s", p.JobName())
 	}

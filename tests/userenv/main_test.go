@@ -1,0 +1,276 @@
+// Package userenv tests per-user registry settings end to end on the local
+// stack (dev/local): the users' environments live in a CouchDB-compatible
+// server (pouchdb-server, in memory) as OpenServerless keeps them in
+// users_metadata; a user whose REGISTRY_HOST names a second registry, with
+// REGISTRY_SECRET "user:password", gets a build that the real Kaniko pushes
+// there with a temporary Secret owned by the Job; a user whose
+// REGISTRY_SECRET names another user's Secret is refused.
+package userenv
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/apache/openserverless-deployer/dev/local"
+	"github.com/apache/openserverless-deployer/dev/stack"
+	"github.com/apache/openserverless-deployer/lib/build"
+)
+
+// The users of the tests and their settings.
+const (
+	// owner builds into its own registry with "user:password".
+	owner = "dora"
+	// borrower names a Secret made for someone else.
+	borrower = "erin"
+	// lender is the user the borrowed Secret is labelled for.
+	lender = "frank"
+
+	lenderSecret = "frank-registry"
+	// pusher is the owner's account on the second registry.
+	pusher         = "dora-pusher"
+	pusherPassword = "Pu5h:er-pa55word-not-for-logs"
+
+	couchAdmin = "admin"
+)
+
+var (
+	env *local.Stack
+	// userRegistry is the owner's own registry, a second Debian registry.
+	userRegistry *stack.Registry
+	// stackLog is where the stack, the gateway and the actions log.
+	stackLog string
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		fmt.Println("userenv: skipped in -short mode (needs the local stack)")
+		os.Exit(0)
+	}
+	if os.Geteuid() != 0 {
+		fmt.Println("userenv: the node agent runs Kaniko in a sandbox (unshare, chroot) and needs root")
+		os.Exit(1)
+	}
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) (code int) {
+	dir, err := os.MkdirTemp("", "userenv-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	stackLog = filepath.Join(dir, "stack.log")
+	logf, err := os.Create(stackLog)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer logf.Close()
+	defer func() {
+		if code != 0 {
+			dump(stackLog)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	began := time.Now()
+
+	root, err := stack.RepoRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	couchDir := filepath.Join(dir, "couchdb")
+	if err := os.Mkdir(couchDir, 0o700); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	couch, err := startCouch(ctx, root, couchDir, couchAdmin, randomish(), logf)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting pouchdb-server:", err)
+		return 1
+	}
+	defer func() {
+		if err := couch.stop(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	}()
+	userRegistry, err = stack.StartRegistry(ctx, stack.RegistryOptions{
+		Dir: filepath.Join(dir, "user-registry"), Users: map[string]string{pusher: pusherPassword}, Log: logf,
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting the user registry:", err)
+		return 1
+	}
+	defer func() {
+		if err := userRegistry.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	}()
+	if err := seed(ctx, couch); err != nil {
+		fmt.Fprintln(os.Stderr, "seeding users_metadata:", err)
+		return 1
+	}
+
+	env, err = local.Start(ctx, local.Options{
+		Dir:   dir,
+		Users: []string{owner, borrower},
+		Log:   logf,
+		Inputs: map[string]any{
+			"couchdb_url":      couch.URL,
+			"couchdb_user":     couch.User,
+			"couchdb_password": couch.Password,
+		},
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting the local stack:", err)
+		return 1
+	}
+	defer func() {
+		if err := env.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	}()
+	if err := lendSecret(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Printf("userenv: local stack, CouchDB and user registry up in %s\n", time.Since(began).Round(time.Millisecond))
+	return m.Run()
+}
+
+// seed stores the users' documents as the OpenServerless operator and
+// `ops` do: the administrator's "env", the user's own "userenv".
+func seed(ctx context.Context, couch *couchDB) error {
+	const db = "users_metadata"
+	if err := couch.createDatabase(ctx, db); err != nil {
+		return err
+	}
+	pairs := func(kv ...string) []map[string]string {
+		var out []map[string]string
+		for i := 0; i+1 < len(kv); i += 2 {
+			out = append(out, map[string]string{"key": kv[i], "value": kv[i+1]})
+		}
+		return out
+	}
+	docs := []map[string]any{
+		{
+			"login": owner, "email": owner + "@example.com",
+			// The user's own setting wins over the administrator's.
+			"env":     pairs(build.EnvRegistryHost, "registry.invalid"),
+			"userenv": pairs(build.EnvRegistryHost, userRegistry.Host, build.EnvRegistrySecret, pusher+":"+pusherPassword),
+		},
+		{
+			"login": borrower, "email": borrower + "@example.com",
+			"userenv": pairs(build.EnvRegistryHost, userRegistry.Host, build.EnvRegistrySecret, lenderSecret),
+		},
+	}
+	for _, d := range docs {
+		if err := couch.put(ctx, db, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lendSecret makes a registry Secret for the lender, as an administrator
+// would for one user.
+func lendSecret(ctx context.Context) error {
+	_, err := env.Kube.Client.CoreV1().Secrets(local.Namespace).Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: lenderSecret, Labels: map[string]string{build.LabelUser: lender}},
+		Type:       corev1.SecretTypeDockerConfigJson,
+		Data:       map[string][]byte{corev1.DockerConfigJsonKey: userRegistry.DockerConfigJSON()},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		return fmt.Errorf("creating the lender's Secret: %w", err)
+	}
+	return nil
+}
+
+// randomish is a password for the CouchDB admin, new on every run.
+func randomish() string { return fmt.Sprintf("couch-%d", time.Now().UnixNano()) }
+
+func dump(path string) {
+	b, _ := os.ReadFile(path)
+	if len(b) > 20000 {
+		b = b[len(b)-20000:]
+	}
+	fmt.Fprintf(os.Stderr, "--- last of %s ---\n%s\n", path, b)
+}
+
+// reply is one HTTP answer of the API.
+type reply struct {
+	Code int
+	Body map[string]any
+}
+
+func (r reply) str(k string) string { s, _ := r.Body[k].(string); return s }
+
+// call sends one request to the API as user (the raw uuid:key token, as ops sends it).
+func call(t *testing.T, user, method, path string, body any) reply {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		require.NoError(t, err)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, env.Gateway.URL()+"/system/api/v1/build"+path, rd)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", env.Tokens[user])
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	r := reply{Code: resp.StatusCode, Body: map[string]any{}}
+	require.NoError(t, json.Unmarshal(raw, &r.Body), "answer: %s", raw)
+	return r
+}
+
+// follow polls GET build/<id> until a final state.
+func follow(t *testing.T, user, id string) reply {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		r := call(t, user, http.MethodGet, "/"+id, nil)
+		if s := r.str("state"); s == "succeeded" || s == "failed" || r.Code == http.StatusNotFound {
+			return r
+		}
+		require.Equal(t, http.StatusAccepted, r.Code, "while building: %v", r.Body)
+		if time.Now().After(deadline) {
+			t.Fatalf("build %s did not end: %v", id, r.Body)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+// eventually polls cond every 100 ms until it holds or 60 s pass.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -1,0 +1,120 @@
+package userenv
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"os"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/apache/openserverless-deployer/dev/local"
+	"github.com/apache/openserverless-deployer/lib/build"
+)
+
+// A user whose environment names a registry of their own, with
+// "user:password", gets a build that Kaniko pushes there with a temporary
+// Secret the Job owns; cleanup takes the Secret away with the Job.
+func TestBuildPushesToTheUserRegistry(t *testing.T) {
+	ctx := context.Background()
+	kube := env.Kube.Client
+	r := call(t, owner, http.MethodPost, "/start", map[string]any{
+		"source": env.Source("python"), "target": owner + ":own", "kind": "python",
+		"file": base64.StdEncoding.EncodeToString([]byte("requests\n")),
+	})
+	require.Equal(t, http.StatusOK, r.Code, "%v", r.Body)
+	image := userRegistry.Host + "/" + owner + ":own"
+	assert.Equal(t, image, r.str("image"), "userenv's REGISTRY_HOST wins over env's")
+	jobName := r.str("job_name")
+
+	job, err := kube.BatchV1().Jobs(local.Namespace).Get(ctx, jobName, metav1.GetOptions{})
+	require.NoError(t, err)
+	secret, err := kube.CoreV1().Secrets(local.Namespace).Get(ctx, jobName, metav1.GetOptions{})
+	require.NoError(t, err, "the temporary Secret is named after the Job")
+	assert.Equal(t, corev1.SecretTypeDockerConfigJson, secret.Type)
+	require.Len(t, secret.OwnerReferences, 1)
+	assert.Equal(t, job.UID, secret.OwnerReferences[0].UID, "the Job owns it")
+	var config struct {
+		Auths map[string]struct{ Username, Password string } `json:"auths"`
+	}
+	require.NoError(t, json.Unmarshal(secret.Data[corev1.DockerConfigJsonKey], &config))
+	assert.Equal(t, pusher, config.Auths[userRegistry.Host].Username)
+	assert.Equal(t, pusherPassword, config.Auths[userRegistry.Host].Password)
+	assert.Equal(t, jobName, job.Spec.Template.Spec.Volumes[1].Secret.SecretName, "the Job mounts it")
+
+	st := follow(t, owner, r.str("id"))
+	require.Equal(t, "succeeded", st.str("state"), "%v", st.Body)
+
+	// The image is in the user's registry, readable with the user's credentials…
+	ref, err := name.ParseReference(image, name.Insecure)
+	require.NoError(t, err)
+	img, err := remote.Image(ref, remote.WithAuth(&authn.Basic{Username: pusher, Password: pusherPassword}))
+	require.NoError(t, err)
+	digest, err := img.Digest()
+	require.NoError(t, err)
+	assert.Equal(t, digest.String(), st.str("digest"))
+	cfg, err := img.ConfigFile()
+	require.NoError(t, err)
+	assert.Equal(t, env.Runtimes["python"].DigestStr(), cfg.Config.Labels["org.opencontainers.image.base.digest"],
+		"built on the source the platform's registry holds")
+	// …and not in the platform's.
+	platformRef, err := name.ParseReference(env.Registry.Host+"/"+owner+":own", name.Insecure)
+	require.NoError(t, err)
+	_, err = remote.Head(platformRef, remote.WithAuth(env.Registry.Auth()))
+	assert.Error(t, err, "nothing pushed to the platform registry")
+
+	// The credentials are nowhere but in that Secret.
+	cms, err := kube.CoreV1().ConfigMaps(local.Namespace).Get(ctx, jobName, metav1.GetOptions{})
+	require.NoError(t, err)
+	job, err = kube.BatchV1().Jobs(local.Namespace).Get(ctx, jobName, metav1.GetOptions{})
+	require.NoError(t, err)
+	auth := base64.StdEncoding.EncodeToString([]byte(pusher + ":" + pusherPassword))
+	for what, obj := range map[string]any{"job": job, "context": cms, "secret metadata": secret.ObjectMeta} {
+		raw, err := json.Marshal(obj)
+		require.NoError(t, err)
+		assert.NotContains(t, string(raw), pusherPassword, "in the %s", what)
+		assert.NotContains(t, string(raw), auth, "in the %s", what)
+	}
+	logs, err := os.ReadFile(stackLog)
+	require.NoError(t, err)
+	assert.NotContains(t, string(logs), pusherPassword, "in the logs of the actions, the node and the servers")
+	assert.NotContains(t, string(logs), auth, "in the logs of the actions, the node and the servers")
+
+	c := call(t, owner, http.MethodPost, "/cleanup", map[string]any{"max_age_hours": 0})
+	require.Equal(t, http.StatusOK, c.Code, "%v", c.Body)
+	assert.Equal(t, float64(1), c.Body["deleted"])
+	eventually(t, "the Job, its temporary Secret and its context are gone", func() bool {
+		_, errJ := kube.BatchV1().Jobs(local.Namespace).Get(ctx, jobName, metav1.GetOptions{})
+		_, errS := kube.CoreV1().Secrets(local.Namespace).Get(ctx, jobName, metav1.GetOptions{})
+		_, errC := kube.CoreV1().ConfigMaps(local.Namespace).Get(ctx, jobName, metav1.GetOptions{})
+		return apierrors.IsNotFound(errJ) && apierrors.IsNotFound(errS) && apierrors.IsNotFound(errC)
+	})
+}
+
+// A user whose REGISTRY_SECRET names a Secret made for another user is
+// refused, in the words used for a Secret that does not exist.
+func TestSecretOfAnotherUserIsRefused(t *testing.T) {
+	ctx := context.Background()
+	r := call(t, borrower, http.MethodPost, "/start", map[string]any{
+		"source": env.Source("python"), "target": borrower + ":borrowed", "kind": "python",
+	})
+	assert.Equal(t, http.StatusBadRequest, r.Code, "%v", r.Body)
+	assert.Equal(t, "ko", r.str("status"))
+	assert.Equal(t, "RegistrySecretRefused", r.str("reason"))
+	assert.Equal(t, "Registry secret "+lenderSecret+" is not available to this user", r.str("message"))
+
+	jobs, err := env.Kube.Client.BatchV1().Jobs(local.Namespace).List(ctx, metav1.ListOptions{LabelSelector: build.LabelUser + "=" + borrower})
+	require.NoError(t, err)
+	assert.Empty(t, jobs.Items, "no build for the borrower")
+	_, err = env.Kube.Client.CoreV1().Secrets(local.Namespace).Get(ctx, lenderSecret, metav1.GetOptions{})
+	assert.NoError(t, err, "the lender's Secret is left alone")
+}
