@@ -69,7 +69,9 @@ func TestLoad(t *testing.T) {
 		_ = json.NewDecoder(resp.Body).Decode(&out)
 		return resp.StatusCode, out
 	}
-	file := func(i int) string { return base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("package%d==1.0\n", i))) }
+	file := func(i int) string {
+		return base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("package%d==1.0\n", i)))
+	}
 
 	// Request → image: one ensure, polled every 200 ms until it succeeds.
 	began := time.Now()
