@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/kube"
 )
 
 // Cancel stops and deletes the user's build id: the Job goes with its Pods
@@ -19,7 +20,7 @@ func (s *Service) Cancel(ctx context.Context, user, id string) (Status, error) {
 		// ensure) since it was read. Cancelling the new one is the caller's call.
 		return Status{}, fault.Wrap(err, fault.Conflict, "BuildChanged", "Build %s was restarted while cancelling it; try again", id)
 	} else if err != nil {
-		return Status{}, kubeError(err, "cancelling build %s", id)
+		return Status{}, kube.Error(err, "cancelling build %s", id)
 	}
 	s.log.WithField("job", job.Name).WithField("build_id", id).Info("build cancelled")
 	return st, nil

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/kube"
 )
 
 // DefaultMaxAgeHours is the age past which cleanup deletes finished builds.
@@ -67,7 +68,7 @@ func (s *Service) Cleanup(ctx context.Context, user string, system bool, maxAge 
 	}
 	list, err := s.client.BatchV1().Jobs(s.cfg.Namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
 	if err != nil {
-		return 0, kubeError(err, "listing build jobs")
+		return 0, kube.Error(err, "listing build jobs")
 	}
 	cutoff := s.now().Add(-maxAge)
 	deleted := 0
@@ -78,7 +79,7 @@ func (s *Service) Cleanup(ctx context.Context, user string, system bool, maxAge 
 			continue
 		}
 		if err := deleteJob(ctx, s.client, job); err != nil {
-			return deleted, kubeError(err, "deleting build job %s", job.Name)
+			return deleted, kube.Error(err, "deleting build job %s", job.Name)
 		}
 		s.log.WithField("job", job.Name).Info("build job cleaned up")
 		deleted++

@@ -7,6 +7,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/kube"
 	"github.com/apache/openserverless-deployer/lib/requirements"
 )
 
@@ -97,7 +98,7 @@ func (s *Service) Ensure(ctx context.Context, user string, r EnsureRequest) (Ens
 			return Ensured{Status: st, Log: tail}, nil
 		}
 		if err := deleteJob(ctx, s.client, job); err != nil && !isConflict(err) {
-			return Ensured{}, kubeError(err, "removing the previous build %s", job.Name)
+			return Ensured{}, kube.Error(err, "removing the previous build %s", job.Name)
 		}
 	}
 	job, existing, err := s.submit(ctx, p)

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/kube"
 )
 
 var idPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -30,7 +31,7 @@ func (s *Service) find(ctx context.Context, user, id string) (*batchv1.Job, erro
 		LabelSelector: ofUser(user) + "," + LabelBuildID + "=" + labelID(id),
 	})
 	if err != nil {
-		return nil, kubeError(err, "looking up build %s", id)
+		return nil, kube.Error(err, "looking up build %s", id)
 	}
 	for i := range list.Items {
 		if j := &list.Items[i]; j.Annotations[AnnotationBuildID] == id && j.DeletionTimestamp == nil {
@@ -46,7 +47,7 @@ func (s *Service) pods(ctx context.Context, job *batchv1.Job) ([]corev1.Pod, err
 		LabelSelector: LabelComponent + "=" + Component + "," + LabelBuildID + "=" + job.Labels[LabelBuildID],
 	})
 	if err != nil {
-		return nil, kubeError(err, "listing pods of %s", job.Name)
+		return nil, kube.Error(err, "listing pods of %s", job.Name)
 	}
 	pods := list.Items[:0]
 	for _, p := range list.Items {
@@ -64,7 +65,7 @@ func (s *Service) warnings(ctx context.Context, pod *corev1.Pod) ([]corev1.Event
 		FieldSelector: "involvedObject.kind=Pod,involvedObject.name=" + pod.Name + ",type=" + corev1.EventTypeWarning,
 	})
 	if err != nil {
-		return nil, kubeError(err, "listing events of %s", pod.Name)
+		return nil, kube.Error(err, "listing events of %s", pod.Name)
 	}
 	ev := list.Items
 	sort.Slice(ev, func(a, b int) bool { return eventTime(ev[b]).Before(eventTime(ev[a])) })

@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/kube"
 )
 
 // Limits of a log page.
@@ -80,7 +81,7 @@ func (s *Service) podLogs(ctx context.Context, pod *corev1.Pod, o LogOptions) (L
 		// answers 400 "waiting to start"): there is no log to show.
 		return LogPage{}, nil
 	case err != nil:
-		return LogPage{}, kubeError(err, "reading the log of %s", pod.Name)
+		return LogPage{}, kube.Error(err, "reading the log of %s", pod.Name)
 	}
 	defer rc.Close()
 	return readLog(rc, o.Since)

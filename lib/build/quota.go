@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/kube"
 )
 
 // quotaRetryAfter is the wait, in seconds, suggested to a caller over quota.
@@ -18,7 +19,7 @@ const quotaRetryAfter = 30
 func (s *Service) active(ctx context.Context) ([]batchv1.Job, error) {
 	list, err := s.client.BatchV1().Jobs(s.cfg.Namespace).List(ctx, metav1.ListOptions{LabelSelector: builds()})
 	if err != nil {
-		return nil, kubeError(err, "listing build jobs")
+		return nil, kube.Error(err, "listing build jobs")
 	}
 	var out []batchv1.Job
 	for _, j := range list.Items {

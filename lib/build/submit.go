@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/kube"
 )
 
 // submit creates the plan's Job, its temporary registry Secret when the plan
@@ -32,7 +33,7 @@ func (s *Service) submit(ctx context.Context, p Plan) (job *batchv1.Job, existin
 		return job, job != nil, err
 	}
 	if err != nil {
-		return nil, false, kubeError(err, "creating build job %s", p.JobName())
+		return nil, false, kube.Error(err, "creating build job %s", p.JobName())
 	}
 	log := s.log.WithField("job", job.Name).WithField("build_id", p.ID)
 	if err := s.checkQuotaAfter(ctx, job); err != nil {
@@ -42,12 +43,12 @@ func (s *Service) submit(ctx context.Context, p Plan) (job *batchv1.Job, existin
 	if secret := NewSecret(p, job); secret != nil {
 		if err := createOwned(ctx, s.client.CoreV1().Secrets(p.Namespace), secret, job); err != nil {
 			s.remove(ctx, job)
-			return nil, false, kubeError(withheld(err), "creating registry credentials %s", p.JobName())
+			return nil, false, kube.Error(withheld(err), "creating registry credentials %s", p.JobName())
 		}
 	}
 	if err := createOwned(ctx, s.client.CoreV1().ConfigMaps(p.Namespace), NewContext(p, job), job); err != nil {
 		s.remove(ctx, job)
-		return nil, false, kubeError(err, "creating build context %s", p.JobName())
+		return nil, false, kube.Error(err, "creating build context %s", p.JobName())
 	}
 	log.Info("build job created")
 	return job, false, nil
@@ -61,7 +62,7 @@ func (s *Service) existing(ctx context.Context, p Plan) (*batchv1.Job, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, kubeError(err, "reading build job %s", p.JobName())
+		return nil, kube.Error(err, "reading build job %s", p.JobName())
 	}
 	if job.Annotations[AnnotationBuildID] != p.ID || job.Labels[LabelUser] != p.User {
 		return nil, fault.New(fault.Conflict, "JobNameConflict", "Job %s exists for another build", job.Name)

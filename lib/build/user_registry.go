@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/kube"
 	"github.com/apache/openserverless-deployer/lib/registry"
 	"github.com/apache/openserverless-deployer/lib/userenv"
 )
@@ -147,7 +148,7 @@ func (s *Service) userSecret(ctx context.Context, user, secretName string) (*reg
 		return nil, refused
 	}
 	if err != nil {
-		return nil, kubeError(err, "reading registry secret %s", secretName)
+		return nil, kube.Error(err, "reading registry secret %s", secretName)
 	}
 	if sec.Type != corev1.SecretTypeDockerConfigJson || sec.Labels[LabelUser] != user ||
 		sec.Labels[LabelComponent] == Component || sec.DeletionTimestamp != nil {
@@ -167,7 +168,7 @@ func (s *Service) userSecret(ctx context.Context, user, secretName string) (*reg
 func (s *Service) temporaryConfig(ctx context.Context, push name.Registry, username, password string) ([]byte, error) {
 	sec, err := s.client.CoreV1().Secrets(s.cfg.Namespace).Get(ctx, s.cfg.RegistrySecret, metav1.GetOptions{})
 	if err != nil {
-		return nil, kubeError(err, "reading Secret %s", s.cfg.RegistrySecret)
+		return nil, kube.Error(err, "reading Secret %s", s.cfg.RegistrySecret)
 	}
 	var platform struct {
 		Auths map[string]json.RawMessage `json:"auths"`

@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/kube"
 )
 
 // Credentials are the contents of a dockerconfigjson Secret.
@@ -79,7 +80,7 @@ func LoadSecret(ctx context.Context, client kubernetes.Interface, namespace, nam
 		return nil, fault.New(fault.Internal, "RegistrySecretMissing", "Secret %s is not configured!", name)
 	}
 	if err != nil {
-		return nil, fault.Wrap(err, fault.Unavailable, "KubernetesUnavailable", "Reading Secret %s failed", name)
+		return nil, kube.Error(err, "reading Secret %s", name)
 	}
 	data, ok := s.Data[corev1.DockerConfigJsonKey]
 	if !ok {

@@ -7,7 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/kube"
 )
 
 // DefaultHost is the internal registry service of an OpenServerless cluster.
@@ -40,8 +40,7 @@ func ResolveHosts(ctx context.Context, client kubernetes.Interface, namespace, p
 		ann = cm.Annotations
 	case apierrors.IsNotFound(err):
 	default:
-		return Hosts{}, fault.Wrap(err, fault.Unavailable, "KubernetesUnavailable",
-			"Reading the registry configuration failed")
+		return Hosts{}, kube.Error(err, "reading the registry configuration (ConfigMap %s)", ConfigMapName)
 	}
 	if h.Push == "" {
 		h.Push = first(ann["registry_push_host"], ann["registry_internal_host"], ann["registry_host"], DefaultHost)

@@ -125,10 +125,12 @@ func TestResolveHostsAPIError(t *testing.T) {
 	tests := []struct {
 		name string
 		err  error
+		kind fault.Kind
 	}{
-		{name: "unavailable", err: apierrors.NewServiceUnavailable("down")},
-		{name: "forbidden", err: apierrors.NewForbidden(schema.GroupResource{Resource: "configmaps"}, "config", errors.New("rbac"))},
-		{name: "connection", err: errors.New("connection refused")},
+		{name: "unavailable", err: apierrors.NewServiceUnavailable("down"), kind: fault.Unavailable},
+		// RBAC refusing the deployer is its own misconfiguration, not an outage.
+		{name: "forbidden", err: apierrors.NewForbidden(schema.GroupResource{Resource: "configmaps"}, "config", errors.New("rbac")), kind: fault.Internal},
+		{name: "connection", err: errors.New("connection refused"), kind: fault.Unavailable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -141,7 +143,7 @@ func TestResolveHostsAPIError(t *testing.T) {
 			assert.Equal(t, Hosts{}, got)
 			fe := fault.As(err)
 			require.NotNil(t, fe)
-			assert.Equal(t, fault.Unavailable, fe.Kind)
+			assert.Equal(t, tt.kind, fe.Kind)
 			assert.ErrorIs(t, err, tt.err)
 		})
 	}
