@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"path"
+	"strings"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -114,10 +115,23 @@ func KanikoArgs(p Plan) []string {
 		"--label=org.opencontainers.image.base.name=" + p.Source,
 		"--label=org.opencontainers.image.base.digest=" + p.BaseDigest,
 	}
+	if p.Cache {
+		args = append(args, "--cache=true", "--cache-repo="+cacheRepo(p.Destination))
+	}
 	for _, h := range p.InsecureRegistries {
 		args = append(args, "--insecure-registry="+h)
 	}
 	return args
+}
+
+// cacheRepo is where a build keeps its cached layers: under the user's own
+// repository, so no user's layers are offered to another's build.
+func cacheRepo(destination string) string {
+	repo := destination
+	if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
+		repo = repo[:i]
+	}
+	return repo + "/cache"
 }
 
 // NewContext returns the build context ConfigMap of a plan, owned by its Job

@@ -159,8 +159,26 @@ func TestKanikoArgs(t *testing.T) {
 	tests := []struct {
 		name     string
 		insecure []string
+		cache    bool
 		want     []string
 	}{
+		{
+			name:  "layer cache in the user's repository",
+			cache: true,
+			want: []string{
+				"--dockerfile=/workspace/Dockerfile",
+				"--context=dir:///workspace",
+				"--destination=push.example.com:5000/alice:py1",
+				"--digest-file=/dev/termination-log",
+				"--push-retry=3",
+				"--image-download-retry=3",
+				"--snapshot-mode=redo",
+				"--label=org.opencontainers.image.base.name=r.example.com/rt:v3.13",
+				"--label=org.opencontainers.image.base.digest=" + testDigest,
+				"--cache=true",
+				"--cache-repo=push.example.com:5000/alice/cache",
+			},
+		},
 		{
 			name:     "two insecure registries",
 			insecure: []string{"push.example.com:5000", "pull.example.com"},
@@ -197,6 +215,7 @@ func TestKanikoArgs(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := testPlan()
 			p.InsecureRegistries = tt.insecure
+			p.Cache = tt.cache
 			assert.Equal(t, tt.want, KanikoArgs(p))
 			assert.Equal(t, tt.want, NewJob(p).Spec.Template.Spec.Containers[0].Args)
 		})

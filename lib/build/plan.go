@@ -34,6 +34,8 @@ type Plan struct {
 	Secret string
 	// credentials, when set, are the content of that temporary Secret.
 	credentials *pushCredentials
+	// Cache turns on Kaniko's layer cache, in the destination's repository + "/cache".
+	Cache bool
 	// InsecureRegistries are reached over plain HTTP.
 	InsecureRegistries []string
 

@@ -17,6 +17,7 @@ func (s *Service) plan(reg registryAccess, src registry.Source, kind, fileName s
 		Secret:             reg.secret,
 		credentials:        reg.credentials,
 		InsecureRegistries: s.insecureRegistries(reg.platform),
+		Cache:              s.cfg.BuildCache,
 		KanikoImage:        s.cfg.KanikoImage,
 		Deadline:           s.cfg.BuildTimeout,
 		TTL:                s.cfg.JobTTL,

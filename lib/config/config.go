@@ -45,6 +45,9 @@ type Config struct {
 	// from: a repository ("docker.io/apache/openserverless-runtime-python"), or a prefix
 	// ending in "*" ("registry.example.com/runtimes/*").
 	AllowedSources []string
+	// BuildCache turns on Kaniko's layer cache, kept in each user's
+	// repository as <push host>/<user>/cache.
+	BuildCache bool
 	// StrictUserCheck requires the user part of a start target to be the caller.
 	StrictUserCheck bool
 	// Resources of the build container.
@@ -110,6 +113,7 @@ var keys = []key{
 	{"max_active_builds", "MAX_ACTIVE_BUILDS", count(func(c *Config) *int { return &c.MaxActiveBuilds })},
 	{"builders", "BUILDERS", func(c *Config, v string) error { return json.Unmarshal([]byte(v), &c.Builders) }},
 	{"allowed_sources", "ALLOWED_SOURCES", func(c *Config, v string) (err error) { c.AllowedSources, err = list(v); return err }},
+	{"build_cache", "BUILD_CACHE", boolean(func(c *Config) *bool { return &c.BuildCache })},
 	{"strict_user_check", "STRICT_USER_CHECK", boolean(func(c *Config) *bool { return &c.StrictUserCheck })},
 	{"build_cpu_request", "BUILD_CPU_REQUEST", quantity(func(c *Config) *string { return &c.Resources.RequestCPU })},
 	{"build_memory_request", "BUILD_MEMORY_REQUEST", quantity(func(c *Config) *string { return &c.Resources.RequestMemory })},

@@ -256,6 +256,7 @@ var validValues = map[string]string{
 	"max_active_builds":          "30",
 	"builders":                   `{"go:1.22":{"kind":"go","source":"apache/runtime-go:v1.22"}}`,
 	"allowed_sources":            "docker.io/apache/*",
+	"build_cache":                "true",
 	"strict_user_check":          "false",
 	"build_cpu_request":          "100m",
 	"build_memory_request":       "256Mi",

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apache/openserverless-deployer/lib/actionloop"
@@ -37,23 +36,12 @@ func action(t *testing.T, name string) *actionloop.Process {
 // package inputs bound for it, as the manifest binds them.
 func namespace(t *testing.T) map[string]any {
 	t.Helper()
-	ctx := context.Background()
-	ns, err := kube.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "act-"}}, metav1.CreateOptions{})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		_ = kube.Client.CoreV1().Namespaces().Delete(context.Background(), ns.Name, metav1.DeleteOptions{})
-	})
-	_, err = kube.Client.CoreV1().Secrets(ns.Name).Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: config.DefaultRegistrySecret},
-		Type:       corev1.SecretTypeDockerConfigJson,
-		Data:       map[string][]byte{corev1.DockerConfigJsonKey: reg.DockerConfigJSON()},
-	}, metav1.CreateOptions{})
-	require.NoError(t, err)
+	ns := testkube.Namespace(t, kube.Client, "act-", reg.DockerConfigJSON())
 	inputs := map[string]any{}
 	for _, k := range config.Keys() {
 		inputs[k] = ""
 	}
-	inputs["namespace"] = ns.Name
+	inputs["namespace"] = ns
 	inputs["apihost"] = whisk.URL
 	inputs["registry_push_host"] = reg.Host
 	inputs["registry_insecure"] = "true"

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	batchv1 "k8s.io/api/batch/v1"
@@ -27,22 +29,22 @@ func TestStartBuildsAndPushesTheImage(t *testing.T) {
 		"file": b64("requests==2.32.3\n# a comment\n\nnews\n"),
 	})
 	require.Equal(t, http.StatusOK, r.Code, "%v", r.Body)
-	assert.Equal(t, "Build process initiated successfully. Job: "+r.str("job_name"), r.str("message"))
+	assert.Equal(t, "Build process initiated successfully. Job: "+r.Str("job_name"), r.Str("message"))
 	image := env.Registry.Host + "/alice:py-e2e"
-	assert.Equal(t, image, r.str("image"))
+	assert.Equal(t, image, r.Str("image"))
 
-	st := follow(t, "alice", r.str("id"))
-	require.Equal(t, "succeeded", st.str("state"), "%v", st.Body)
+	st := follow(t, "alice", r.Str("id"))
+	require.Equal(t, "succeeded", st.Str("state"), "%v", st.Body)
 	require.Equal(t, http.StatusOK, st.Code)
 
-	job, err := env.Kube.Client.BatchV1().Jobs(local.Namespace).Get(ctx, r.str("job_name"), metav1.GetOptions{})
+	job, err := env.Kube.Client.BatchV1().Jobs(local.Namespace).Get(ctx, r.Str("job_name"), metav1.GetOptions{})
 	require.NoError(t, err)
 	assert.True(t, hasCondition(job, batchv1.JobComplete), "the Job controller completes the job")
 
 	img := pull(t, image)
 	digest, err := img.Digest()
 	require.NoError(t, err)
-	assert.Equal(t, digest.String(), st.str("digest"), "the status carries the pushed digest")
+	assert.Equal(t, digest.String(), st.Str("digest"), "the status carries the pushed digest")
 
 	cfg, err := img.ConfigFile()
 	require.NoError(t, err)
@@ -61,6 +63,13 @@ func TestStartBuildsAndPushesTheImage(t *testing.T) {
 		got, _ := layers[i].Digest()
 		assert.Equal(t, want, got, "layer %d comes from the base FROM by digest", i)
 	}
+
+	// The layer cache (build_cache) is kept in the user's own repository.
+	cache, err := name.NewRepository(env.Registry.Host+"/alice/cache", name.Insecure)
+	require.NoError(t, err)
+	cached, err := remote.List(cache, remote.WithAuth(env.Registry.Auth()))
+	require.NoError(t, err)
+	assert.NotEmpty(t, cached, "Kaniko pushed the RUN layer to %s", cache)
 
 	fs := files(t, img, "/opt/extended/requirements.lst", "/opt/extended/kind", "/tmp/requirements.txt")
 	assert.Equal(t, "requests==2.32.3\nnews\n", fs["/opt/extended/requirements.lst"].Body)
@@ -85,15 +94,15 @@ func TestFailingBuildsAndCleanup(t *testing.T) {
 				"source": c.source, "target": "bob:failing", "kind": "python", "file": b64(c.file),
 			})
 			require.Equal(t, http.StatusOK, r.Code, "%v", r.Body)
-			st := follow(t, "bob", r.str("id"))
+			st := follow(t, "bob", r.Str("id"))
 			assert.Equal(t, http.StatusConflict, st.Code)
-			assert.Equal(t, "failed", st.str("state"))
-			assert.Equal(t, build.ReasonBuildFailed, st.str("reason"))
-			assert.Contains(t, st.str("message"), "exit code")
+			assert.Equal(t, "failed", st.Str("state"))
+			assert.Equal(t, build.ReasonBuildFailed, st.Str("reason"))
+			assert.Contains(t, st.Str("message"), "exit code")
 			logs, _ := st.Body["logs"].([]any)
 			require.NotEmpty(t, logs)
 			assert.Contains(t, joined(logs), c.logLine)
-			jobs = append(jobs, r.str("job_name"))
+			jobs = append(jobs, r.Str("job_name"))
 		})
 	}
 	require.Len(t, jobs, 2)

@@ -80,8 +80,8 @@ func TestContextFilesReachTheBuildAsRegularFiles(t *testing.T) {
 		assert.Empty(t, fs["/opt/extended/requirements.lst"].Body, "and /bin/extend does not see it")
 	} else {
 		st := call(t, "carol", http.MethodGet, "/"+testkube.ID('8'), nil)
-		assert.Equal(t, "failed", st.str("state"))
-		t.Logf("mounted whole, the build fails: %s", st.str("message"))
+		assert.Equal(t, "failed", st.Str("state"))
+		t.Logf("mounted whole, the build fails: %s", st.Str("message"))
 	}
 	r := call(t, "carol", http.MethodPost, "/cleanup", map[string]any{"max_age_hours": 0})
 	require.Equal(t, http.StatusOK, r.Code)

@@ -35,29 +35,29 @@ func TestEnsureThenPollUntilTheImageExists(t *testing.T) {
 	body := map[string]any{"builder": "nodejs:local", "file": b64(`{"dependencies":{"lodash":"^4.17.21"}}`)}
 	r := call(t, "alice", http.MethodPost, "/ensure", body)
 	require.Equal(t, http.StatusAccepted, r.Code, "%v", r.Body)
-	assert.Equal(t, "queued", r.str("state"))
-	id := r.str("id")
+	assert.Equal(t, "queued", r.Str("state"))
+	id := r.Str("id")
 	require.Len(t, id, 64)
-	assert.Equal(t, env.Registry.Host+"/alice:nodejs-"+id[:20], r.str("image"))
-	assert.NotEmpty(t, r.str("job_name"))
+	assert.Equal(t, env.Registry.Host+"/alice:nodejs-"+id[:20], r.Str("image"))
+	assert.NotEmpty(t, r.Str("job_name"))
 
 	st := follow(t, "alice", id)
 	require.Equal(t, http.StatusOK, st.Code, "%v", st.Body)
-	ref, err := name.ParseReference(r.str("image"), name.Insecure)
+	ref, err := name.ParseReference(r.Str("image"), name.Insecure)
 	require.NoError(t, err)
 	desc, err := remote.Head(ref, remote.WithAuth(env.Registry.Auth()))
 	require.NoError(t, err)
-	assert.Equal(t, desc.Digest.String(), st.str("digest"))
+	assert.Equal(t, desc.Digest.String(), st.Str("digest"))
 
 	again := call(t, "alice", http.MethodPost, "/ensure", body)
 	assert.Equal(t, http.StatusOK, again.Code)
-	assert.Equal(t, "succeeded", again.str("state"))
-	assert.Equal(t, id, again.str("id"))
+	assert.Equal(t, "succeeded", again.Str("state"))
+	assert.Equal(t, id, again.Str("id"))
 	assert.Equal(t, 1, jobsOf(t, id), "an image that exists needs no new job")
 
 	// The same by source and kind is the same build.
 	same := call(t, "alice", http.MethodPost, "/ensure", map[string]any{"source": env.Source("nodejs"), "kind": "nodejs", "file": body["file"]})
-	assert.Equal(t, id, same.str("id"))
+	assert.Equal(t, id, same.Str("id"))
 	assert.Equal(t, http.StatusOK, same.Code)
 
 	// Another user gets 404 for alice's build, not 403.
@@ -70,10 +70,10 @@ func TestEnsureThenPollUntilTheImageExists(t *testing.T) {
 	require.Equal(t, http.StatusOK, logs.Code, "%v", logs.Body)
 	lines, _ := logs.Body["lines"].([]any)
 	assert.Len(t, lines, 3)
-	assert.NotEmpty(t, logs.str("next_since"))
+	assert.NotEmpty(t, logs.Str("next_since"))
 	byQuery := call(t, "alice", http.MethodGet, "/status?id="+id, nil)
 	assert.Equal(t, http.StatusOK, byQuery.Code)
-	assert.Equal(t, st.str("digest"), byQuery.str("digest"))
+	assert.Equal(t, st.Str("digest"), byQuery.Str("digest"))
 }
 
 // Twenty identical ensures at once make exactly one Job, and all name it.
@@ -88,7 +88,7 @@ func TestConcurrentEnsuresMakeOneJob(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			r := call(t, "carol", http.MethodPost, "/ensure", body)
-			ids[i], codes[i] = r.str("id"), r.Code
+			ids[i], codes[i] = r.Str("id"), r.Code
 		}(i)
 	}
 	wg.Wait()
@@ -98,7 +98,7 @@ func TestConcurrentEnsuresMakeOneJob(t *testing.T) {
 	}
 	assert.Equal(t, 1, jobsOf(t, ids[0]))
 	st := follow(t, "carol", ids[0])
-	assert.Equal(t, "succeeded", st.str("state"), "%v", st.Body)
+	assert.Equal(t, "succeeded", st.Str("state"), "%v", st.Body)
 }
 
 // A failed build answers 409 with its reason and log; retry false keeps
@@ -107,23 +107,23 @@ func TestEnsureFailedBuild(t *testing.T) {
 	body := map[string]any{"source": env.Source("noextend"), "kind": "python", "file": b64("anything\n")}
 	r := call(t, "bob", http.MethodPost, "/ensure", body)
 	require.Equal(t, http.StatusAccepted, r.Code, "%v", r.Body)
-	st := follow(t, "bob", r.str("id"))
+	st := follow(t, "bob", r.Str("id"))
 	require.Equal(t, http.StatusConflict, st.Code, "%v", st.Body)
-	assert.Equal(t, build.ReasonBuildFailed, st.str("reason"))
+	assert.Equal(t, build.ReasonBuildFailed, st.Str("reason"))
 	logs, _ := st.Body["logs"].([]any)
 	assert.NotEmpty(t, logs)
 
 	body["retry"] = false
 	again := call(t, "bob", http.MethodPost, "/ensure", body)
 	assert.Equal(t, http.StatusConflict, again.Code)
-	assert.Equal(t, r.str("job_name"), again.str("job_name"))
+	assert.Equal(t, r.Str("job_name"), again.Str("job_name"))
 
 	delete(body, "retry")
 	retried := call(t, "bob", http.MethodPost, "/ensure", body)
 	assert.Equal(t, http.StatusAccepted, retried.Code, "%v", retried.Body)
-	assert.Equal(t, "queued", retried.str("state"))
-	final := follow(t, "bob", r.str("id"))
-	assert.Equal(t, "failed", final.str("state"))
+	assert.Equal(t, "queued", retried.Str("state"))
+	final := follow(t, "bob", r.Str("id"))
+	assert.Equal(t, "failed", final.Str("state"))
 }
 
 // Cancel while running: the Job and its Pod are gone, the id is unknown.
@@ -133,8 +133,8 @@ func TestCancelRunningBuild(t *testing.T) {
 		"source": env.Source("python"), "target": "carol:slow", "kind": "python", "file": b64("# extend-sleep 60\nslow\n"),
 	})
 	require.Equal(t, http.StatusOK, r.Code, "%v", r.Body)
-	id, job := r.str("id"), r.str("job_name")
-	eventually(t, "the build runs", func() bool { return call(t, "carol", http.MethodGet, "/"+id, nil).str("state") == "running" })
+	id, job := r.Str("id"), r.Str("job_name")
+	eventually(t, "the build runs", func() bool { return call(t, "carol", http.MethodGet, "/"+id, nil).Str("state") == "running" })
 
 	assert.Equal(t, http.StatusNotFound, call(t, "alice", http.MethodDelete, "/"+id, nil).Code, "only the owner can cancel")
 	c := call(t, "carol", http.MethodDelete, "/"+id, nil)
@@ -166,7 +166,7 @@ func TestQuotaPerUser(t *testing.T) {
 	env.Tokens["dave"] = env.Subjects.Add("dave")
 	r := call(t, "dave", http.MethodPost, "/start", map[string]any{"source": env.Source("python"), "target": "dave:third", "kind": "python"})
 	assert.Equal(t, http.StatusTooManyRequests, r.Code, "%v", r.Body)
-	assert.Equal(t, "QuotaExceeded", r.str("reason"))
+	assert.Equal(t, "QuotaExceeded", r.Str("reason"))
 	assert.NotEmpty(t, r.Header.Get("Retry-After"))
 }
 

@@ -13,12 +13,11 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/stretchr/testify/require"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apache/openserverless-deployer/dev/fixtures"
 	"github.com/apache/openserverless-deployer/dev/stack"
 	"github.com/apache/openserverless-deployer/lib/config"
+	"github.com/apache/openserverless-deployer/tests/testkube"
 )
 
 var (
@@ -61,22 +60,9 @@ func run(m *testing.M) int {
 // configuration for it.
 func namespace(t *testing.T) config.Config {
 	t.Helper()
-	ctx := context.Background()
-	ns, err := kube.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{
-		ObjectMeta: metav1.ObjectMeta{GenerateName: "it-"},
-	}, metav1.CreateOptions{})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		_ = kube.Client.CoreV1().Namespaces().Delete(context.Background(), ns.Name, metav1.DeleteOptions{})
-	})
-	_, err = kube.Client.CoreV1().Secrets(ns.Name).Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: config.DefaultRegistrySecret},
-		Type:       corev1.SecretTypeDockerConfigJson,
-		Data:       map[string][]byte{corev1.DockerConfigJsonKey: reg.DockerConfigJSON()},
-	}, metav1.CreateOptions{})
-	require.NoError(t, err)
+	ns := testkube.Namespace(t, kube.Client, "it-", reg.DockerConfigJSON())
 	cfg, err := config.Load(map[string]any{
-		"namespace":          ns.Name,
+		"namespace":          ns,
 		"registry_push_host": reg.Host,
 		"registry_insecure":  "true",
 	}, nil, "")

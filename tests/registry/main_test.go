@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -27,6 +26,7 @@ import (
 
 	"github.com/apache/openserverless-deployer/dev/local"
 	"github.com/apache/openserverless-deployer/dev/stack"
+	"github.com/apache/openserverless-deployer/tests/testapi"
 )
 
 var (
@@ -85,9 +85,10 @@ func run(m *testing.M) int {
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the local stack:", err)
-		dump(logf.Name())
+		testapi.Dump(logf.Name())
 		return 1
 	}
+	api = testapi.New(env)
 	fmt.Printf("registry: built in %s, stack up in %s\n", built.Round(time.Millisecond), (time.Since(began) - built).Round(time.Millisecond))
 	code := m.Run()
 	if err := env.Stop(); err != nil {
@@ -95,44 +96,21 @@ func run(m *testing.M) int {
 		code = 1
 	}
 	if code != 0 {
-		dump(logf.Name())
+		testapi.Dump(logf.Name())
 	}
 	return code
 }
 
-func dump(path string) {
-	b, _ := os.ReadFile(path)
-	if len(b) > 20000 {
-		b = b[len(b)-20000:]
-	}
-	fmt.Fprintf(os.Stderr, "--- last of %s ---\n%s\n", path, b)
-}
+// api calls the stack's API.
+var api testapi.Client
 
-// reply is one HTTP answer of the API.
-type reply struct {
-	Code int
-	Body map[string]any
-	Raw  []byte
-}
+type reply = testapi.Reply
 
-// call sends one request to the images action as user, with the raw
-// uuid:key token as ops sends it ("" for none). path follows build/images
-// and is sent as is, escapes included.
+// call sends one request to the images action as user ("" for no token).
+// path follows build/images and is sent as is, escapes included.
 func call(t *testing.T, user, method, path string) reply {
 	t.Helper()
-	req, err := http.NewRequest(method, env.Gateway.URL()+"/system/api/v1/build/images"+path, nil)
-	require.NoError(t, err)
-	if user != "" {
-		req.Header.Set("Authorization", env.Tokens[user])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	r := reply{Code: resp.StatusCode, Body: map[string]any{}, Raw: raw}
-	require.NoError(t, json.Unmarshal(raw, &r.Body), "answer: %s", raw)
-	return r
+	return api.Call(t, user, method, "/images"+path, nil)
 }
 
 // listed is an image as the API and `builder list-images -json` print it.

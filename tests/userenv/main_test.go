@@ -8,25 +8,21 @@
 package userenv
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apache/openserverless-deployer/dev/local"
 	"github.com/apache/openserverless-deployer/dev/stack"
 	"github.com/apache/openserverless-deployer/lib/build"
+	"github.com/apache/openserverless-deployer/tests/testapi"
 )
 
 // The users of the tests and their settings.
@@ -83,7 +79,7 @@ func run(m *testing.M) (code int) {
 	defer logf.Close()
 	defer func() {
 		if code != 0 {
-			dump(stackLog)
+			testapi.Dump(stackLog)
 		}
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
@@ -146,6 +142,7 @@ func run(m *testing.M) (code int) {
 			fmt.Fprintln(os.Stderr, err)
 		}
 	}()
+	api = testapi.New(env)
 	if err := lendSecret(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -205,72 +202,19 @@ func lendSecret(ctx context.Context) error {
 // randomish is a password for the CouchDB admin, new on every run.
 func randomish() string { return fmt.Sprintf("couch-%d", time.Now().UnixNano()) }
 
-func dump(path string) {
-	b, _ := os.ReadFile(path)
-	if len(b) > 20000 {
-		b = b[len(b)-20000:]
-	}
-	fmt.Fprintf(os.Stderr, "--- last of %s ---\n%s\n", path, b)
-}
+// api calls the stack's API; call, follow and eventually are its shorthands.
+var api testapi.Client
 
-// reply is one HTTP answer of the API.
-type reply struct {
-	Code int
-	Body map[string]any
-}
+type reply = testapi.Reply
 
-func (r reply) str(k string) string { s, _ := r.Body[k].(string); return s }
-
-// call sends one request to the API as user (the raw uuid:key token, as ops sends it).
 func call(t *testing.T, user, method, path string, body any) reply {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		require.NoError(t, err)
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, env.Gateway.URL()+"/system/api/v1/build"+path, rd)
-	require.NoError(t, err)
-	req.Header.Set("Authorization", env.Tokens[user])
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	r := reply{Code: resp.StatusCode, Body: map[string]any{}}
-	require.NoError(t, json.Unmarshal(raw, &r.Body), "answer: %s", raw)
-	return r
+	return api.Call(t, user, method, path, body)
 }
 
-// follow polls GET build/<id> until a final state.
 func follow(t *testing.T, user, id string) reply {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
-		r := call(t, user, http.MethodGet, "/"+id, nil)
-		if s := r.str("state"); s == "succeeded" || s == "failed" || r.Code == http.StatusNotFound {
-			return r
-		}
-		require.Equal(t, http.StatusAccepted, r.Code, "while building: %v", r.Body)
-		if time.Now().After(deadline) {
-			t.Fatalf("build %s did not end: %v", id, r.Body)
-		}
-		time.Sleep(300 * time.Millisecond)
-	}
+	return api.Follow(t, user, id)
 }
 
-// eventually polls cond every 100 ms until it holds or 60 s pass.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
+var eventually = testapi.Eventually

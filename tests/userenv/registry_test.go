@@ -33,8 +33,8 @@ func TestBuildPushesToTheUserRegistry(t *testing.T) {
 	})
 	require.Equal(t, http.StatusOK, r.Code, "%v", r.Body)
 	image := userRegistry.Host + "/" + owner + ":own"
-	assert.Equal(t, image, r.str("image"), "userenv's REGISTRY_HOST wins over env's")
-	jobName := r.str("job_name")
+	assert.Equal(t, image, r.Str("image"), "userenv's REGISTRY_HOST wins over env's")
+	jobName := r.Str("job_name")
 
 	job, err := kube.BatchV1().Jobs(local.Namespace).Get(ctx, jobName, metav1.GetOptions{})
 	require.NoError(t, err)
@@ -51,8 +51,8 @@ func TestBuildPushesToTheUserRegistry(t *testing.T) {
 	assert.Equal(t, pusherPassword, config.Auths[userRegistry.Host].Password)
 	assert.Equal(t, jobName, job.Spec.Template.Spec.Volumes[1].Secret.SecretName, "the Job mounts it")
 
-	st := follow(t, owner, r.str("id"))
-	require.Equal(t, "succeeded", st.str("state"), "%v", st.Body)
+	st := follow(t, owner, r.Str("id"))
+	require.Equal(t, "succeeded", st.Str("state"), "%v", st.Body)
 
 	// The image is in the user's registry, readable with the user's credentials…
 	ref, err := name.ParseReference(image, name.Insecure)
@@ -61,7 +61,7 @@ func TestBuildPushesToTheUserRegistry(t *testing.T) {
 	require.NoError(t, err)
 	digest, err := img.Digest()
 	require.NoError(t, err)
-	assert.Equal(t, digest.String(), st.str("digest"))
+	assert.Equal(t, digest.String(), st.Str("digest"))
 	cfg, err := img.ConfigFile()
 	require.NoError(t, err)
 	assert.Equal(t, env.Runtimes["python"].DigestStr(), cfg.Config.Labels["org.opencontainers.image.base.digest"],
@@ -108,9 +108,9 @@ func TestSecretOfAnotherUserIsRefused(t *testing.T) {
 		"source": env.Source("python"), "target": borrower + ":borrowed", "kind": "python",
 	})
 	assert.Equal(t, http.StatusBadRequest, r.Code, "%v", r.Body)
-	assert.Equal(t, "ko", r.str("status"))
-	assert.Equal(t, "RegistrySecretRefused", r.str("reason"))
-	assert.Equal(t, "Registry secret "+lenderSecret+" is not available to this user", r.str("message"))
+	assert.Equal(t, "ko", r.Str("status"))
+	assert.Equal(t, "RegistrySecretRefused", r.Str("reason"))
+	assert.Equal(t, "Registry secret "+lenderSecret+" is not available to this user", r.Str("message"))
 
 	jobs, err := env.Kube.Client.BatchV1().Jobs(local.Namespace).List(ctx, metav1.ListOptions{LabelSelector: build.LabelUser + "=" + borrower})
 	require.NoError(t, err)
