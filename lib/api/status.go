@@ -54,11 +54,13 @@ func buildID(r webaction.Request) (string, error) {
 // running, 409 failed with its reason and last log lines.
 func statusReply(st build.Status, tail []string) webaction.Response {
 	fields := map[string]any{
-		"id":       st.ID,
-		"state":    string(st.State),
-		"image":    st.Image,
-		"kind":     st.Kind,
-		"job_name": st.JobName,
+		"id":    st.ID,
+		"state": string(st.State),
+		"image": st.Image,
+		"kind":  st.Kind,
+	}
+	if st.JobName != "" { // an image that exists already has no Job
+		fields["job_name"] = st.JobName
 	}
 	if !st.Created.IsZero() {
 		fields["created"] = st.Created.UTC().Format(time.RFC3339)
