@@ -12,15 +12,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
-	"github.com/apache/openserverless-deployer/dev/fixtures"
+	"github.com/apache/openserverless-deployer/dev/local"
 	"github.com/apache/openserverless-deployer/dev/stack"
+	"github.com/apache/openserverless-deployer/tests/testkube"
 )
 
 var (
@@ -28,7 +27,7 @@ var (
 	reg     *stack.Registry
 	runtime name.Digest
 	whisk   *httptest.Server
-	bins    string // folder with one built exec per action
+	bins    map[string]string // action → its built exec
 )
 
 // Subjects of the test OpenWhisk API: token → namespace.
@@ -49,36 +48,28 @@ func TestMain(m *testing.M) {
 func run(m *testing.M) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	var err error
 	dir, err := os.MkdirTemp("", "actions-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	bins = dir
-	for _, a := range []string{"start", "cleanup", "status", "ensure"} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(bins, a), "../../actions/"+a)
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			fmt.Fprintln(os.Stderr, "building action", a, err)
-			return 1
-		}
-	}
-	if kube, err = stack.StartKube(ctx, stack.KubeOptions{Log: os.Stderr}); err != nil {
-		fmt.Fprintln(os.Stderr, "starting the API server:", err)
+	root, err := stack.RepoRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer kube.Stop()
-	if reg, err = stack.StartRegistry(ctx, stack.RegistryOptions{Log: os.Stderr}); err != nil {
-		fmt.Fprintln(os.Stderr, "starting the registry:", err)
+	if bins, err = local.BuildActions(ctx, root, dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer reg.Stop()
-	if runtime, err = fixtures.Push(ctx, reg.Host, reg.Auth(), fixtures.Runtime{Repo: "runtime-python", Tag: "v3.13", User: "1001", Extend: true}); err != nil {
-		fmt.Fprintln(os.Stderr, "pushing the fixture runtime:", err)
+	c, err := testkube.StartCluster(ctx)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	defer c.Stop()
+	kube, reg, runtime = c.Kube, c.Registry, c.Runtime
 	whisk = httptest.NewServer(http.HandlerFunc(namespaces))
 	defer whisk.Close()
 	return m.Run()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -26,7 +25,7 @@ const aliceToken = "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:123zO3xZCLrMN6v2BKK1dXY
 func action(t *testing.T, name string) *actionloop.Process {
 	t.Helper()
 	env := append(os.Environ(), "KUBECONFIG="+kube.Kubeconfig)
-	p, err := actionloop.Start(context.Background(), filepath.Join(bins, name), env, os.Stderr, os.Stderr)
+	p, err := actionloop.Start(context.Background(), bins[name], env, os.Stderr, os.Stderr)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = p.Stop() })
 	return p

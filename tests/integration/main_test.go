@@ -14,7 +14,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/stretchr/testify/require"
 
-	"github.com/apache/openserverless-deployer/dev/fixtures"
 	"github.com/apache/openserverless-deployer/dev/stack"
 	"github.com/apache/openserverless-deployer/lib/config"
 	"github.com/apache/openserverless-deployer/tests/testkube"
@@ -38,21 +37,13 @@ func TestMain(m *testing.M) {
 func run(m *testing.M) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	var err error
-	if kube, err = stack.StartKube(ctx, stack.KubeOptions{Log: os.Stderr}); err != nil {
-		fmt.Fprintln(os.Stderr, "starting the API server:", err)
+	c, err := testkube.StartCluster(ctx)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer kube.Stop()
-	if reg, err = stack.StartRegistry(ctx, stack.RegistryOptions{Log: os.Stderr}); err != nil {
-		fmt.Fprintln(os.Stderr, "starting the registry:", err)
-		return 1
-	}
-	defer reg.Stop()
-	if runtime, err = fixtures.Push(ctx, reg.Host, reg.Auth(), fixtures.Runtime{Repo: "runtime-python", Tag: "v3.13", User: "1001", Extend: true}); err != nil {
-		fmt.Fprintln(os.Stderr, "pushing the fixture runtime:", err)
-		return 1
-	}
+	defer c.Stop()
+	kube, reg, runtime = c.Kube, c.Registry, c.Runtime
 	return m.Run()
 }
 
