@@ -47,7 +47,7 @@ func registryAccess(ctx context.Context) (registry.Hosts, *registry.Client, erro
 	if err != nil {
 		return registry.Hosts{}, nil, err
 	}
-	return build.NewService(client, cfg).Registry(ctx)
+	return build.NewService(client, cfg).PlatformRegistry(ctx)
 }
 
 // newRegistryClient is a client holding user's credentials for both hosts

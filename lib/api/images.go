@@ -27,7 +27,7 @@ func Images(ctx context.Context, c Call) (webaction.Response, error) {
 	} else if err := requireMethod(c.Request, http.MethodGet); err != nil {
 		return webaction.Response{}, err
 	}
-	hosts, client, err := c.Builds.Registry(ctx)
+	hosts, client, err := c.Builds.Registry(ctx, c.Caller.User)
 	if err != nil {
 		return webaction.Response{}, err
 	}

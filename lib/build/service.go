@@ -69,18 +69,29 @@ type registryAccess struct {
 
 // registry resolves the hosts and loads the credentials of the configured Secret.
 func (s *Service) registry(ctx context.Context) (registryAccess, error) {
-	hosts, client, err := s.Registry(ctx)
+	hosts, client, err := s.PlatformRegistry(ctx)
 	if err != nil {
 		return registryAccess{}, err
 	}
 	return registryAccess{hosts: hosts, client: client, secret: s.cfg.RegistrySecret, platform: hosts}, nil
 }
 
-// Registry returns the registry hosts of the configuration and a client
-// holding the credentials of its dockerconfigjson Secret, plain HTTP for
-// both hosts when registry_insecure is set: the registry as builds see it,
-// for the operations that read or change the built images.
-func (s *Service) Registry(ctx context.Context) (registry.Hosts, *registry.Client, error) {
+// Registry returns where user's builds push and are pulled from — the
+// user's own registry when their settings name one, else the platform's —
+// and a client holding the credentials for it: the registry as the user's
+// builds see it, for the operations on the built images.
+func (s *Service) Registry(ctx context.Context, user string) (registry.Hosts, *registry.Client, error) {
+	reg, err := s.registryFor(ctx, user)
+	if err != nil {
+		return registry.Hosts{}, nil, err
+	}
+	return reg.hosts, reg.client, nil
+}
+
+// PlatformRegistry returns the registry hosts of the configuration and a
+// client holding the credentials of its dockerconfigjson Secret, plain HTTP
+// for both hosts when registry_insecure is set.
+func (s *Service) PlatformRegistry(ctx context.Context) (registry.Hosts, *registry.Client, error) {
 	hosts, err := registry.ResolveHosts(ctx, s.client, s.cfg.Namespace, s.cfg.RegistryPushHost, s.cfg.RegistryPullHost)
 	if err != nil {
 		return registry.Hosts{}, nil, err

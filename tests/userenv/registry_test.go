@@ -72,6 +72,16 @@ func TestBuildPushesToTheUserRegistry(t *testing.T) {
 	_, err = remote.Head(platformRef, remote.WithAuth(env.Registry.Auth()))
 	assert.Error(t, err, "nothing pushed to the platform registry")
 
+	// The user's images are listed from the user's own registry.
+	list := call(t, owner, http.MethodGet, "/images", nil)
+	require.Equal(t, http.StatusOK, list.Code, "%v", list.Body)
+	imgs, _ := list.Body["images"].([]any)
+	require.Len(t, imgs, 1, "%v", list.Body)
+	listed, _ := imgs[0].(map[string]any)
+	assert.Equal(t, "own", listed["tag"])
+	assert.Equal(t, image, listed["image"])
+	assert.Equal(t, st.Str("digest"), listed["digest"])
+
 	// The credentials are nowhere but in that Secret.
 	cms, err := kube.CoreV1().ConfigMaps(local.Namespace).Get(ctx, jobName, metav1.GetOptions{})
 	require.NoError(t, err)
