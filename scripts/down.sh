@@ -11,5 +11,5 @@ if kill -0 "$pid" 2>/dev/null; then
 	for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
 	kill -0 "$pid" 2>/dev/null && { echo "devstack did not stop in 60 s: killing it" >&2; kill -KILL "$pid"; }
 fi
-rm -f "$pidfile" "$state/ready" "$state/wskprops"
+rm -f "$pidfile" "$state/ready" "$state/wskprops" "$state"/wskprops-*
 echo "The local stack is down."

@@ -15,7 +15,8 @@ else
 	bash scripts/setup.sh
 	go build -o "$state/devstack" ./dev/cmd/devstack
 	rm -f "$state/ready"
-	setsid "$state/devstack" -dir "$state" >"$state/devstack.log" 2>&1 </dev/null &
+	rm -f "$state"/wskprops-*
+	setsid "$state/devstack" -dir "$state" -users "${USERS:-devel,guest}" >"$state/devstack.log" 2>&1 </dev/null &
 	echo $! >"$pidfile"
 	echo "Starting the local stack (pid $(cat "$pidfile"), log $state/devstack.log)..."
 	shown=0
@@ -38,7 +39,8 @@ api=$(sed -n 's/.*"api": "\(.*\)".*/\1/p' "$state/stack.json")
 cat <<TXT
 
 The deployer is up at $api
-  token (user devel):   $state/wskprops  (APIHOST and AUTH, as ~/.wskprops)
+  tokens:               $state/wskprops  (APIHOST and AUTH of the first user, as ~/.wskprops)
+                        $state/wskprops-<user> for each of ${USERS:-devel,guest} (./task up USERS="alice bob" for others)
   cluster:              KUBECONFIG=$state/kube/$(basename "$(sed -n 's/.*"kubeconfig": "\(.*\)".*/\1/p' "$state/stack.json")")
   stack details:        $state/stack.json
 

@@ -4,7 +4,8 @@
 //
 // In -dir it writes:
 //
-//	wskprops    APIHOST and AUTH of the local user, as ~/.wskprops holds them
+//	wskprops    APIHOST and AUTH of the first user, as ~/.wskprops holds them
+//	wskprops-<user>  the same for every user
 //	stack.json  the gateway URL, the registry and its credentials, the users' tokens, the kubeconfig
 //	ready       once everything answers
 package main
@@ -17,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -25,13 +27,13 @@ import (
 
 func main() {
 	dir := flag.String("dir", "", "state folder (created)")
-	user := flag.String("user", "devel", "the local OpenWhisk user")
+	users := flag.String("users", "devel,guest", "the local OpenWhisk users (comma- or space-separated); the first is the default")
 	flag.Parse()
 	if *dir == "" {
 		fmt.Fprintln(os.Stderr, "devstack: -dir is required")
 		os.Exit(2)
 	}
-	if err := run(*dir, *user); err != nil {
+	if err := run(*dir, strings.FieldsFunc(*users, func(r rune) bool { return r == ',' || r == ' ' })); err != nil {
 		fmt.Fprintln(os.Stderr, "devstack:", err)
 		os.Exit(1)
 	}
@@ -51,7 +53,10 @@ type Info struct {
 	Sources    map[string]string `json:"sources"`
 }
 
-func run(dir, user string) error {
+func run(dir string, users []string) error {
+	if len(users) == 0 {
+		return fmt.Errorf("no users")
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -61,7 +66,7 @@ func run(dir, user string) error {
 	began := time.Now()
 	startCtx, cancel := context.WithTimeout(ctx, 20*time.Minute)
 	defer cancel()
-	s, err := local.Start(startCtx, local.Options{Dir: dir, Users: []string{user, "guest"}, Log: os.Stderr})
+	s, err := local.Start(startCtx, local.Options{Dir: dir, Users: users, Log: os.Stderr})
 	if err != nil {
 		return err
 	}
@@ -78,9 +83,16 @@ func run(dir, user string) error {
 	if err := os.WriteFile(filepath.Join(dir, "stack.json"), b, 0o600); err != nil {
 		return err
 	}
-	props := fmt.Sprintf("APIHOST=%s\nAUTH=%s\n", s.Gateway.URL(), s.Tokens[user])
-	if err := os.WriteFile(filepath.Join(dir, "wskprops"), []byte(props), 0o600); err != nil {
-		return err
+	for i, u := range users {
+		props := fmt.Sprintf("APIHOST=%s\nAUTH=%s\n", s.Gateway.URL(), s.Tokens[u])
+		if err := os.WriteFile(filepath.Join(dir, "wskprops-"+u), []byte(props), 0o600); err != nil {
+			return err
+		}
+		if i == 0 {
+			if err := os.WriteFile(filepath.Join(dir, "wskprops"), []byte(props), 0o600); err != nil {
+				return err
+			}
+		}
 	}
 	if err := os.WriteFile(filepath.Join(dir, "ready"), []byte(time.Since(began).String()+"\n"), 0o644); err != nil {
 		return err
