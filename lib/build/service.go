@@ -14,15 +14,14 @@ import (
 
 // Service runs the build operations of one configuration against one cluster.
 type Service struct {
-	client    kubernetes.Interface
-	cfg       config.Config
-	log       logrus.FieldLogger
-	now       func() time.Time
-	transport registryTransport
+	client kubernetes.Interface
+	cfg    config.Config
+	log    logrus.FieldLogger
+	now    func() time.Time
+	// registryOpts are added to every registry client the Service makes
+	// (tests point them at an in-process registry).
+	registryOpts []registry.Option
 }
-
-// registryTransport lets tests reach an in-process registry; nil means the default.
-type registryTransport = []registry.Option
 
 // Option configures a Service.
 type Option func(*Service)
@@ -35,7 +34,7 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 
 // WithRegistryOptions adds options to every registry client the Service makes.
 func WithRegistryOptions(opts ...registry.Option) Option {
-	return func(s *Service) { s.transport = append(s.transport, opts...) }
+	return func(s *Service) { s.registryOpts = append(s.registryOpts, opts...) }
 }
 
 // NewService returns a Service over client with the given configuration.
@@ -100,7 +99,7 @@ func (s *Service) PlatformRegistry(ctx context.Context) (registry.Hosts, *regist
 	if err != nil {
 		return registry.Hosts{}, nil, err
 	}
-	opts := append([]registry.Option{registry.WithKeychain(creds)}, s.transport...)
+	opts := append([]registry.Option{registry.WithKeychain(creds)}, s.registryOpts...)
 	if s.cfg.RegistryInsecure {
 		opts = append(opts, registry.WithInsecure(hosts.Push, hosts.Pull))
 	}

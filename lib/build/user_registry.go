@@ -99,7 +99,7 @@ func (s *Service) registryFor(ctx context.Context, user string) (registryAccess,
 
 	opts := append([]registry.Option{registry.WithKeychain(hostKeychain{
 		host: pushRegistry.RegistryStr(), own: own, platform: platformCreds,
-	})}, s.transport...)
+	})}, s.registryOpts...)
 	// Only the platform's registry is plain HTTP by configuration; the
 	// user's is reached over HTTPS, unless it is on loopback (or a private
 	// address), where go-containerregistry falls back to HTTP by itself.
