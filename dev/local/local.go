@@ -88,7 +88,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			return nil, err
 		}
 	}
-	executor, err := tool(ctx, o.RepoRoot, "kaniko")
+	executor, err := tool(ctx, o.RepoRoot, "kaniko", o.Log)
 	if err != nil {
 		return nil, err
 	}
@@ -226,9 +226,12 @@ func (s *Stack) Stop() error {
 	return nil
 }
 
-// tool returns the path of a pinned tool binary, building it once per machine.
-func tool(ctx context.Context, root, name string) (string, error) {
-	out, err := exec.CommandContext(ctx, filepath.Join(root, "tools", "build.sh"), name).Output()
+// tool returns the path of a pinned tool binary, building it once per
+// machine; the build's progress goes to log.
+func tool(ctx context.Context, root, name string, log io.Writer) (string, error) {
+	cmd := exec.CommandContext(ctx, filepath.Join(root, "tools", "build.sh"), name)
+	cmd.Stderr = log
+	out, err := cmd.Output()
 	if err != nil {
 		return "", fmt.Errorf("building %s: %w", name, err)
 	}
