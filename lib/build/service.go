@@ -91,11 +91,7 @@ func (s *Service) Registry(ctx context.Context, user string) (registry.Hosts, *r
 // client holding the credentials of its dockerconfigjson Secret, plain HTTP
 // for both hosts when registry_insecure is set.
 func (s *Service) PlatformRegistry(ctx context.Context) (registry.Hosts, *registry.Client, error) {
-	hosts, err := registry.ResolveHosts(ctx, s.client, s.cfg.Namespace, s.cfg.RegistryPushHost, s.cfg.RegistryPullHost)
-	if err != nil {
-		return registry.Hosts{}, nil, err
-	}
-	creds, err := registry.LoadSecret(ctx, s.client, s.cfg.Namespace, s.cfg.RegistrySecret)
+	hosts, creds, err := s.platform(ctx)
 	if err != nil {
 		return registry.Hosts{}, nil, err
 	}
@@ -104,6 +100,20 @@ func (s *Service) PlatformRegistry(ctx context.Context) (registry.Hosts, *regist
 		opts = append(opts, registry.WithInsecure(hosts.Push, hosts.Pull))
 	}
 	return hosts, registry.New(opts...), nil
+}
+
+// platform resolves the platform's registry hosts and loads the credentials
+// of its dockerconfigjson Secret.
+func (s *Service) platform(ctx context.Context) (registry.Hosts, *registry.Credentials, error) {
+	hosts, err := registry.ResolveHosts(ctx, s.client, s.cfg.Namespace, s.cfg.RegistryPushHost, s.cfg.RegistryPullHost)
+	if err != nil {
+		return registry.Hosts{}, nil, err
+	}
+	creds, err := registry.LoadSecret(ctx, s.client, s.cfg.Namespace, s.cfg.RegistrySecret)
+	if err != nil {
+		return registry.Hosts{}, nil, err
+	}
+	return hosts, creds, nil
 }
 
 // insecureRegistries are the hosts Kaniko reaches over plain HTTP.

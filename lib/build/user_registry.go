@@ -54,11 +54,7 @@ func (s *Service) registryFor(ctx context.Context, user string) (registryAccess,
 		return s.registry(ctx)
 	}
 
-	platform, err := registry.ResolveHosts(ctx, s.client, s.cfg.Namespace, s.cfg.RegistryPushHost, s.cfg.RegistryPullHost)
-	if err != nil {
-		return registryAccess{}, err
-	}
-	platformCreds, err := registry.LoadSecret(ctx, s.client, s.cfg.Namespace, s.cfg.RegistrySecret)
+	platform, platformCreds, err := s.platform(ctx)
 	if err != nil {
 		return registryAccess{}, err
 	}
@@ -82,7 +78,7 @@ func (s *Service) registryFor(ctx context.Context, user string) (registryAccess,
 		if username == "" || password == "" {
 			return registryAccess{}, invalidRegistrySecret()
 		}
-		config, err := s.temporaryConfig(ctx, pushRegistry, username, password)
+		config, err := temporaryConfig(pushRegistry, username, password, platformCreds)
 		if err != nil {
 			return registryAccess{}, err
 		}
@@ -165,18 +161,14 @@ func (s *Service) userSecret(ctx context.Context, user, secretName string) (*reg
 // "user:password": the platform Secret's entries, so Kaniko can still pull
 // the source from the platform's registry, with the user's credentials for
 // the push registry over any entry of the platform's for it.
-func (s *Service) temporaryConfig(ctx context.Context, push name.Registry, username, password string) ([]byte, error) {
-	sec, err := s.client.CoreV1().Secrets(s.cfg.Namespace).Get(ctx, s.cfg.RegistrySecret, metav1.GetOptions{})
-	if err != nil {
-		return nil, kube.Error(err, "reading Secret %s", s.cfg.RegistrySecret)
-	}
+func temporaryConfig(push name.Registry, username, password string, platformCreds *registry.Credentials) ([]byte, error) {
 	var platform struct {
 		Auths map[string]json.RawMessage `json:"auths"`
 	}
 	// LoadSecret parsed it already; a failure here cannot quote it anyway.
-	if data := sec.Data[corev1.DockerConfigJsonKey]; len(data) > 0 {
+	if data := platformCreds.JSON(); len(data) > 0 {
 		if err := json.Unmarshal(data, &platform); err != nil {
-			return nil, fault.New(fault.Internal, "RegistrySecretInvalid", "Secret %s is not a valid docker config", s.cfg.RegistrySecret)
+			return nil, fault.New(fault.Internal, "RegistrySecretInvalid", "The platform registry Secret is not a valid docker config")
 		}
 	}
 	auths := map[string]any{}

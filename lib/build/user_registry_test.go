@@ -28,11 +28,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/apache/openserverless-deployer/lib/config"
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/registry"
 )
 
 const (
@@ -290,8 +290,9 @@ func TestRegistryOf(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, reg.RegistryStr())
 
-			s := &Service{client: fake.NewClientset(registrySecret("builds")), cfg: config.Config{Namespace: "builds", RegistrySecret: config.DefaultRegistrySecret}}
-			data, err := s.temporaryConfig(context.Background(), reg, "u", "p")
+			platform, err := registry.ParseDockerConfig(registrySecret("builds").Data[corev1.DockerConfigJsonKey])
+			require.NoError(t, err)
+			data, err := temporaryConfig(reg, "u", "p", platform)
 			require.NoError(t, err)
 			var cfg struct {
 				Auths map[string]map[string]string `json:"auths"`

@@ -24,6 +24,7 @@ import (
 // Credentials are the contents of a dockerconfigjson Secret.
 type Credentials struct {
 	file *configfile.ConfigFile
+	raw  []byte
 }
 
 // ParseDockerConfig reads a docker config.json ({"auths":{host:{auth|username,password}}}).
@@ -32,8 +33,11 @@ func ParseDockerConfig(data []byte) (*Credentials, error) {
 	if err := f.LoadFromReader(bytes.NewReader(data)); err != nil {
 		return nil, fmt.Errorf("parsing docker config: %w", err)
 	}
-	return &Credentials{file: f}, nil
+	return &Credentials{file: f, raw: data}, nil
 }
+
+// JSON returns the docker config.json the Credentials were read from.
+func (c *Credentials) JSON() []byte { return c.raw }
 
 // Resolve implements authn.Keychain: the credentials stored for the
 // resource's registry host, else anonymous.
