@@ -159,6 +159,8 @@ func (s *Stack) inputs(overrides map[string]any) map[string]any {
 	in["namespace"] = Namespace
 	in["registry_insecure"] = "true"
 	in["builders"] = string(catalog)
+	// As an operator allows the runtimes of their own registry.
+	in["allowed_sources"] = config.DefaultAllowedSource + "," + s.Registry.Host + "/runtime-*"
 	in["build_timeout_seconds"] = "300"
 	for k, v := range overrides {
 		in[k] = v

@@ -2,7 +2,10 @@ package build
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
+
+	"github.com/apache/openserverless-deployer/lib/fault"
 )
 
 // DefaultUser is the user an extended image runs as when its base names none.
@@ -25,4 +28,18 @@ func Dockerfile(pinnedSource, fileName, baseUser string) string {
 	b.WriteString("RUN /bin/extend\n")
 	fmt.Fprintf(&b, "USER %s\n", baseUser)
 	return b.String()
+}
+
+// baseUserPattern is a USER a Dockerfile can carry: a name or id, and an
+// optional group, with nothing a Dockerfile line would read further.
+var baseUserPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,31})?$`)
+
+// checkBaseUser checks the base image's own USER before it is written into
+// the Dockerfile: it comes from an image the user may have made, and a
+// line break in it would add instructions of theirs to the recipe.
+func checkBaseUser(user string) error {
+	if user == "" || baseUserPattern.MatchString(user) {
+		return nil
+	}
+	return fault.New(fault.Invalid, "InvalidBaseImage", "The source image's USER is not a user name or id the build can restore")
 }

@@ -42,39 +42,15 @@ const imageTagLen = 20
 // the deterministic Job name, so exactly one Job is made. The registry is
 // the platform's, or the one of the user's environment (registryFor).
 func (s *Service) Ensure(ctx context.Context, user string, r EnsureRequest) (Ensured, error) {
-	kind, source, err := s.ensureInputs(r)
+	req, err := s.ensureRequest(ctx, user, r)
 	if err != nil {
 		return Ensured{}, err
 	}
-	var fileName string
-	var file []byte
-	if r.File != "" {
-		if file, err = requirements.Decode(r.File); err != nil {
-			return Ensured{}, err
-		}
-		if err := requirements.Check(kind, file); err != nil {
-			return Ensured{}, err
-		}
-		fileName, _ = requirements.FileName(kind)
-	}
-	reg, err := s.registryFor(ctx, user)
+	p, reg, err := s.planFor(ctx, req)
 	if err != nil {
 		return Ensured{}, err
 	}
-	src, err := reg.client.Resolve(ctx, source)
-	if err != nil {
-		return Ensured{}, err
-	}
-	p := s.plan(reg, src, kind, fileName, file)
-	p.User = user
-	// A user's own registry is another build (another Job, another image);
-	// the platform's ids are left as they were. The target of an ensure is
-	// otherwise empty, and a start's always ends in "/<user>:<tag>".
-	p.ID = ID(Inputs{Kind: kind, Source: p.Pinned, File: file, Target: reg.userHost})
-	tag := user + ":" + kind + "-" + p.ID[:imageTagLen]
-	p.Destination = reg.hosts.Push + "/" + tag
-	p.Image = reg.hosts.Pull + "/" + tag
-	ready := Ensured{Status: Status{ID: p.ID, User: user, Kind: kind, Image: p.Image, State: Succeeded}}
+	ready := Ensured{Status: Status{ID: p.ID, User: user, Kind: p.Kind, Image: p.Image, State: Succeeded}}
 
 	if digest, found, err := reg.client.Digest(ctx, p.Destination); err != nil {
 		return Ensured{}, err
@@ -112,29 +88,31 @@ func (s *Service) Ensure(ctx context.Context, user string, r EnsureRequest) (Ens
 	return Ensured{Status: queuedStatus(p, job), Created: true}, nil
 }
 
-// ensureInputs resolves a builder id through the catalog, or checks an
-// explicit source and kind.
-func (s *Service) ensureInputs(r EnsureRequest) (kind, source string, err error) {
+// ensureRequest resolves a builder id through the catalog, or checks an
+// explicit source and kind, then the file.
+func (s *Service) ensureRequest(ctx context.Context, user string, r EnsureRequest) (request, error) {
+	req := request{user: user, kind: r.Kind, source: r.Source}
 	if r.Builder != "" {
 		b, ok := s.cfg.Builders[r.Builder]
 		if !ok {
-			return "", "", fault.New(fault.Invalid, "UnknownBuilder", "Unknown builder: %s", r.Builder)
+			return request{}, fault.New(fault.Invalid, "UnknownBuilder", "Unknown builder: %s", r.Builder)
 		}
-		return b.Kind, b.Source, nil
+		req.kind, req.source = b.Kind, b.Source
+		return req, s.decodeFile(&req, r.File)
 	}
 	switch {
 	case strings.TrimSpace(r.Source) == "":
-		return "", "", fault.New(fault.Invalid, "MissingSource", "No builder or source provided.")
+		return request{}, fault.New(fault.Invalid, "MissingSource", "No builder or source provided.")
 	case strings.TrimSpace(r.Kind) == "":
-		return "", "", fault.New(fault.Invalid, "MissingKind", "No kind provided for build.")
+		return request{}, fault.New(fault.Invalid, "MissingKind", "No kind provided for build.")
 	}
 	if _, ok := requirements.FileName(r.Kind); !ok {
-		return "", "", fault.New(fault.Invalid, "UnsupportedKind", "Unsupported kind: %s", r.Kind)
+		return request{}, fault.New(fault.Invalid, "UnsupportedKind", "Unsupported kind: %s", r.Kind)
 	}
-	if err := s.checkSource(r.Source); err != nil {
-		return "", "", err
+	if err := s.checkSource(ctx, user, r.Source); err != nil {
+		return request{}, err
 	}
-	return r.Kind, r.Source, nil
+	return req, s.decodeFile(&req, r.File)
 }
 
 func queuedStatus(p Plan, job *batchv1.Job) Status {

@@ -134,7 +134,7 @@ func TestEnsureCreatesOneJob(t *testing.T) {
 			require.Len(t, jobs, 1)
 			assert.Equal(t, got.JobName, jobs[0].Name)
 			assert.Equal(t, id, jobs[0].Annotations[AnnotationBuildID])
-			assert.Contains(t, jobs[0].Spec.Template.Spec.Containers[0].Args, "--destination="+e.host+"/"+tag)
+			assert.Contains(t, jobs[0].Spec.Template.Spec.Containers[0].Args, e.host+"/"+tag, "the push step pushes to the image's name")
 			assert.Len(t, e.configMaps(t), 1)
 
 			// The same request while the Job exists answers it, creating nothing.

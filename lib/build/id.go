@@ -51,25 +51,25 @@ func labelID(id string) string { return id[:min(len(id), labelPrefixLen)] }
 
 var notSlug = regexp.MustCompile(`[^a-z0-9-]+`)
 
-// maxSlug keeps "build-" + slug + "-" + 16 hex digits within 63 characters.
-const maxSlug = 63 - len("build-") - 1 - namePrefixLen
+// userHashLen is how much of the SHA-256 of the user the Job name carries.
+const userHashLen = 10
 
-// JobName returns the build Job's name, "build-<user slug>-<id prefix>": a
-// valid DNS label of at most 63 characters, the same for the same user and
-// id. A user whose name is not already a slug (dots, underscores, too long)
-// gets a short hash of the full name in the slug, so two users never share
-// a Job name.
+// maxSlug keeps "build-" + slug + "-" + user hash + "-" + id prefix within
+// 63 characters.
+const maxSlug = 63 - len("build-") - 1 - userHashLen - 1 - namePrefixLen
+
+// JobName returns the build Job's name, "build-<user slug>-<user
+// hash>-<id prefix>": a valid DNS label of at most 63 characters, the same
+// for the same user and id. The slug only makes the name readable (users
+// "a.b" and "a-b" share one); the hash of the full user name keeps two
+// users' names apart.
 func JobName(user, id string) string {
 	slug := strings.Trim(notSlug.ReplaceAllString(strings.ToLower(user), "-"), "-")
-	if slug != user || len(slug) > maxSlug {
-		sum := sha256.Sum256([]byte(user))
-		h := hex.EncodeToString(sum[:])[:6]
-		slug = strings.Trim(slug[:min(len(slug), maxSlug-7)], "-")
-		if slug == "" {
-			slug = h
-		} else {
-			slug += "-" + h
-		}
+	slug = strings.Trim(slug[:min(len(slug), maxSlug)], "-")
+	sum := sha256.Sum256([]byte(user))
+	h := hex.EncodeToString(sum[:])[:userHashLen]
+	if slug != "" {
+		h = slug + "-" + h
 	}
-	return "build-" + slug + "-" + id[:namePrefixLen]
+	return "build-" + h + "-" + id[:namePrefixLen]
 }

@@ -1,6 +1,8 @@
 package build
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"regexp"
 	"strings"
 	"testing"
@@ -66,21 +68,21 @@ func TestJobName(t *testing.T) {
 	tests := []struct {
 		name   string
 		user   string
-		prefix string // the name starts with it
-		exact  bool   // the name is prefix + "-" + id[:16]
+		prefix string // the name starts with it, then the user's hash
 	}{
-		{name: "plain user", user: "alice", prefix: "build-alice", exact: true},
-		{name: "user with a dash", user: "a-b", prefix: "build-a-b", exact: true},
+		{name: "plain user", user: "alice", prefix: "build-alice-"},
+		{name: "user with a dash", user: "a-b", prefix: "build-a-b-"},
 		{name: "user with a dot", user: "a.b", prefix: "build-a-b-"},
 		{name: "user with an underscore", user: "a_b", prefix: "build-a-b-"},
 		{name: "user with a double underscore", user: "a__b", prefix: "build-a-b-"},
-		{name: "user of 40 characters", user: strings.Repeat("u", 40), prefix: "build-" + strings.Repeat("u", 40), exact: true},
-		{name: "user of 41 characters", user: strings.Repeat("u", 41), prefix: "build-" + strings.Repeat("u", 33) + "-"},
-		{name: "user of 63 characters", user: strings.Repeat("u", 63), prefix: "build-" + strings.Repeat("u", 33) + "-"},
-		{name: "long user with a dash at the cut", user: strings.Repeat("u", 32) + "-" + strings.Repeat("v", 30), prefix: "build-" + strings.Repeat("u", 32) + "-"},
+		{name: "a user named like another's slug and hash", user: "a-b-2e7336", prefix: "build-a-b-2e7336-"},
+		{name: "user of 29 characters", user: strings.Repeat("u", 29), prefix: "build-" + strings.Repeat("u", 29) + "-"},
+		{name: "user of 40 characters", user: strings.Repeat("u", 40), prefix: "build-" + strings.Repeat("u", 29) + "-"},
+		{name: "user of 63 characters", user: strings.Repeat("u", 63), prefix: "build-" + strings.Repeat("u", 29) + "-"},
+		{name: "long user with a dash at the cut", user: strings.Repeat("u", 28) + "-" + strings.Repeat("v", 30), prefix: "build-" + strings.Repeat("u", 28) + "-"},
 		{name: "user in upper case", user: "Alice", prefix: "build-alice-"},
 		{name: "user of separators only", user: "._", prefix: "build-"},
-		{name: "digits", user: "0123", prefix: "build-0123", exact: true},
+		{name: "digits", user: "0123", prefix: "build-0123-"},
 	}
 	names := map[string]string{}
 	for _, tt := range tests {
@@ -90,9 +92,8 @@ func TestJobName(t *testing.T) {
 			assert.Empty(t, validation.IsDNS1123Label(got), "%q is not a DNS-1123 label", got)
 			assert.True(t, strings.HasPrefix(got, tt.prefix), "%q does not start with %q", got, tt.prefix)
 			assert.True(t, strings.HasSuffix(got, "-"+id[:16]), "%q does not end with the id prefix", got)
-			if tt.exact {
-				assert.Equal(t, tt.prefix+"-"+id[:16], got)
-			}
+			sum := sha256.Sum256([]byte(tt.user))
+			assert.Equal(t, tt.prefix+hex.EncodeToString(sum[:])[:10]+"-"+id[:16], got, "slug, hash of the user, id prefix")
 			assert.Equal(t, got, JobName(tt.user, id), "not deterministic")
 			if other, dup := names[got]; dup {
 				t.Errorf("users %q and %q share the Job name %q", other, tt.user, got)

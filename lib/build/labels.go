@@ -5,9 +5,12 @@ package build
 const (
 	LabelComponent = "app.kubernetes.io/component"
 	Component      = "runtime-builder"
-	LabelUser      = "openserverless.apache.org/user"
-	LabelBuildID   = "openserverless.apache.org/build-id"
-	LabelKind      = "openserverless.apache.org/kind"
+	// LabelUpstreamComponent carries Component too: upstream's tooling
+	// (the end-to-end test of ops ide deploy) counts build Jobs by it.
+	LabelUpstreamComponent = "openserverless.apache.org/component"
+	LabelUser              = "openserverless.apache.org/user"
+	LabelBuildID           = "openserverless.apache.org/build-id"
+	LabelKind              = "openserverless.apache.org/kind"
 
 	AnnotationImage      = "openserverless.apache.org/image"
 	AnnotationSource     = "openserverless.apache.org/source"

@@ -59,17 +59,47 @@ func (s *Service) Logs(ctx context.Context, user, id string, o LogOptions) (LogP
 	return s.podLogs(ctx, &pods[0], o)
 }
 
-// podLogs reads a Pod's log with timestamps, so that a page can say where
-// the next one starts even though the API's sinceTime has whole seconds.
+// podLogs reads the log of a Pod's steps, one after the other in the order
+// they ran, with timestamps, so that a page can say where the next one
+// starts even though the API's sinceTime has whole seconds.
 func (s *Service) podLogs(ctx context.Context, pod *corev1.Pod, o LogOptions) (LogPage, error) {
 	if o.Tail <= 0 {
 		o.Tail = DefaultLogTail
 	}
 	o.Tail = min(o.Tail, MaxLogTail)
-	if pod.Status.Phase == corev1.PodPending {
-		return LogPage{}, nil
+	var all LogPage
+	for _, cs := range steps(pod) {
+		if cs.State.Running == nil && cs.State.Terminated == nil {
+			continue // not started: no log yet
+		}
+		page, err := s.stepLog(ctx, pod, cs.Name, o)
+		if err != nil {
+			return LogPage{}, err
+		}
+		all.Lines = append(all.Lines, page.Lines...)
+		all.Truncated = all.Truncated || page.Truncated
+		if !page.Next.IsZero() {
+			all.Next = page.Next
+		}
 	}
-	opts := &corev1.PodLogOptions{Container: containerName, Timestamps: true, TailLines: ptr(int64(o.Tail)), LimitBytes: ptr(int64(readLogBytes))}
+	if n := len(all.Lines) - o.Tail; n > 0 {
+		all.Lines = all.Lines[n:]
+	}
+	size := 0
+	for _, l := range all.Lines {
+		size += encodedLen(l)
+	}
+	for size > maxLogBytes && len(all.Lines) > 0 {
+		size -= encodedLen(all.Lines[0])
+		all.Lines = all.Lines[1:]
+		all.Truncated = true
+	}
+	return all, nil
+}
+
+// stepLog reads the last lines of one step's log.
+func (s *Service) stepLog(ctx context.Context, pod *corev1.Pod, step string, o LogOptions) (LogPage, error) {
+	opts := &corev1.PodLogOptions{Container: step, Timestamps: true, TailLines: ptr(int64(o.Tail)), LimitBytes: ptr(int64(readLogBytes))}
 	if !o.Since.IsZero() {
 		t := metav1.NewTime(o.Since.Truncate(time.Second))
 		opts.SinceTime = &t
@@ -77,7 +107,7 @@ func (s *Service) podLogs(ctx context.Context, pod *corev1.Pod, o LogOptions) (L
 	rc, err := s.client.CoreV1().Pods(pod.Namespace).GetLogs(pod.Name, opts).Stream(ctx)
 	switch {
 	case apierrors.IsNotFound(err), apierrors.IsBadRequest(err):
-		// The Pod is gone, or its container never started (the API server
+		// The Pod is gone, or the step never started (the API server
 		// answers 400 "waiting to start"): there is no log to show.
 		return LogPage{}, nil
 	case err != nil:

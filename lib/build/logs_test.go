@@ -202,8 +202,19 @@ func ownedPod(job metav1.Object, name string, phase corev1.PodPhase, created tim
 				APIVersion: "batch/v1", Kind: "Job", Name: job.GetName(), UID: job.GetUID(), Controller: &controller,
 			}},
 		},
-		Status: corev1.PodStatus{Phase: phase},
+		Status: corev1.PodStatus{Phase: phase, ContainerStatuses: stepsIn(phase)},
 	}
+}
+
+// stepsIn is the status of a Pod's one step in phase: started unless Pending.
+func stepsIn(phase corev1.PodPhase) []corev1.ContainerStatus {
+	switch phase {
+	case corev1.PodRunning:
+		return []corev1.ContainerStatus{{Name: containerName, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}
+	case corev1.PodSucceeded, corev1.PodFailed:
+		return []corev1.ContainerStatus{{Name: containerName, State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{}}}}
+	}
+	return nil
 }
 
 func buildsConfig() config.Config { return config.Config{Namespace: "builds"} }

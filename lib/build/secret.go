@@ -18,15 +18,16 @@ type pushCredentials struct {
 
 // NewSecret returns the temporary registry Secret of a plan that carries its
 // own credentials (REGISTRY_SECRET "user:password"), nil for a plan that
-// mounts an existing Secret. It is named after the Job and owned by it, so
-// the garbage collector removes it with the Job, as it does the context.
+// mounts an existing Secret. It is named after the Job and this attempt, and
+// owned by the Job, so the garbage collector removes it with the Job, as it
+// does the context.
 func NewSecret(p Plan, job *batchv1.Job) *corev1.Secret {
 	if p.credentials == nil {
 		return nil
 	}
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:            p.JobName(),
+			Name:            p.objectName(),
 			Namespace:       p.Namespace,
 			Labels:          p.Labels(),
 			OwnerReferences: []metav1.OwnerReference{ownedBy(job)},

@@ -49,20 +49,20 @@ func NewService(client kubernetes.Interface, cfg config.Config, opts ...Option) 
 }
 
 // registryAccess is the registry as one call sees it: hosts and a client
-// holding the push credentials.
+// holding the credentials for them.
 type registryAccess struct {
 	// hosts are where the build pushes and users pull: the platform's, or
 	// the user's own registry.
 	hosts  registry.Hosts
 	client *registry.Client
-	// secret is the existing Secret the Job mounts.
-	secret string
+	// pushSecret is the existing Secret the push step mounts; "" for none.
+	pushSecret string
 	// platform are the platform's hosts, which alone may be plain HTTP.
 	platform registry.Hosts
 	// userHost is the user's own registry (REGISTRY_HOST), "" for the platform's.
 	userHost string
-	// credentials, when set, go to a temporary Secret the Job mounts
-	// instead of secret (REGISTRY_SECRET "user:password").
+	// credentials, when set, go to a temporary Secret the push step mounts
+	// (REGISTRY_SECRET "user:password").
 	credentials *pushCredentials
 }
 
@@ -72,7 +72,7 @@ func (s *Service) registry(ctx context.Context) (registryAccess, error) {
 	if err != nil {
 		return registryAccess{}, err
 	}
-	return registryAccess{hosts: hosts, client: client, secret: s.cfg.RegistrySecret, platform: hosts}, nil
+	return registryAccess{hosts: hosts, client: client, pushSecret: s.cfg.RegistrySecret, platform: hosts}, nil
 }
 
 // Registry returns where user's builds push and are pulled from — the
@@ -88,14 +88,15 @@ func (s *Service) Registry(ctx context.Context, user string) (registry.Hosts, *r
 }
 
 // PlatformRegistry returns the registry hosts of the configuration and a
-// client holding the credentials of its dockerconfigjson Secret, plain HTTP
+// client holding the credentials of its dockerconfigjson Secret for those
+// hosts (and for no other registry the Secret may name), plain HTTP
 // for both hosts when registry_insecure is set.
 func (s *Service) PlatformRegistry(ctx context.Context) (registry.Hosts, *registry.Client, error) {
 	hosts, creds, err := s.platform(ctx)
 	if err != nil {
 		return registry.Hosts{}, nil, err
 	}
-	opts := append([]registry.Option{registry.WithKeychain(creds)}, s.registryOpts...)
+	opts := append([]registry.Option{registry.WithKeychain(registry.Scoped(creds, hosts.Push, hosts.Pull))}, s.registryOpts...)
 	if s.cfg.RegistryInsecure {
 		opts = append(opts, registry.WithInsecure(hosts.Push, hosts.Pull))
 	}

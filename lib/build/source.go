@@ -27,12 +27,9 @@ func ParseSource(s string) (name.Reference, error) {
 
 // Allowed reports whether ref's repository is in allowed: each entry is a
 // repository ("docker.io/apache/runtime-python", "apache/runtime-python") or a
-// prefix ending in "*" ("registry.example.com/runtimes/*"). An empty list
-// allows everything.
+// prefix ending in "*" ("registry.example.com/runtimes/*"; "*" alone
+// allows every source). An empty list allows nothing.
 func Allowed(ref name.Reference, allowed []string) bool {
-	if len(allowed) == 0 {
-		return true
-	}
 	names := repositoryNames(ref.Context())
 	for _, pattern := range allowed {
 		prefix, wildcard := strings.CutSuffix(pattern, "*")

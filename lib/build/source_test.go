@@ -70,7 +70,7 @@ func TestAllowed(t *testing.T) {
 		allowed []string
 		want    bool
 	}{
-		{name: "empty list allows everything", source: "evil.example.com/x/y:1", allowed: nil, want: true},
+		{name: "empty list allows nothing", source: "evil.example.com/x/y:1", allowed: nil, want: false},
 		{name: "exact repository", source: "registry.example.com/runtimes/python:3.13", allowed: []string{"registry.example.com/runtimes/python"}, want: true},
 		{name: "exact repository, other image", source: "registry.example.com/runtimes/node:22", allowed: []string{"registry.example.com/runtimes/python"}, want: false},
 		{name: "exact pattern is not a prefix", source: "registry.example.com/runtimes/python-evil:1", allowed: []string{"registry.example.com/runtimes/python"}, want: false},

@@ -26,70 +26,45 @@ type Started struct {
 	Existing bool
 }
 
-// validStart is a start request that passed every check that needs no I/O.
-type validStart struct {
-	target   Target
-	kind     string
-	source   string
-	fileName string
-	file     []byte
-}
-
 // validateStart checks a start request in the order upstream reports its
 // errors: the required fields, the kind, the target, the source, the file.
-func (s *Service) validateStart(user string, r StartRequest) (validStart, error) {
+func (s *Service) validateStart(ctx context.Context, user string, r StartRequest) (request, error) {
 	switch {
 	case strings.TrimSpace(r.Source) == "":
-		return validStart{}, fault.New(fault.Invalid, "MissingSource", "No source provided for build.")
+		return request{}, fault.New(fault.Invalid, "MissingSource", "No source provided for build.")
 	case strings.TrimSpace(r.Target) == "":
-		return validStart{}, fault.New(fault.Invalid, "MissingTarget", "No target provided for build.")
+		return request{}, fault.New(fault.Invalid, "MissingTarget", "No target provided for build.")
 	case strings.TrimSpace(r.Kind) == "":
-		return validStart{}, fault.New(fault.Invalid, "MissingKind", "No kind provided for build.")
+		return request{}, fault.New(fault.Invalid, "MissingKind", "No kind provided for build.")
 	}
-	fileName, ok := requirements.FileName(r.Kind)
-	if !ok {
-		return validStart{}, fault.New(fault.Invalid, "UnsupportedKind", "Unsupported kind: %s", r.Kind)
+	if _, ok := requirements.FileName(r.Kind); !ok {
+		return request{}, fault.New(fault.Invalid, "UnsupportedKind", "Unsupported kind: %s", r.Kind)
 	}
 	target, err := ParseTarget(r.Target, user, s.cfg.StrictUserCheck)
 	if err != nil {
-		return validStart{}, err
+		return request{}, err
 	}
-	if err := s.checkSource(r.Source); err != nil {
-		return validStart{}, err
+	if err := s.checkSource(ctx, user, r.Source); err != nil {
+		return request{}, err
 	}
-	v := validStart{target: target, kind: r.Kind, source: r.Source}
-	if r.File != "" {
-		file, err := requirements.Decode(r.File)
-		if err != nil {
-			return validStart{}, err
-		}
-		if err := requirements.Check(r.Kind, file); err != nil {
-			return validStart{}, err
-		}
-		v.fileName, v.file = fileName, file
-	}
-	return v, nil
+	req := request{user: target.User, kind: r.Kind, source: r.Source, target: target.String()}
+	return req, s.decodeFile(&req, r.File)
 }
 
-// checkSource checks a source's syntax and the allowlist: the configured
-// patterns plus the builder catalog's sources.
-func (s *Service) checkSource(source string) error {
-	ref, err := ParseSource(source)
+// decodeFile decodes and checks a request's dependency file, when it has one.
+func (s *Service) decodeFile(req *request, encoded string) error {
+	if encoded == "" {
+		return nil
+	}
+	file, err := requirements.Decode(encoded)
 	if err != nil {
 		return err
 	}
-	if len(s.cfg.AllowedSources) == 0 {
-		return nil
+	if err := requirements.Check(req.kind, file); err != nil {
+		return err
 	}
-	allowed := append([]string{}, s.cfg.AllowedSources...)
-	for _, b := range s.cfg.Builders {
-		if r, err := ParseSource(b.Source); err == nil {
-			allowed = append(allowed, r.Context().Name())
-		}
-	}
-	if !Allowed(ref, allowed) {
-		return fault.New(fault.Invalid, "SourceNotAllowed", "Source image %s is not allowed on this platform", source)
-	}
+	req.fileName, _ = requirements.FileName(req.kind)
+	req.file = file
 	return nil
 }
 
@@ -99,26 +74,32 @@ func (s *Service) checkSource(source string) error {
 // as soon as the Job exists; the same request while its Job exists answers
 // that Job.
 func (s *Service) Start(ctx context.Context, user string, r StartRequest) (Started, error) {
-	v, err := s.validateStart(user, r)
+	req, err := s.validateStart(ctx, user, r)
 	if err != nil {
 		return Started{}, err
 	}
-	reg, err := s.registryFor(ctx, user)
+	p, _, err := s.planFor(ctx, req)
 	if err != nil {
 		return Started{}, err
 	}
-	src, err := reg.client.Resolve(ctx, v.source)
-	if err != nil {
-		return Started{}, err
-	}
-	p := s.plan(reg, src, v.kind, v.fileName, v.file)
-	p.User = v.target.User
-	p.Destination = reg.hosts.Push + "/" + v.target.String()
-	p.Image = reg.hosts.Pull + "/" + v.target.String()
-	p.ID = ID(Inputs{Kind: p.Kind, Source: p.Pinned, File: p.File, Target: p.Destination})
 	job, existing, err := s.submit(ctx, p)
 	if err != nil {
 		return Started{}, err
 	}
 	return Started{ID: p.ID, JobName: job.Name, Image: p.Image, Existing: existing}, nil
+}
+
+// planFor finds the registry of the request's user, resolves its source
+// there and makes its Plan.
+func (s *Service) planFor(ctx context.Context, req request) (Plan, registryAccess, error) {
+	reg, err := s.registryFor(ctx, req.user)
+	if err != nil {
+		return Plan{}, registryAccess{}, err
+	}
+	src, err := reg.client.Resolve(ctx, req.source)
+	if err != nil {
+		return Plan{}, registryAccess{}, err
+	}
+	p, err := s.newPlan(reg, src, req)
+	return p, reg, err
 }

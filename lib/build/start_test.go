@@ -109,6 +109,7 @@ func newStartEnv(t *testing.T, change func(*config.Config), objects ...runtime.O
 		"namespace":          "builds",
 		"registry_push_host": host,
 		"registry_pull_host": "pull.example.com",
+		"allowed_sources":    host + "/apache/*",
 	}, nil, "")
 	require.NoError(t, err)
 	if change != nil {
@@ -216,21 +217,32 @@ func TestStartCreatesJobAndContext(t *testing.T) {
 			assert.Equal(t, wantID[:32], job.Labels[LabelBuildID])
 			assert.Equal(t, pinned, job.Annotations[AnnotationSource])
 			assert.Equal(t, "pull.example.com/alice:py1", job.Annotations[AnnotationImage])
-			c := job.Spec.Template.Spec.Containers[0]
+			c := job.Spec.Template.Spec.InitContainers[1]
 			assert.Equal(t, config.DefaultKanikoImage, c.Image)
 			assert.Contains(t, c.Args, "--destination="+e.host+"/alice:py1")
+			assert.Contains(t, job.Spec.Template.Spec.Containers[0].Args, e.host+"/alice:py1", "the push step pushes there")
 			assert.Contains(t, c.Args, "--label=org.opencontainers.image.base.digest="+e.digest)
 			assert.Contains(t, c.Args, "--label=org.opencontainers.image.base.name="+e.source)
-			for _, a := range c.Args {
-				assert.False(t, strings.HasPrefix(a, "--insecure"), "insecure flag %q without registry_insecure", a)
+			pod := job.Spec.Template.Spec
+			for _, step := range append(pod.InitContainers, pod.Containers...) {
+				for _, a := range step.Args {
+					assert.False(t, strings.HasPrefix(a, "--insecure"), "insecure flag %q without registry_insecure", a)
+				}
 			}
 			assert.Equal(t, int64(900), *job.Spec.ActiveDeadlineSeconds)
-			assert.Equal(t, "registry-pull-secret", job.Spec.Template.Spec.Volumes[1].Secret.SecretName)
+			secrets := map[string]string{}
+			for _, v := range pod.Volumes {
+				if v.Secret != nil {
+					secrets[v.Name] = v.Secret.SecretName
+				}
+			}
+			assert.Equal(t, map[string]string{"pull-config": "registry-pull-secret", "push-config": "registry-pull-secret"}, secrets)
 
 			cms := e.configMaps(t)
 			require.Len(t, cms, 1)
 			cm := cms[0]
-			assert.Equal(t, job.Name, cm.Name)
+			assert.True(t, strings.HasPrefix(cm.Name, job.Name+"-"), "context %s named after its Job", cm.Name)
+			assert.Equal(t, cm.Name, pod.Volumes[0].ConfigMap.Name, "the Job mounts its own context")
 			want := map[string]string{"Dockerfile": tt.wantDockerfile(pinned)}
 			for k, v := range tt.wantData {
 				want[k] = v
@@ -279,9 +291,11 @@ func TestStartInsecureRegistry(t *testing.T) {
 	require.NoError(t, err)
 	jobs := e.jobs(t)
 	require.Len(t, jobs, 1)
-	args := jobs[0].Spec.Template.Spec.Containers[0].Args
-	assert.Contains(t, args, "--insecure-registry="+e.host)
-	assert.Contains(t, args, "--insecure-registry=pull.example.com")
+	pod := jobs[0].Spec.Template.Spec
+	fetch := pod.InitContainers[0].Args
+	assert.Contains(t, fetch, "--insecure-registry="+e.host)
+	assert.Contains(t, fetch, "--insecure-registry=pull.example.com")
+	assert.Contains(t, pod.Containers[0].Args, "--insecure", "the push to the platform's registry is plain HTTP")
 }
 
 func TestStartPullHostDefaultsToPushHost(t *testing.T) {
@@ -324,10 +338,15 @@ func TestStartValidation(t *testing.T) {
 		{name: "over 512 KiB decoded", req: StartRequest{Source: "apache/rt:v1", Target: "alice:v1", Kind: "python", File: b64(big)}, wantKind: fault.TooLarge, wantReason: "FileTooLarge"},
 		{name: "file reaching outside", req: StartRequest{Source: "apache/rt:v1", Target: "alice:v1", Kind: "python", File: b64("-r other.txt\n")}, wantKind: fault.Invalid},
 		{name: "file not valid for its kind", req: StartRequest{Source: "apache/rt:v1", Target: "alice:v1", Kind: "nodejs", File: b64("{not json")}, wantKind: fault.Invalid},
+		{name: "another user's repository", req: StartRequest{Source: "registry.example.com:5000/bob:v1", Target: "alice:v1", Kind: "python"}, wantKind: fault.Invalid, wantReason: "SourceNotAllowed"},
+		{name: "below the user's own repository", req: StartRequest{Source: "registry.example.com:5000/alice/cache:v1", Target: "alice:v1", Kind: "python"}, wantKind: fault.Invalid, wantReason: "SourceNotAllowed"},
+		{name: "another host", req: StartRequest{Source: "127.0.0.2:9/x:y", Target: "alice:v1", Kind: "python"}, wantKind: fault.Invalid, wantReason: "SourceNotAllowed"},
+		{name: "the official runtimes under another registry", req: StartRequest{Source: "ghcr.io/apache/openserverless-runtime-python:v1", Target: "alice:v1", Kind: "python"}, wantKind: fault.Invalid, wantReason: "SourceNotAllowed"},
+		{name: "source not allowed before a bad file", req: StartRequest{Source: "evil.example.com/x:y", Target: "alice:v1", Kind: "python", File: "!!"}, wantKind: fault.Invalid, wantReason: "SourceNotAllowed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := config.Load(nil, nil, "")
+			cfg, err := config.Load(map[string]any{"allowed_sources": "apache/*", "registry_push_host": "registry.example.com:5000", "registry_pull_host": "registry.example.com"}, nil, "")
 			require.NoError(t, err)
 			client := fake.NewClientset(registrySecret(cfg.Namespace))
 			s := NewService(client, cfg)
@@ -386,6 +405,16 @@ func TestStartFailures(t *testing.T) {
 			wantReason: "SourceNotFound",
 		},
 		{
+			name: "a base image whose USER would add a line to the Dockerfile",
+			source: func(e *startEnv, t *testing.T) string {
+				src := e.host + "/apache/runtime-python:injected"
+				pushImage(t, src, "1001\nRUN cat /kaniko/.docker/config.json")
+				return src
+			},
+			wantKind:   fault.Invalid,
+			wantReason: "InvalidBaseImage",
+		},
+		{
 			name:       "unknown repository",
 			source:     func(e *startEnv, t *testing.T) string { return e.host + "/apache/nothing:v1" },
 			wantKind:   fault.Invalid,
@@ -393,6 +422,7 @@ func TestStartFailures(t *testing.T) {
 		},
 		{
 			name:       "registry unreachable",
+			config:     func(c *config.Config) { c.AllowedSources = []string{"*"} },
 			source:     func(e *startEnv, t *testing.T) string { return closedPort(t) + "/apache/runtime-python:v3.13" },
 			wantKind:   fault.Unavailable,
 			wantReason: "RegistryUnavailable",

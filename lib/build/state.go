@@ -28,6 +28,7 @@ const (
 	ReasonBuilderPullFailed = "BuilderPullFailed"
 	ReasonOutOfMemory       = "OutOfMemory"
 	ReasonBuildFailed       = "BuildFailed"
+	ReasonPushFailed        = "PushFailed"
 	ReasonUnschedulable     = "Unschedulable"
 )
 
@@ -85,8 +86,10 @@ func StatusOf(job *batchv1.Job, pods []corev1.Pod, warnings []corev1.Event, logT
 		s.Reason, s.Message = failureOf(job, pod, warnings, logTail)
 		return s
 	}
-	// A Pod that has ended ran: the Job controller has yet to record it.
-	if pod != nil && (pod.Status.Phase == corev1.PodRunning || pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed) {
+	// A Pod with a step that started is running (its phase stays Pending
+	// while init containers run); one that has ended ran: the Job
+	// controller has yet to record it.
+	if pod != nil && (anyStarted(pod) || pod.Status.Phase == corev1.PodRunning || pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed) {
 		s.State = Running
 		s.Started = startedAt(job, pod)
 		return s
@@ -105,7 +108,7 @@ func StatusOf(job *batchv1.Job, pods []corev1.Pod, warnings []corev1.Event, logT
 // as soon as the controller sees it.
 func startedAt(job *batchv1.Job, pod *corev1.Pod) *time.Time {
 	if pod != nil {
-		for _, cs := range pod.Status.ContainerStatuses {
+		for _, cs := range steps(pod) {
 			var at time.Time
 			switch {
 			case cs.State.Running != nil:
@@ -134,24 +137,46 @@ func isComplete(job *batchv1.Job) bool {
 	return false
 }
 
-// digestOf reads the digest Kaniko wrote to the termination log.
+// steps returns the status of each step of a Pod in the order they run:
+// the init containers, then the containers.
+func steps(pod *corev1.Pod) []corev1.ContainerStatus {
+	return append(append([]corev1.ContainerStatus(nil), pod.Status.InitContainerStatuses...), pod.Status.ContainerStatuses...)
+}
+
+// anyStarted reports whether a step of the Pod has started.
+func anyStarted(pod *corev1.Pod) bool {
+	for _, cs := range steps(pod) {
+		if cs.State.Running != nil || cs.State.Terminated != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// digestOf reads the digest the push step wrote to its termination log.
 func digestOf(pod *corev1.Pod) string {
-	if t := terminated(pod); t != nil {
-		return digestPattern.FindString(t.Message)
+	if pod == nil {
+		return ""
+	}
+	for _, cs := range pod.Status.ContainerStatuses {
+		if t := cs.State.Terminated; t != nil {
+			return digestPattern.FindString(t.Message)
+		}
 	}
 	return ""
 }
 
-func terminated(pod *corev1.Pod) *corev1.ContainerStateTerminated {
+// failedStep returns the first step of the Pod that ended in failure.
+func failedStep(pod *corev1.Pod) (string, *corev1.ContainerStateTerminated) {
 	if pod == nil {
-		return nil
+		return "", nil
 	}
-	for _, cs := range pod.Status.ContainerStatuses {
-		if cs.State.Terminated != nil {
-			return cs.State.Terminated
+	for _, cs := range steps(pod) {
+		if t := cs.State.Terminated; t != nil && (t.ExitCode != 0 || t.Reason == "OOMKilled") {
+			return cs.Name, t
 		}
 	}
-	return nil
+	return "", nil
 }
 
 // failureOf names why a Job failed, most specific cause first.
@@ -159,7 +184,8 @@ func failureOf(job *batchv1.Job, pod *corev1.Pod, warnings []corev1.Event, logTa
 	if r, msg := pendingTrouble(pod, warnings); r != "" {
 		return r, msg
 	}
-	if t := terminated(pod); t != nil {
+	step, t := failedStep(pod)
+	if t != nil {
 		switch t.Reason {
 		case "OOMKilled":
 			return ReasonOutOfMemory, "The build ran out of memory"
@@ -167,8 +193,18 @@ func failureOf(job *batchv1.Job, pod *corev1.Pod, warnings []corev1.Event, logTa
 			return ReasonBuildFailed, "The build container could not start: " + strings.TrimSpace(t.Message)
 		}
 	}
-	if line := sourcePullFailure(logTail); line != "" {
-		return ReasonSourcePullFailed, "The source image could not be pulled: " + line
+	last := lastLine(t, logTail)
+	switch {
+	case step == StepFetch:
+		return ReasonSourcePullFailed, "The source image could not be pulled: " + last
+	case step == StepPush:
+		return ReasonPushFailed, "The image could not be pushed to " + job.Annotations[AnnotationImage] + ": " + last
+	case step != StepBuild:
+		// A build of one container (made before the steps were split) says
+		// in its log that the source could not be pulled.
+		if line := sourcePullFailure(logTail); line != "" {
+			return ReasonSourcePullFailed, "The source image could not be pulled: " + line
+		}
 	}
 	for _, c := range job.Status.Conditions {
 		if c.Type == batchv1.JobFailed && c.Status == corev1.ConditionTrue && c.Reason == batchv1.JobReasonDeadlineExceeded {
@@ -176,13 +212,28 @@ func failureOf(job *batchv1.Job, pod *corev1.Pod, warnings []corev1.Event, logTa
 		}
 	}
 	msg := "The build failed"
-	if t := terminated(pod); t != nil {
+	if t != nil {
 		msg += " with exit code " + strconv.Itoa(int(t.ExitCode))
 	}
-	if n := len(logTail); n > 0 {
-		msg += ": " + logTail[n-1]
+	if last != "" {
+		msg += ": " + last
 	}
 	return ReasonBuildFailed, msg
+}
+
+// lastLine is the last line the failed step logged: from the log tail
+// (whose last lines are the failed step's, as no later step ran), else
+// from the termination message, which the kubelet fills with the end of
+// the log when the step wrote none.
+func lastLine(t *corev1.ContainerStateTerminated, logTail []string) string {
+	if n := len(logTail); n > 0 {
+		return logTail[n-1]
+	}
+	if t != nil {
+		lines := strings.Split(strings.TrimSpace(t.Message), "\n")
+		return strings.TrimSpace(Sanitize(lines[len(lines)-1]))
+	}
+	return ""
 }
 
 // pendingTrouble names what keeps a Pod from running: a builder image that
@@ -191,7 +242,7 @@ func pendingTrouble(pod *corev1.Pod, warnings []corev1.Event) (reason, message s
 	if pod == nil || pod.Status.Phase != corev1.PodPending {
 		return "", ""
 	}
-	for _, cs := range pod.Status.ContainerStatuses {
+	for _, cs := range steps(pod) {
 		if w := cs.State.Waiting; w != nil {
 			switch w.Reason {
 			case "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull":

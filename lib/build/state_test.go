@@ -373,3 +373,7 @@ func TestStatusOfCompleteWithoutCompletionTime(t *testing.T) {
 		assert.True(t, at.Equal(*got.Finished))
 	}
 }
+
+// containerName is the one container of a build made before the steps
+// were split: such Jobs live on for their TTL, and their state still reads.
+const containerName = "kaniko"

@@ -2,6 +2,8 @@ package build
 
 import (
 	"context"
+	"crypto/rand"
+	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -12,7 +14,9 @@ import (
 )
 
 // submit creates the plan's Job, its temporary registry Secret when the plan
-// carries credentials, and its context ConfigMap, or returns the Job that
+// carries credentials, and its context ConfigMap (named for this attempt, so
+// they never meet what an earlier Job of the name left for the garbage
+// collector, and need no right to delete it), or returns the Job that
 // already exists for the same build: the deterministic Job name is the lock
 // that makes concurrent identical requests create one Job. It never leaves
 // a Job without its Secret or ConfigMap: if either cannot be created, the
@@ -27,6 +31,7 @@ func (s *Service) submit(ctx context.Context, p Plan) (job *batchv1.Job, existin
 	if err := s.checkQuota(ctx, p.User); err != nil {
 		return nil, false, err
 	}
+	p.Attempt = attempt()
 	job, err = jobs.Create(ctx, NewJob(p), metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {
 		job, err := s.existing(ctx, p)
@@ -41,16 +46,17 @@ func (s *Service) submit(ctx context.Context, p Plan) (job *batchv1.Job, existin
 		return nil, false, err
 	}
 	if secret := NewSecret(p, job); secret != nil {
-		if err := createOwned(ctx, s.client.CoreV1().Secrets(p.Namespace), secret, job); err != nil {
+		if _, err := s.client.CoreV1().Secrets(p.Namespace).Create(ctx, secret, metav1.CreateOptions{}); err != nil {
 			s.remove(ctx, job)
 			return nil, false, kube.Error(withheld(err), "creating registry credentials %s", p.JobName())
 		}
 	}
-	if err := createOwned(ctx, s.client.CoreV1().ConfigMaps(p.Namespace), NewContext(p, job), job); err != nil {
+	if _, err := s.client.CoreV1().ConfigMaps(p.Namespace).Create(ctx, NewContext(p, job), metav1.CreateOptions{}); err != nil {
 		s.remove(ctx, job)
 		return nil, false, kube.Error(err, "creating build context %s", p.JobName())
 	}
 	log.Info("build job created")
+	s.pruneKept(ctx, p.User)
 	return job, false, nil
 }
 
@@ -70,12 +76,30 @@ func (s *Service) existing(ctx context.Context, p Plan) (*batchv1.Job, error) {
 	return job, nil
 }
 
+// removeTimeout bounds the undoing of a half-made build.
+const removeTimeout = 10 * time.Second
+
 // remove deletes a Job created by this call, with its Pods (background
-// propagation), when a later step failed. Its own failure is only logged:
+// propagation), when a later step failed. It runs on a context of its own:
+// the step may have failed because the request's deadline passed, and a
+// Job must not stay without its context. Its own failure is only logged:
 // the caller reports the step that failed.
 func (s *Service) remove(ctx context.Context, job *batchv1.Job) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removeTimeout)
+	defer cancel()
 	err := deleteJob(ctx, s.client, job)
 	if err != nil {
 		s.log.WithError(err).WithField("job", job.Name).Warn("removing build job after a failed step")
 	}
+}
+
+// attempt returns a random name part for the objects of a new Job.
+func attempt() string {
+	const letters = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = letters[int(b[i])%len(letters)]
+	}
+	return string(b)
 }

@@ -35,11 +35,13 @@ const (
 // or without registry settings in the user's environment, it is the
 // platform's. With REGISTRY_HOST the build pushes there and users pull from
 // there; REGISTRY_SECRET gives the credentials for the push registry: a
-// Secret made for the user, mounted instead of the platform's, or
-// "user:password", written to a temporary Secret the Job owns. The source is
-// still read with the platform's credentials, and with the user's for the
-// user's registry. Nothing read from the environment is logged or put in an
-// error message.
+// Secret made for the user, mounted in the push step instead of the
+// platform's, or "user:password", written to a temporary Secret the Job
+// owns. The platform's credentials stay with the platform's hosts: a
+// REGISTRY_HOST inside the platform's registry but outside the user's own
+// repository is refused, and a user's registry without a Secret of theirs
+// is pushed to anonymously. Nothing read from the environment is logged or
+// put in an error message.
 func (s *Service) registryFor(ctx context.Context, user string) (registryAccess, error) {
 	if s.cfg.CouchURL == "" {
 		return s.registry(ctx)
@@ -58,11 +60,20 @@ func (s *Service) registryFor(ctx context.Context, user string) (registryAccess,
 	if err != nil {
 		return registryAccess{}, err
 	}
-	reg := registryAccess{hosts: platform, secret: s.cfg.RegistrySecret, platform: platform}
-	// The platform's own host, written as the user's, is the platform registry.
-	if host != "" && host != platform.Push {
-		reg.hosts = registry.Hosts{Push: host, Pull: host}
-		reg.userHost = host
+	reg := registryAccess{hosts: platform, platform: platform, pushSecret: s.cfg.RegistrySecret}
+	if host != "" {
+		if inPlatform(host, platform) {
+			// The platform's own host, written as the user's, is the platform
+			// registry; any path below it is someone else's repository.
+			if host != platform.Push && host != platform.Pull {
+				return registryAccess{}, fault.New(fault.Invalid, "RegistryHostRefused",
+					"%s in the user environment points into the platform registry outside your own repository", EnvRegistryHost)
+			}
+		} else {
+			reg.hosts = registry.Hosts{Push: host, Pull: host}
+			reg.userHost = host
+			reg.pushSecret = ""
+		}
 	}
 	pushRegistry, err := registryOf(reg.hosts.Push)
 	if err != nil {
@@ -72,13 +83,14 @@ func (s *Service) registryFor(ctx context.Context, user string) (registryAccess,
 	var own authn.Keychain
 	switch {
 	case secret == "":
-		// The platform's Secret, which may or may not know the user's registry.
+		// The platform's Secret for the platform's registry; nothing for a
+		// registry of the user's.
 	case strings.Contains(secret, ":"):
 		username, password, _ := strings.Cut(secret, ":")
 		if username == "" || password == "" {
 			return registryAccess{}, invalidRegistrySecret()
 		}
-		config, err := temporaryConfig(pushRegistry, username, password, platformCreds)
+		config, err := temporaryConfig(pushRegistry, username, password)
 		if err != nil {
 			return registryAccess{}, err
 		}
@@ -89,12 +101,12 @@ func (s *Service) registryFor(ctx context.Context, user string) (registryAccess,
 		if err != nil {
 			return registryAccess{}, err
 		}
-		reg.secret = secret
+		reg.pushSecret = secret
 		own = creds
 	}
 
 	opts := append([]registry.Option{registry.WithKeychain(hostKeychain{
-		host: pushRegistry.RegistryStr(), own: own, platform: platformCreds,
+		host: pushRegistry.RegistryStr(), own: own, platform: registry.Scoped(platformCreds, platform.Push, platform.Pull),
 	})}, s.registryOpts...)
 	// Only the platform's registry is plain HTTP by configuration; the
 	// user's is reached over HTTPS, unless it is on loopback (or a private
@@ -104,6 +116,12 @@ func (s *Service) registryFor(ctx context.Context, user string) (registryAccess,
 	}
 	reg.client = registry.New(opts...)
 	return reg, nil
+}
+
+// inPlatform reports whether host is on one of the platform's registries.
+func inPlatform(host string, platform registry.Hosts) bool {
+	r := registry.RegistryOf(host)
+	return r != "" && (r == registry.RegistryOf(platform.Push) || r == registry.RegistryOf(platform.Pull))
 }
 
 // registryHost is a registry's "host[:port]": DNS labels or an IPv4
@@ -158,33 +176,19 @@ func (s *Service) userSecret(ctx context.Context, user, secretName string) (*reg
 }
 
 // temporaryConfig is the docker config.json of the temporary Secret for
-// "user:password": the platform Secret's entries, so Kaniko can still pull
-// the source from the platform's registry, with the user's credentials for
-// the push registry over any entry of the platform's for it.
-func temporaryConfig(push name.Registry, username, password string, platformCreds *registry.Credentials) ([]byte, error) {
-	var platform struct {
-		Auths map[string]json.RawMessage `json:"auths"`
-	}
-	// LoadSecret parsed it already; a failure here cannot quote it anyway.
-	if data := platformCreds.JSON(); len(data) > 0 {
-		if err := json.Unmarshal(data, &platform); err != nil {
-			return nil, fault.New(fault.Internal, "RegistrySecretInvalid", "The platform registry Secret is not a valid docker config")
-		}
-	}
-	auths := map[string]any{}
-	for k, v := range platform.Auths {
-		auths[k] = v
-	}
+// "user:password": the user's credentials for the push registry, and
+// nothing else. The push step alone mounts it.
+func temporaryConfig(push name.Registry, username, password string) ([]byte, error) {
 	// Docker Hub's entry has a key of its own, the one docker login writes.
 	key := push.RegistryStr()
 	if key == name.DefaultRegistry {
 		key = authn.DefaultAuthKey
 	}
-	auths[key] = map[string]string{
+	auths := map[string]any{key: map[string]string{
 		"username": username,
 		"password": password,
 		"auth":     base64.StdEncoding.EncodeToString([]byte(username + ":" + password)),
-	}
+	}}
 	config, err := json.Marshal(map[string]any{"auths": auths})
 	if err != nil {
 		return nil, fmt.Errorf("encoding registry credentials: %w", err)
@@ -193,7 +197,8 @@ func temporaryConfig(push name.Registry, username, password string, platformCred
 }
 
 // hostKeychain answers for host with own (when it knows host), and for
-// every host, host included otherwise, with platform.
+// every host, host included otherwise, with platform (scoped to the
+// platform's hosts).
 type hostKeychain struct {
 	host     string
 	own      authn.Keychain

@@ -23,6 +23,7 @@ import (
 	logtest "github.com/sirupsen/logrus/hooks/test"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -32,7 +33,6 @@ import (
 
 	"github.com/apache/openserverless-deployer/lib/config"
 	"github.com/apache/openserverless-deployer/lib/fault"
-	"github.com/apache/openserverless-deployer/lib/registry"
 )
 
 const (
@@ -220,13 +220,24 @@ func TestStartPushesToTheUserRegistry(t *testing.T) {
 			jobs := e.jobs(t)
 			require.Len(t, jobs, 1)
 			job := jobs[0]
-			args := job.Spec.Template.Spec.Containers[0].Args
-			assert.Contains(t, args, "--destination="+push)
+			pod := job.Spec.Template.Spec
+			assert.Contains(t, pod.Containers[0].Args, push, "the push step pushes there")
 			assert.Equal(t, image, job.Annotations[AnnotationImage])
-			assert.Equal(t, config.DefaultRegistrySecret, job.Spec.Template.Spec.Volumes[1].Secret.SecretName, "without REGISTRY_SECRET the platform's Secret")
+			secrets := map[string]string{}
+			for _, v := range pod.Volumes {
+				if v.Secret != nil {
+					secrets[v.Name] = v.Secret.SecretName
+				}
+			}
+			if tt.wantHost == "" {
+				assert.Equal(t, map[string]string{"pull-config": config.DefaultRegistrySecret, "push-config": config.DefaultRegistrySecret}, secrets)
+			} else {
+				assert.Equal(t, map[string]string{"pull-config": config.DefaultRegistrySecret}, secrets,
+					"a registry of the user's without a Secret of theirs gets no platform credentials: the push is anonymous")
+			}
 			assert.Empty(t, e.createdSecrets())
 			var insecure []string
-			for _, a := range args {
+			for _, a := range pod.InitContainers[0].Args {
 				if strings.HasPrefix(a, "--insecure-registry=") {
 					insecure = append(insecure, a)
 				}
@@ -258,7 +269,7 @@ func TestStartRegistryHostOfThePlatform(t *testing.T) {
 	assert.Equal(t, "pull.example.com/alice:py1", got.Image, "the platform's own host is the platform registry, pulled from its pull host")
 	jobs := e.jobs(t)
 	require.Len(t, jobs, 1)
-	assert.Contains(t, jobs[0].Spec.Template.Spec.Containers[0].Args, "--destination="+platformHost+"/alice:py1")
+	assert.Contains(t, jobs[0].Spec.Template.Spec.Containers[0].Args, platformHost+"/alice:py1")
 }
 
 func TestRegistryOf(t *testing.T) {
@@ -290,9 +301,7 @@ func TestRegistryOf(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, reg.RegistryStr())
 
-			platform, err := registry.ParseDockerConfig(registrySecret("builds").Data[corev1.DockerConfigJsonKey])
-			require.NoError(t, err)
-			data, err := temporaryConfig(reg, "u", "p", platform)
+			data, err := temporaryConfig(reg, "u", "p")
 			require.NoError(t, err)
 			var cfg struct {
 				Auths map[string]map[string]string `json:"auths"`
@@ -333,7 +342,8 @@ func TestStartRegistrySecretByName(t *testing.T) {
 				require.NoError(t, err)
 				jobs := e.jobs(t)
 				require.Len(t, jobs, 1)
-				assert.Equal(t, tt.secretName, jobs[0].Spec.Template.Spec.Volumes[1].Secret.SecretName, "the Job mounts the user's Secret")
+				assert.Equal(t, map[string]string{"pull-config": config.DefaultRegistrySecret, "push-config": tt.secretName}, mountedSecrets(jobs[0]),
+					"the push step mounts the user's Secret; the fetch step the platform's")
 				assert.Equal(t, userHost+"/alice:py1", got.Image)
 				assert.Empty(t, e.createdSecrets())
 				return
@@ -383,7 +393,7 @@ func TestStartRegistrySecretUserPassword(t *testing.T) {
 	created := e.createdSecrets()
 	require.Len(t, created, 1)
 	secret := created[0]
-	assert.Equal(t, job.Name, secret.Name)
+	assert.True(t, strings.HasPrefix(secret.Name, job.Name+"-"), "Secret %s named after its Job", secret.Name)
 	assert.Equal(t, corev1.SecretTypeDockerConfigJson, secret.Type)
 	assert.Equal(t, job.Labels, secret.Labels)
 	assert.Empty(t, secret.Annotations)
@@ -401,19 +411,17 @@ func TestStartRegistrySecretUserPassword(t *testing.T) {
 	require.NoError(t, json.Unmarshal(secret.Data[corev1.DockerConfigJsonKey], &config))
 	assert.Equal(t, map[string]string{"username": userRegUser, "password": userRegPassword, "auth": userRegAuth}, config.Auths[userHost],
 		"the user's credentials for the user's registry, over the platform's entry for it")
-	assert.Equal(t, map[string]string{"username": "builder", "password": "platform-pw"}, config.Auths[e.host],
-		"the platform's entries stay, so the source can still be pulled")
+	assert.Len(t, config.Auths, 1, "the user's credentials only: the platform's stay in the platform's Secret")
 
-	volume := job.Spec.Template.Spec.Volumes[1]
-	require.NotNil(t, volume.Secret)
-	assert.Equal(t, job.Name, volume.Secret.SecretName, "the Job mounts the temporary Secret")
+	assert.Equal(t, map[string]string{"pull-config": "registry-pull-secret", "push-config": secret.Name}, mountedSecrets(job),
+		"the push step mounts the temporary Secret; the fetch step the platform's")
 	var mounted bool
 	for _, m := range job.Spec.Template.Spec.Containers[0].VolumeMounts {
-		if m.Name == volume.Name {
-			mounted = m.MountPath == "/kaniko/.docker/config.json" && m.SubPath == "config.json"
+		if m.Name == "push-config" {
+			mounted = m.MountPath == "/docker/config.json" && m.SubPath == "config.json"
 		}
 	}
-	assert.True(t, mounted, "at /kaniko/.docker/config.json")
+	assert.True(t, mounted, "at /docker/config.json, the push step's DOCKER_CONFIG")
 
 	// Nothing of the credentials anywhere else: the Job, the context, the
 	// Secret's metadata, the log.
@@ -603,4 +611,15 @@ func TestEnsureFindsTheImageWithTheUserCredentials(t *testing.T) {
 	assert.Equal(t, Succeeded, got.State)
 	assert.Equal(t, digest.String(), got.Digest)
 	assert.Empty(t, e.creates())
+}
+
+// mountedSecrets maps the Secret volumes of a Job's Pod to their Secrets.
+func mountedSecrets(job batchv1.Job) map[string]string {
+	out := map[string]string{}
+	for _, v := range job.Spec.Template.Spec.Volumes {
+		if v.Secret != nil {
+			out[v.Name] = v.Secret.SecretName
+		}
+	}
+	return out
 }

@@ -30,8 +30,12 @@ type Config struct {
 	// RegistryInsecure makes the push host plain HTTP (the internal registry).
 	RegistryInsecure bool
 
-	// KanikoImage is the executor image of the build container.
+	// KanikoImage is the executor image of the build step, the one step that
+	// runs the user's code; WarmerImage fetches the base (Kaniko's warmer) and
+	// PusherImage pushes the result (crane): the two steps that see credentials.
 	KanikoImage string
+	WarmerImage string
+	PusherImage string
 	// BuildTimeout bounds one build (the Job's activeDeadlineSeconds).
 	BuildTimeout time.Duration
 	// JobTTL is the Job's ttlSecondsAfterFinished, the safety net behind cleanup.
@@ -39,15 +43,16 @@ type Config struct {
 	// MaxActiveBuildsPerUser and MaxActiveBuilds bound unfinished build Jobs.
 	MaxActiveBuildsPerUser int
 	MaxActiveBuilds        int
+	// MaxKeptBuildsPerUser bounds a user's finished build Jobs: a new build
+	// deletes the oldest beyond it.
+	MaxKeptBuildsPerUser int
 	// Builders is the builder catalog: id (e.g. "python:3.13") → kind and source.
 	Builders map[string]Builder
-	// AllowedSources, when not empty, lists the source image patterns builds may start
-	// from: a repository ("docker.io/apache/openserverless-runtime-python"), or a prefix
-	// ending in "*" ("registry.example.com/runtimes/*").
+	// AllowedSources lists the source image patterns builds may start from,
+	// besides the catalog's sources and the caller's own repository: a
+	// repository ("docker.io/apache/openserverless-runtime-python"), or a
+	// prefix ending in "*" ("registry.example.com/runtimes/*").
 	AllowedSources []string
-	// BuildCache turns on Kaniko's layer cache, kept in each user's
-	// repository as <push host>/<user>/cache.
-	BuildCache bool
 	// StrictUserCheck requires the user part of a start target to be the caller.
 	StrictUserCheck bool
 	// Resources of the build container.
@@ -83,9 +88,14 @@ const (
 	DefaultSystemNamespace = "whisk-system"
 	DefaultRegistrySecret  = "registry-pull-secret"
 	DefaultKanikoImage     = "gcr.io/kaniko-project/executor:v1.24.0"
+	DefaultWarmerImage     = "gcr.io/kaniko-project/warmer:v1.24.0"
+	DefaultPusherImage     = "gcr.io/go-containerregistry/crane:v0.22.1"
 	DefaultBuildTimeout    = 900 * time.Second
 	DefaultJobTTL          = 7 * 24 * time.Hour
 	DefaultAuthCacheTTL    = 60 * time.Second
+	// DefaultAllowedSource is the official runtimes, so upstream's own start
+	// example keeps working.
+	DefaultAllowedSource = "docker.io/apache/openserverless-runtime-*"
 )
 
 // Lookup finds a setting by name; it returns false when the setting is absent.
@@ -107,13 +117,15 @@ var keys = []key{
 	{"registry_secret", "REGISTRY_SECRET", func(c *Config, v string) error { c.RegistrySecret = v; return nil }},
 	{"registry_insecure", "REGISTRY_INSECURE", boolean(func(c *Config) *bool { return &c.RegistryInsecure })},
 	{"kaniko_image", "KANIKO_IMAGE", func(c *Config, v string) error { c.KanikoImage = v; return nil }},
+	{"warmer_image", "WARMER_IMAGE", func(c *Config, v string) error { c.WarmerImage = v; return nil }},
+	{"pusher_image", "PUSHER_IMAGE", func(c *Config, v string) error { c.PusherImage = v; return nil }},
 	{"build_timeout_seconds", "BUILD_TIMEOUT_SECONDS", seconds(1, func(c *Config) *time.Duration { return &c.BuildTimeout })},
 	{"job_ttl_seconds", "JOB_TTL_SECONDS", seconds(0, func(c *Config) *time.Duration { return &c.JobTTL })},
 	{"max_active_builds_per_user", "MAX_ACTIVE_BUILDS_PER_USER", count(func(c *Config) *int { return &c.MaxActiveBuildsPerUser })},
 	{"max_active_builds", "MAX_ACTIVE_BUILDS", count(func(c *Config) *int { return &c.MaxActiveBuilds })},
+	{"max_kept_builds_per_user", "MAX_KEPT_BUILDS_PER_USER", count(func(c *Config) *int { return &c.MaxKeptBuildsPerUser })},
 	{"builders", "BUILDERS", func(c *Config, v string) error { return json.Unmarshal([]byte(v), &c.Builders) }},
 	{"allowed_sources", "ALLOWED_SOURCES", func(c *Config, v string) (err error) { c.AllowedSources, err = list(v); return err }},
-	{"build_cache", "BUILD_CACHE", boolean(func(c *Config) *bool { return &c.BuildCache })},
 	{"strict_user_check", "STRICT_USER_CHECK", boolean(func(c *Config) *bool { return &c.StrictUserCheck })},
 	{"build_cpu_request", "BUILD_CPU_REQUEST", quantity(func(c *Config) *string { return &c.Resources.RequestCPU })},
 	{"build_memory_request", "BUILD_MEMORY_REQUEST", quantity(func(c *Config) *string { return &c.Resources.RequestMemory })},
@@ -145,11 +157,15 @@ func Load(inputs map[string]any, env Lookup, serviceNS string) (Config, error) {
 		SystemNamespace:        DefaultSystemNamespace,
 		RegistrySecret:         DefaultRegistrySecret,
 		KanikoImage:            DefaultKanikoImage,
+		WarmerImage:            DefaultWarmerImage,
+		PusherImage:            DefaultPusherImage,
 		BuildTimeout:           DefaultBuildTimeout,
 		JobTTL:                 DefaultJobTTL,
 		AuthCacheTTL:           DefaultAuthCacheTTL,
 		MaxActiveBuildsPerUser: 2,
 		MaxActiveBuilds:        10,
+		MaxKeptBuildsPerUser:   20,
+		AllowedSources:         []string{DefaultAllowedSource},
 		StrictUserCheck:        true,
 		Resources: Resources{
 			RequestCPU: "250m", RequestMemory: "512Mi", LimitCPU: "2", LimitMemory: "2Gi",

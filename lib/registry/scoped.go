@@ -1,0 +1,46 @@
+package registry
+
+import (
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+)
+
+// Scoped answers with kc for the registries of hosts ("host[:port]", or a
+// push host with a path) and anonymously for every other: credentials
+// never travel to a registry they were not given for, whatever the
+// docker config they come from also holds.
+func Scoped(kc authn.Keychain, hosts ...string) authn.Keychain {
+	s := scoped{kc: kc, registries: map[string]bool{}}
+	for _, h := range hosts {
+		if r := RegistryOf(h); r != "" {
+			s.registries[r] = true
+		}
+	}
+	return s
+}
+
+type scoped struct {
+	kc         authn.Keychain
+	registries map[string]bool
+}
+
+// Resolve implements authn.Keychain.
+func (s scoped) Resolve(r authn.Resource) (authn.Authenticator, error) {
+	if !s.registries[r.RegistryStr()] {
+		return authn.Anonymous, nil
+	}
+	return s.kc.Resolve(r)
+}
+
+// RegistryOf returns the registry ("host[:port]", as go-containerregistry
+// spells it) of a host or a push host with a path, "" when it is none.
+func RegistryOf(host string) string {
+	first, _, _ := strings.Cut(host, "/")
+	r, err := name.NewRegistry(first)
+	if err != nil {
+		return ""
+	}
+	return r.RegistryStr()
+}
