@@ -13,7 +13,9 @@ if [ ${#need[@]} -gt 0 ]; then
 	sudo=""
 	[ "$(id -u)" -eq 0 ] || sudo=sudo
 	echo "installing ${need[*]}" >&2
-	$sudo apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+	# Another apt on the machine (an unattended upgrade) holds the lock for a while: wait for it.
+	lock=(-o DPkg::Lock::Timeout=600)
+	$sudo apt-get "${lock[@]}" update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get "${lock[@]}" install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 bash "$(dirname "$0")/pouchdb.sh" >/dev/null
