@@ -137,7 +137,7 @@ func TestCleanupScope(t *testing.T) {
 	ns := inputs["namespace"].(string)
 	alices := testkube.FinishedJob(t, kube.Client, build.Plan{
 		ID: testkube.ID('a'), User: "alice", Kind: "python", Namespace: ns, Pinned: runtime.String(),
-		Secret: config.DefaultRegistrySecret, KanikoImage: config.DefaultKanikoImage, Deadline: time.Hour, TTL: time.Hour,
+		PullSecret: config.DefaultRegistrySecret, PushSecret: config.DefaultRegistrySecret, KanikoImage: config.DefaultKanikoImage, Deadline: time.Hour, TTL: time.Hour,
 	}, batchv1.JobFailed, time.Now().Add(-time.Hour))
 	forged := web(inputs, "post", "", map[string]any{"authorization": aliceToken}, map[string]any{"max_age_hours": "0"})
 	forged["__ow_user"] = "whisk-system"

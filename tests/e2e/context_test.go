@@ -33,8 +33,9 @@ func TestContextFilesReachTheBuildAsRegularFiles(t *testing.T) {
 			Source: env.Source("python"), Pinned: env.Runtimes["python"].String(), BaseDigest: env.Runtimes["python"].DigestStr(), BaseUser: "1001",
 			FileName: "requirements.txt", File: []byte("trap==1.0\n"),
 			Destination: host + "/carol:" + tag, Image: host + "/carol:" + tag,
-			Secret: config.DefaultRegistrySecret, InsecureRegistries: []string{host},
-			KanikoImage: config.DefaultKanikoImage, Deadline: 5 * time.Minute, TTL: time.Hour,
+			PullSecret: config.DefaultRegistrySecret, PushSecret: config.DefaultRegistrySecret, InsecureRegistries: []string{host},
+			WarmerImage: config.DefaultWarmerImage, KanikoImage: config.DefaultKanikoImage, PusherImage: config.DefaultPusherImage,
+			Deadline: 5 * time.Minute, TTL: time.Hour,
 		}
 	}
 	run := func(p build.Plan, mutate func(*batchv1.Job)) *batchv1.Job {
@@ -65,12 +66,13 @@ func TestContextFilesReachTheBuildAsRegularFiles(t *testing.T) {
 		spec := &j.Spec.Template.Spec
 		spec.Volumes[0].ConfigMap.Items = nil
 		var mounts []corev1.VolumeMount
-		for _, m := range spec.Containers[0].VolumeMounts {
+		build := &spec.InitContainers[1]
+		for _, m := range build.VolumeMounts {
 			if m.Name != "context" {
 				mounts = append(mounts, m)
 			}
 		}
-		spec.Containers[0].VolumeMounts = append(mounts, corev1.VolumeMount{Name: "context", MountPath: "/workspace"})
+		build.VolumeMounts = append(mounts, corev1.VolumeMount{Name: "context", MountPath: "/workspace"})
 	})
 	// Either the build fails outright or the file arrives as a symlink that
 	// /bin/extend cannot read: either way, the trap is real.

@@ -153,7 +153,7 @@ func TestQuotaPerUser(t *testing.T) {
 	for i, d := range []byte{'e', 'f'} {
 		testkube.FinishedJob(t, env.Kube.Client, build.Plan{
 			ID: testkube.ID(d), User: "dave", Kind: "python", Namespace: local.Namespace, Pinned: env.Runtimes["python"].String(),
-			Secret: config.DefaultRegistrySecret, KanikoImage: config.DefaultKanikoImage, Deadline: time.Hour, TTL: time.Hour,
+			PullSecret: config.DefaultRegistrySecret, PushSecret: config.DefaultRegistrySecret, KanikoImage: config.DefaultKanikoImage, Deadline: time.Hour, TTL: time.Hour,
 		}, "", time.Time{})
 		_ = i
 	}

@@ -49,8 +49,8 @@ func run(m *testing.M) int {
 	defer cancel()
 	began := time.Now()
 	env, err = local.Start(ctx, local.Options{
-		Dir: dir, Users: []string{"alice", "bob", "carol"}, Log: logf,
-		Inputs: map[string]any{"build_cache": "true"},
+		Dir: dir, Users: []string{"alice", "bob", "carol", "erin", "a.b", "a-b"}, Log: logf,
+		Inputs: map[string]any{"max_kept_builds_per_user": "3"},
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the local stack:", err)

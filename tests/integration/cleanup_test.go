@@ -21,7 +21,7 @@ func finishedJob(t *testing.T, cfg config.Config, user, id string, final batchv1
 	t.Helper()
 	return testkube.FinishedJob(t, kube.Client, build.Plan{
 		ID: id, User: user, Kind: "python", Namespace: cfg.Namespace, Pinned: runtime.String(),
-		Secret: cfg.RegistrySecret, KanikoImage: cfg.KanikoImage, Deadline: cfg.BuildTimeout, TTL: cfg.JobTTL,
+		PullSecret: cfg.RegistrySecret, PushSecret: cfg.RegistrySecret, WarmerImage: cfg.WarmerImage, KanikoImage: cfg.KanikoImage, PusherImage: cfg.PusherImage, Deadline: cfg.BuildTimeout, TTL: cfg.JobTTL,
 		Destination: reg.Host + "/" + user + ":t", Image: reg.Host + "/" + user + ":t",
 	}, final, at)
 }
