@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the pinned tool binaries the project needs (go-task, kube-apiserver,
-# kube-controller-manager, the Kaniko executor, wskdeploy) from the Go module
+# kube-controller-manager, the Kaniko executor and warmer, crane, wskdeploy) from the Go module
 # proxy into a cache outside the work tree, keyed by version, so a machine
 # builds each one once. Prints the path of each binary asked for.
 #
@@ -13,6 +13,7 @@ mkdir -p "$cache/bin"
 
 k8s_version=v1.37.2
 kaniko_version=v1.24.0
+crane_version=v0.22.1
 task_version=v3.54.0
 wskdeploy_version=v0.0.0-20241212232442-16acc805fe2c
 
@@ -46,6 +47,8 @@ for tool in "$@"; do
 	kube-apiserver | kube-controller-manager)
 		build kube "$cache/bin/$tool-$k8s_version" "k8s.io/kubernetes/cmd/$tool" "$(kube_ldflags)" ;;
 	kaniko) build kaniko "$cache/bin/kaniko-executor-$kaniko_version" github.com/GoogleContainerTools/kaniko/cmd/executor ;;
+	warmer) build kaniko "$cache/bin/kaniko-warmer-$kaniko_version" github.com/GoogleContainerTools/kaniko/cmd/warmer ;;
+	crane) build crane "$cache/bin/crane-$crane_version" github.com/google/go-containerregistry/cmd/crane ;;
 	wskdeploy) build wskdeploy "$cache/bin/wskdeploy-$wskdeploy_version" github.com/apache/openwhisk-wskdeploy ;;
 	*) echo "unknown tool: $tool" >&2; exit 2 ;;
 	esac

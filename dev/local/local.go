@@ -88,7 +88,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			return nil, err
 		}
 	}
-	executor, err := tool(ctx, o.RepoRoot, "kaniko", o.Log)
+	images, err := stepImages(ctx, o.RepoRoot, o.Log)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +104,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if err := s.setUpCluster(ctx); err != nil {
 		return nil, err
 	}
-	if err := s.startAgent(executor, filepath.Join(o.Dir, "node"), o.Log); err != nil {
+	if err := s.startAgent(images, filepath.Join(o.Dir, "node"), o.Log); err != nil {
 		return nil, err
 	}
 	s.Subjects = gateway.NewSubjects()
@@ -168,19 +168,46 @@ func (s *Stack) inputs(overrides map[string]any) map[string]any {
 	return in
 }
 
-func (s *Stack) startAgent(executor, dir string, out io.Writer) error {
+// The images of a build Pod's fetch and push steps, as the deployer's
+// defaults name them; the build step's is config.DefaultKanikoImage.
+const (
+	warmerImage = "gcr.io/kaniko-project/warmer:v1.24.0"
+	craneImage  = "gcr.io/go-containerregistry/crane:v0.22.1"
+)
+
+// stepImages builds (once per machine) the binaries of the images a build
+// Pod's steps run, and maps each image to its binary.
+func stepImages(ctx context.Context, root string, log io.Writer) (map[string]nodeagent.Image, error) {
+	images := map[string]nodeagent.Image{}
+	for _, t := range []struct {
+		tool, image string
+		describe    func(string) nodeagent.Image
+	}{
+		{"kaniko", config.DefaultKanikoImage, nodeagent.KanikoExecutor},
+		{"warmer", warmerImage, nodeagent.KanikoWarmer},
+		{"crane", craneImage, nodeagent.Crane},
+	} {
+		bin, err := tool(ctx, root, t.tool, log)
+		if err != nil {
+			return nil, err
+		}
+		images[t.image] = t.describe(bin)
+	}
+	return images, nil
+}
+
+func (s *Stack) startAgent(images map[string]nodeagent.Image, dir string, out io.Writer) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	log := logrus.New()
 	log.SetOutput(out)
 	agent, err := nodeagent.New(nodeagent.Options{
-		Client:      s.Kube.Client,
-		Namespace:   Namespace,
-		KanikoImage: config.DefaultKanikoImage,
-		Executor:    executor,
-		WorkDir:     dir,
-		Log:         log.WithField("component", "nodeagent"),
+		Client:    s.Kube.Client,
+		Namespace: Namespace,
+		Images:    images,
+		WorkDir:   dir,
+		Log:       log.WithField("component", "nodeagent"),
 	})
 	if err != nil {
 		return err

@@ -39,12 +39,11 @@ type Options struct {
 	Client kubernetes.Interface
 	// Namespace is the one namespace whose Pods the agent schedules and runs.
 	Namespace string
-	// KanikoImage is the only image the agent runs; a Pod with any other stays
-	// Pending, as after a failed pull.
-	KanikoImage string
-	// Executor is the path of the Kaniko executor binary, placed read-only at
-	// /kaniko/executor in every sandbox.
-	Executor string
+	// Images are the only images the agent runs, by name (as a container's
+	// image field names them), each a host binary with what its image says
+	// (KanikoExecutor, KanikoWarmer, Crane). A container of any other image
+	// leaves its Pod Pending, as after a failed pull.
+	Images map[string]Image
 	// WorkDir holds the per-pod sandboxes (each removed when its pod ends) and
 	// the container logs (removed with their pod).
 	WorkDir string
@@ -55,10 +54,10 @@ type Options struct {
 	// MountTimeout bounds the wait for the ConfigMaps and Secrets a pod
 	// refers to, after which the pod fails; default DefaultMountTimeout.
 	MountTimeout time.Duration
-	// Prepared, when set, is called with each pod and the host path of its
-	// sandbox root once the root is laid out, before the container starts:
-	// tests look inside with it.
-	Prepared func(pod *v1.Pod, root string)
+	// Prepared, when set, is called with each pod, the name of the container
+	// about to start and the host path of that container's root once the
+	// root is laid out, before the container starts: tests look inside with it.
+	Prepared func(pod *v1.Pod, container, root string)
 	// Log receives progress and failures; default: discarded.
 	Log logrus.FieldLogger
 }
@@ -90,13 +89,15 @@ func New(o Options) (*Agent, error) {
 		return nil, errors.New("nodeagent: no Kubernetes client")
 	case o.Namespace == "":
 		return nil, errors.New("nodeagent: no namespace")
-	case o.KanikoImage == "":
-		return nil, errors.New("nodeagent: no Kaniko image")
+	case len(o.Images) == 0:
+		return nil, errors.New("nodeagent: no images to run")
 	case o.WorkDir == "":
 		return nil, errors.New("nodeagent: no work folder")
 	}
-	if fi, err := os.Stat(o.Executor); err != nil || !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("nodeagent: Kaniko executor %q is not a file", o.Executor)
+	for name, img := range o.Images {
+		if err := img.check(name); err != nil {
+			return nil, fmt.Errorf("nodeagent: %w", err)
+		}
 	}
 	unshare, err := exec.LookPath("unshare")
 	if err != nil {
@@ -174,18 +175,60 @@ func (a *Agent) Run(ctx context.Context) error {
 // podWorker tracks the one goroutine that handles a pod.
 type podWorker struct {
 	deleted    chan struct{} // closed once the pod is being deleted
-	exited     chan struct{} // closed once its container has stopped, or will never run
+	exited     chan struct{} // closed once its containers have stopped, or will never run
 	deleteOnce sync.Once
 	exitOnce   sync.Once
 	gone       atomic.Bool // removed from the API server
+
+	mu    sync.Mutex
+	steps map[string]chan struct{} // per container: closed once it has stopped
 }
 
 func newPodWorker() *podWorker {
-	return &podWorker{deleted: make(chan struct{}), exited: make(chan struct{})}
+	return &podWorker{deleted: make(chan struct{}), exited: make(chan struct{}), steps: map[string]chan struct{}{}}
 }
 
 func (w *podWorker) markDeleted() { w.deleteOnce.Do(func() { close(w.deleted) }) }
-func (w *podWorker) markExited()  { w.exitOnce.Do(func() { close(w.exited) }) }
+
+// markExited closes exited and the channel of every container.
+func (w *podWorker) markExited() {
+	w.exitOnce.Do(func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		close(w.exited)
+		for _, ch := range w.steps {
+			if !isClosed(ch) {
+				close(ch)
+			}
+		}
+	})
+}
+
+// stepDone returns a channel closed once the named container has stopped,
+// or once the pod is done.
+func (w *podWorker) stepDone(container string) <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ch, ok := w.steps[container]
+	if !ok {
+		ch = make(chan struct{})
+		if isClosed(w.exited) {
+			close(ch)
+		}
+		w.steps[container] = ch
+	}
+	return ch
+}
+
+// stepExited closes the named container's channel.
+func (w *podWorker) stepExited(container string) {
+	ch := w.stepDone(container)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !isClosed(ch) {
+		close(w.steps[container])
+	}
+}
 
 // takes reports whether the pod is this node's to handle: bound here, or
 // waiting for the default scheduler.
@@ -262,12 +305,12 @@ func (a *Agent) removeLogs(pod *v1.Pod) {
 	}
 }
 
-// exited returns a channel closed once the pod's container has stopped.
-func (a *Agent) exited(uid types.UID) <-chan struct{} {
+// exited returns a channel closed once the pod's named container has stopped.
+func (a *Agent) exited(uid types.UID, container string) <-chan struct{} {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if w, ok := a.workers[uid]; ok {
-		return w.exited
+		return w.stepDone(container)
 	}
 	closed := make(chan struct{})
 	close(closed)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sirupsen/logrus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	v1 "k8s.io/api/core/v1"
@@ -103,7 +104,15 @@ func newFakeClient(objs ...runtime.Object) *fake.Clientset {
 func startAgent(t *testing.T, client *fake.Clientset, executor string, change func(*Options)) *Agent {
 	t.Helper()
 	work := t.TempDir()
-	o := Options{Client: client, Namespace: testNS, KanikoImage: testImage, Executor: executor, WorkDir: work}
+	var logs strings.Builder
+	var logsMu sync.Mutex
+	log := logrus.New()
+	log.SetOutput(writerFunc(func(p []byte) (int, error) {
+		logsMu.Lock()
+		defer logsMu.Unlock()
+		return logs.Write(p)
+	}))
+	o := Options{Client: client, Namespace: testNS, Images: map[string]Image{testImage: KanikoExecutor(executor)}, WorkDir: work, Log: log}
 	if change != nil {
 		change(&o)
 	}
@@ -125,6 +134,11 @@ func startAgent(t *testing.T, client *fake.Clientset, executor string, change fu
 		assert.Empty(t, left, "nothing stays mounted")
 		entries, _ := os.ReadDir(filepath.Join(work, "pods"))
 		assert.Empty(t, entries, "no sandbox stays")
+		if t.Failed() {
+			logsMu.Lock()
+			t.Logf("node agent log:\n%s", logs.String())
+			logsMu.Unlock()
+		}
 	})
 	require.Eventually(t, func() bool {
 		_, err := client.CoreV1().Nodes().Get(context.Background(), a.o.NodeName, metav1.GetOptions{})
@@ -132,6 +146,10 @@ func startAgent(t *testing.T, client *fake.Clientset, executor string, change fu
 	}, 10*time.Second, 20*time.Millisecond, "the node is registered")
 	return a
 }
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 func buildPod(name string, args ...string) *v1.Pod {
 	return &v1.Pod{
@@ -201,7 +219,7 @@ func TestRefusesOtherImages(t *testing.T) {
 	}, "the container waits in ImagePullBackOff")
 	assert.Equal(t, DefaultNodeName, got.Spec.NodeName, "the pod is bound")
 	assert.Equal(t, v1.PodPending, got.Status.Phase)
-	want := `Warning Failed: Failed to pull image "docker.io/library/busybox:latest": refused by the local node agent: only ` + testImage + ` runs here`
+	want := `Warning Failed: Failed to pull image "docker.io/library/busybox:latest": refused by the local node agent: only ` + testImage + ` run here`
 	require.Eventually(t, func() bool {
 		for _, e := range events(t, client, "other") {
 			if e == want {
@@ -243,7 +261,7 @@ func TestRunsPodInSandbox(t *testing.T) {
 	layout := map[string]string{}
 	var layoutMu sync.Mutex
 	a := startAgent(t, client, fakeExecutor(t), func(o *Options) {
-		o.Prepared = func(_ *v1.Pod, root string) {
+		o.Prepared = func(_ *v1.Pod, _, root string) {
 			layoutMu.Lock()
 			defer layoutMu.Unlock()
 			for _, p := range []string{"/config/Dockerfile", "/config/..data", "/workspace/Dockerfile",

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"path/filepath"
 
 	"github.com/sirupsen/logrus"
 	v1 "k8s.io/api/core/v1"
@@ -18,81 +19,76 @@ type launch struct {
 	workDir string
 }
 
-// run lays out the sandbox, runs the container in it and reports how it
-// ended. The sandbox is removed before the final status is written, so a
-// finished Job never has a sandbox left behind.
-func (a *Agent) run(ctx context.Context, pod *v1.Pod, c *v1.Container, w *podWorker, log logrus.FieldLogger) {
-	if err := a.updateStatus(ctx, pod, pendingStatus(pod, nil, metav1.Now())); err != nil {
-		log.WithError(err).Warn("writing pod status")
+// runStep runs container c of image img in a sandbox of its own under the
+// pod folder dir, laying out the pod's volumes first if no step did, and
+// returns how it ended. Its sandbox is removed before it returns. A failure
+// before the container starts is a StartError, after a Warning event as the
+// kubelet records one.
+func (a *Agent) runStep(ctx context.Context, pod *v1.Pod, cs *containerStates, c *v1.Container, img Image, dir string, vols **podVolumes, w *podWorker, log logrus.FieldLogger) (v1.ContainerStateTerminated, stepEnd) {
+	log = log.WithField("container", c.Name)
+	startError := func(err error) (v1.ContainerStateTerminated, stepEnd) {
+		log.WithError(err).Warn("container failed to start")
+		now := metav1.Now()
+		return v1.ContainerStateTerminated{ExitCode: 128, Reason: "StartError", Message: err.Error(),
+			StartedAt: now, FinishedAt: now}, stepExited
 	}
-	sb, err := newSandbox(a.o.WorkDir, pod.UID)
+	payloads, env, err := a.waitForObjects(ctx, pod, c, img, *vols == nil, w, log)
+	switch {
+	case errors.Is(err, errPodDeleted):
+		return v1.ContainerStateTerminated{}, stepDeleted
+	case ctx.Err() != nil:
+		return v1.ContainerStateTerminated{}, stepStopped
+	case err != nil:
+		return startError(err)
+	}
+	ref := containerRef(pod, c)
+	if *vols == nil {
+		v, err := layoutVolumes(filepath.Join(dir, "volumes"), pod, payloads)
+		if err != nil {
+			a.events.Event(ref, v1.EventTypeWarning, "FailedMount", err.Error())
+			return startError(err)
+		}
+		*vols = v
+	}
+	sb, err := newSandbox(filepath.Join(dir, "containers", c.Name))
 	if err != nil {
-		a.fail(ctx, pod, c, err.Error(), log)
-		return
+		return startError(err)
 	}
-	remove := func() {
+	defer func() {
 		if err := sb.remove(); err != nil {
 			log.WithError(err).Error("removing sandbox")
 		}
-	}
-	defer remove()
-
-	l, err := a.prepare(ctx, pod, c, w, sb, log)
-	switch {
-	case errors.Is(err, errPodDeleted):
-		remove()
-		a.terminate(ctx, pod, log)
-		return
-	case ctx.Err() != nil:
-		return
-	case err != nil:
-		remove()
-		a.fail(ctx, pod, c, err.Error(), log)
-		return
-	}
-	a.execute(ctx, pod, c, w, sb, l, remove, log)
-}
-
-// prepare waits for the objects the pod refers to, lays out the sandbox root
-// and checks that the command exists in it; its errors end the pod with
-// StartError, after a Warning event as the kubelet records one.
-func (a *Agent) prepare(ctx context.Context, pod *v1.Pod, c *v1.Container, w *podWorker, sb *sandbox, log logrus.FieldLogger) (launch, error) {
-	payloads, env, err := a.waitForObjects(ctx, pod, c, w, log)
-	if err != nil {
-		return launch{}, err
-	}
-	ref := containerRef(pod, c)
-	if err := sb.layoutRoot(pod, c, a.o.Executor, payloads); err != nil {
+	}()
+	if err := sb.layoutRoot(pod, c, img, *vols); err != nil {
 		a.events.Event(ref, v1.EventTypeWarning, "FailedMount", err.Error())
-		return launch{}, err
+		return startError(err)
 	}
 	if a.o.Prepared != nil {
-		a.o.Prepared(pod, sb.root)
+		a.o.Prepared(pod, c.Name, sb.root)
 	}
-	l := launch{argv: append(append([]string(nil), c.Command...), c.Args...), env: env, workDir: c.WorkingDir}
-	if len(c.Command) == 0 {
-		l.argv = append(append([]string(nil), imageEntrypoint...), c.Args...)
-	}
-	if l.workDir == "" {
-		l.workDir = imageWorkDir
+	l := launch{argv: img.argv(c), env: env, workDir: img.workDir(c)}
+	if len(l.argv) == 0 {
+		err := errors.New("no command specified")
+		a.events.Event(ref, v1.EventTypeWarning, "Failed", "Error: "+err.Error())
+		return startError(err)
 	}
 	if err := sb.lookPath(l.argv[0], env); err != nil {
 		a.events.Event(ref, v1.EventTypeWarning, "Failed", "Error: "+err.Error())
-		return launch{}, err
+		return startError(err)
 	}
-	return l, nil
+	return a.execute(ctx, pod, cs, c, w, sb, l, log)
 }
 
-// execute starts the container, reports it Running, waits for it (killing it
-// if its pod is deleted) and reports it terminated with its exit code and
-// termination message; a deleted pod then gets its final delete.
-func (a *Agent) execute(ctx context.Context, pod *v1.Pod, c *v1.Container, w *podWorker, sb *sandbox, l launch, remove func(), log logrus.FieldLogger) {
+// execute starts the container, reports it running in cs, waits for it (killing
+// it if its pod is deleted) and returns its terminated state: exit code and
+// termination message.
+func (a *Agent) execute(ctx context.Context, pod *v1.Pod, cs *containerStates, c *v1.Container, w *podWorker, sb *sandbox, l launch, log logrus.FieldLogger) (v1.ContainerStateTerminated, stepEnd) {
+	defer w.stepExited(c.Name)
 	path := logPath(a.o.WorkDir, pod.Namespace, pod.Name, pod.UID, c.Name)
 	clog, err := createContainerLog(path)
 	if err != nil {
-		remove()
-		a.fail(ctx, pod, c, err.Error(), log)
-		return
+		now := metav1.Now()
+		return v1.ContainerStateTerminated{ExitCode: 128, Reason: "StartError", Message: err.Error(), StartedAt: now, FinishedAt: now}, stepExited
 	}
 	defer clog.Close()
 	stdout, stderr := clog.stream("stdout"), clog.stream("stderr")
@@ -103,13 +99,10 @@ func (a *Agent) execute(ctx context.Context, pod *v1.Pod, c *v1.Container, w *po
 	startedAt := metav1.Now()
 	proc, err := sb.start(a.unshare, l.argv, l.env, l.workDir, stdout, stderr)
 	if err != nil {
-		remove()
-		a.fail(ctx, pod, c, err.Error(), log)
-		return
+		return v1.ContainerStateTerminated{ExitCode: 128, Reason: "StartError", Message: err.Error(), StartedAt: startedAt, FinishedAt: startedAt}, stepExited
 	}
-	if err := a.updateStatus(ctx, pod, runningStatus(pod, c, containerID, startedAt, startedAt)); err != nil {
-		log.WithError(err).Warn("writing pod status")
-	}
+	cs.running(c.Name, containerID, startedAt)
+	a.writeStatus(ctx, pod, cs, log)
 	a.events.Eventf(ref, v1.EventTypeNormal, "Started", "Started container %s", c.Name)
 	// Only the command: arguments may carry what must not be logged.
 	log.WithField("command", l.argv[0]).Info("container started")
@@ -129,26 +122,18 @@ func (a *Agent) execute(ctx context.Context, pod *v1.Pod, c *v1.Container, w *po
 		log.WithError(err).Warn("writing container log")
 	}
 	msg := terminationMessage(ctx, sb.terminationFile(), path, c, code)
-	remove()
-	w.markExited()
 	log.WithFields(logrus.Fields{"exitCode": code, "killed": killed}).Info("container exited")
 	if killed && ctx.Err() != nil && !isClosed(w.deleted) {
-		return // Run is ending: the pod is left as it was
+		return v1.ContainerStateTerminated{}, stepStopped
 	}
 	reason := "Completed"
 	if code != 0 {
 		reason = "Error"
 	}
-	term := v1.ContainerStateTerminated{
+	return v1.ContainerStateTerminated{
 		ExitCode: int32(code), Reason: reason, Message: msg,
 		StartedAt: startedAt, FinishedAt: finishedAt, ContainerID: containerID,
-	}
-	if err := a.updateStatus(ctx, pod, terminatedStatus(pod, c, term, finishedAt)); err != nil {
-		log.WithError(err).Warn("writing pod status")
-	}
-	if isClosed(w.deleted) {
-		a.forceDelete(ctx, pod, log)
-	}
+	}, stepExited
 }
 
 func randomID() string {

@@ -16,20 +16,42 @@ func (a *Agent) terminate(ctx context.Context, pod *v1.Pod, log logrus.FieldLogg
 	a.forceDelete(ctx, pod, log)
 }
 
-// lose fails a pod whose container this node does not run (it never started,
-// or ran under an earlier agent), in the state the kubelet gives a container
-// it cannot find.
+// lose fails a pod whose containers this node does not run (they never
+// started, or ran under an earlier agent): every container that has not
+// ended gets the state the kubelet gives a container it cannot find.
 func (a *Agent) lose(ctx context.Context, pod *v1.Pod, log logrus.FieldLogger) {
-	c := firstContainer(pod)
-	if c == nil {
-		return
-	}
 	now := metav1.Now()
-	term := v1.ContainerStateTerminated{ExitCode: 137, Reason: "ContainerStatusUnknown",
+	lost := v1.ContainerStateTerminated{ExitCode: 137, Reason: "ContainerStatusUnknown",
 		Message: "The container could not be located when the pod was terminated", StartedAt: now, FinishedAt: now}
-	if err := a.updateStatus(ctx, pod, terminatedStatus(pod, c, term, now)); err != nil {
+	change := func(st *v1.PodStatus) bool {
+		if terminal(st.Phase) {
+			return false
+		}
+		st.InitContainerStatuses = lostStatuses(pod.Spec.InitContainers, st.InitContainerStatuses, lost)
+		st.ContainerStatuses = lostStatuses(pod.Spec.Containers, st.ContainerStatuses, lost)
+		derive(&pod.Spec, st, now)
+		return true
+	}
+	if err := a.updateStatus(ctx, pod, change); err != nil {
 		log.WithError(err).Warn("writing pod status")
 	}
+}
+
+// lostStatuses keeps the statuses of containers that ended and gives every
+// other container the terminated state lost.
+func lostStatuses(containers []v1.Container, cur []v1.ContainerStatus, lost v1.ContainerStateTerminated) []v1.ContainerStatus {
+	out := make([]v1.ContainerStatus, 0, len(containers))
+	for _, c := range containers {
+		if s := findStatus(cur, c.Name); s != nil && s.State.Terminated != nil {
+			out = append(out, *s.DeepCopy())
+			continue
+		}
+		started := false
+		term := lost
+		out = append(out, v1.ContainerStatus{Name: c.Name, Image: c.Image, Started: &started,
+			State: v1.ContainerState{Terminated: &term}})
+	}
+	return out
 }
 
 // forceDelete makes the final delete of a pod being deleted, with no grace
@@ -46,11 +68,4 @@ func (a *Agent) forceDelete(ctx context.Context, pod *v1.Pod, log logrus.FieldLo
 		return
 	}
 	log.Info("pod deleted")
-}
-
-func firstContainer(pod *v1.Pod) *v1.Container {
-	if len(pod.Spec.Containers) == 0 {
-		return nil
-	}
-	return &pod.Spec.Containers[0]
 }

@@ -11,9 +11,15 @@
 // subresource, events through the events API and the container's output kept
 // in the CRI log format.
 //
-// It runs one image only, the configured Kaniko executor image; a Pod asking
-// for any other image stays Pending as after a failed pull. The executor runs
-// inside a throwaway root with private mount and PID namespaces (unshare(1)
-// and chroot), because Kaniko writes the image's filesystem into its own "/".
-// It needs root. It is never part of the deployer itself.
+// It runs the images it is given only (Options.Images: Kaniko's executor
+// and warmer and crane, each a host binary with what its image's config
+// says); a container of any other image leaves its Pod Pending as after a
+// failed pull. Init containers run one after the other, then the container,
+// as a kubelet runs a Pod with restartPolicy Never; the first step that fails
+// fails the Pod. Each step runs inside a throwaway root of its own with
+// private mount and PID namespaces (unshare(1) and chroot), because Kaniko
+// writes the image's filesystem into its own "/"; a root holds only the
+// volumes its container mounts, so a Secret mounted in one step is in no
+// other step's root, while an emptyDir is one host folder every step that
+// mounts it shares. It needs root. It is never part of the deployer itself.
 package nodeagent

@@ -8,27 +8,11 @@ import (
 	v1 "k8s.io/api/core/v1"
 )
 
-// imageEnv is the environment the Kaniko executor image sets
-// (deploy/Dockerfile of Kaniko v1.24.0); the container's env overrides it.
-var imageEnv = []v1.EnvVar{
-	{Name: "PATH", Value: "/usr/local/bin:/kaniko"},
-	{Name: "HOME", Value: "/root"},
-	{Name: "USER", Value: "root"},
-	{Name: "SSL_CERT_DIR", Value: "/kaniko/ssl/certs"},
-	{Name: "DOCKER_CONFIG", Value: "/kaniko/.docker/"},
-	{Name: "DOCKER_CREDENTIAL_GCR_CONFIG", Value: "/kaniko/.config/gcloud/docker_credential_gcr_config.json"},
-}
-
-// imageEntrypoint and imageWorkDir are the Kaniko image's ENTRYPOINT and WORKDIR.
-var imageEntrypoint = []string{"/kaniko/executor"}
-
-const imageWorkDir = "/workspace"
-
 // containerEnv returns the environment of c as "NAME=value" pairs: the
 // image's, then HOSTNAME, then envFrom, then env, later ones winning, as the
 // kubelet builds it. A missing non-optional ConfigMap or Secret, or key, is
 // errNotReady: the kubelet retries those (CreateContainerConfigError).
-func containerEnv(ctx context.Context, objs *objects, pod *v1.Pod, c *v1.Container, hostIP string) ([]string, error) {
+func containerEnv(ctx context.Context, objs *objects, pod *v1.Pod, c *v1.Container, imageEnv []v1.EnvVar, hostIP string) ([]string, error) {
 	vals := map[string]string{}
 	var order []string
 	set := func(k, v string) {

@@ -7,3 +7,6 @@ var (
 	// KindOf tells what a path is: regular, symlink, dir, other or missing.
 	KindOf = kindOf
 )
+
+// FilesHolding walks a root and lists the regular files holding some bytes.
+var FilesHolding = filesHolding

@@ -35,7 +35,13 @@ import (
 	"github.com/apache/openserverless-deployer/dev/stack"
 )
 
-const kanikoImage = "gcr.io/kaniko-project/executor:v1.24.0"
+// The images of a build Pod's steps, and the list the node's refusals name.
+const (
+	kanikoImage = "gcr.io/kaniko-project/executor:v1.24.0"
+	warmerImage = "gcr.io/kaniko-project/warmer:v1.24.0"
+	craneImage  = "gcr.io/go-containerregistry/crane:v0.22.1"
+	imageList   = craneImage + ", " + kanikoImage + ", " + warmerImage
+)
 
 // kubeEnv is the real control plane, a registry and a node agent running
 // the real Kaniko executor, shared by the subtests of TestOnRealControlPlane.
@@ -45,9 +51,11 @@ type kubeEnv struct {
 	registry *stack.Registry
 	base     string // the runtime image builds extend, by digest
 	work     string
+	images   map[string]nodeagent.Image
 
-	mu     sync.Mutex
-	layout map[string]map[string]string // pod name → container path → kind, seen before the run
+	mu      sync.Mutex
+	layout  map[string]map[string]string // pod/container → container path → kind, seen before the run
+	secrets map[string][]string          // pod/container → files of its root holding registry credentials
 }
 
 // TestOnRealControlPlane runs build Jobs through the real API server and Job
@@ -63,9 +71,15 @@ func TestOnRealControlPlane(t *testing.T) {
 	defer cancel()
 	root, err := stack.RepoRoot()
 	require.NoError(t, err)
-	out, err := exec.CommandContext(ctx, filepath.Join(root, "tools", "build.sh"), "kaniko").Output()
-	require.NoError(t, err, "building the Kaniko executor")
-	executor := strings.TrimSpace(string(out))
+	out, err := exec.CommandContext(ctx, filepath.Join(root, "tools", "build.sh"), "kaniko", "warmer", "crane").Output()
+	require.NoError(t, err, "building the Kaniko executor and warmer and crane")
+	bins := strings.Fields(string(out))
+	require.Len(t, bins, 3)
+	images := map[string]nodeagent.Image{
+		kanikoImage: nodeagent.KanikoExecutor(bins[0]),
+		warmerImage: nodeagent.KanikoWarmer(bins[1]),
+		craneImage:  nodeagent.Crane(bins[2]),
+	}
 
 	kube, err := stack.StartKube(ctx, stack.KubeOptions{RepoRoot: root})
 	require.NoError(t, err)
@@ -74,8 +88,8 @@ func TestOnRealControlPlane(t *testing.T) {
 	require.NoError(t, err)
 	defer func() { assert.NoError(t, registry.Stop()) }()
 
-	env := &kubeEnv{client: kube.Client, ns: "builds", registry: registry, work: t.TempDir(),
-		layout: map[string]map[string]string{}}
+	env := &kubeEnv{client: kube.Client, ns: "builds", registry: registry, work: t.TempDir(), images: images,
+		layout: map[string]map[string]string{}, secrets: map[string][]string{}}
 	_, err = kube.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: env.ns}}, metav1.CreateOptions{})
 	require.NoError(t, err)
 	base, err := fixtures.Push(ctx, registry.Host, registry.Auth(),
@@ -88,7 +102,7 @@ func TestOnRealControlPlane(t *testing.T) {
 	log := logrus.New()
 	log.SetOutput(&agentLog)
 	agent, err := nodeagent.New(nodeagent.Options{
-		Client: kube.Client, Namespace: env.ns, KanikoImage: kanikoImage, Executor: executor,
+		Client: kube.Client, Namespace: env.ns, Images: env.images,
 		WorkDir: env.work, Log: log, MountTimeout: time.Minute, Prepared: env.record,
 	})
 	require.NoError(t, err)
@@ -111,6 +125,11 @@ func TestOnRealControlPlane(t *testing.T) {
 	t.Run("volume layout", env.testLayout)
 	t.Run("deadline kills the build", env.testDeadline)
 	t.Run("whole-volume context misbuilds", env.testWholeVolumeContext)
+	t.Run("three steps build and push", env.testSteps)
+	t.Run("failing fetch fails the pod", env.testStepsFetchFails)
+	t.Run("failing build fails the pod", env.testStepsBuildFails)
+	t.Run("refused step stays pending", env.testStepsRefused)
+	t.Run("delete kills the build step", env.testStepsDelete)
 }
 
 func (e *kubeEnv) testBuild(t *testing.T) {
@@ -178,7 +197,7 @@ func (e *kubeEnv) testBuild(t *testing.T) {
 	assert.Empty(t, string(none), "sinceTime")
 
 	e.mu.Lock()
-	layout := e.layout[pod.Name]
+	layout := e.layout[pod.Name+"/kaniko"]
 	e.mu.Unlock()
 	assert.Equal(t, map[string]string{
 		"/workspace/Dockerfile": "regular", "/workspace/requirements.txt": "regular",
@@ -196,7 +215,7 @@ func (e *kubeEnv) testRefusedImage(t *testing.T) {
 	require.NoError(t, err)
 	pod := e.waitJobPod(t, job.Name)
 
-	want := `Failed to pull image "docker.io/library/python:3.13": refused by the local node agent: only ` + kanikoImage + ` runs here`
+	want := `Failed to pull image "docker.io/library/python:3.13": refused by the local node agent: only ` + imageList + ` run here`
 	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
 		events, err := e.client.CoreV1().Events(e.ns).List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.name=" + pod.Name})
 		if err != nil {
@@ -252,7 +271,7 @@ func (e *kubeEnv) testLayout(t *testing.T) {
 	assert.Equal(t, batchv1.JobComplete, cond.Type, "job %s: %s", cond.Reason, cond.Message)
 
 	e.mu.Lock()
-	layout := e.layout[pod.Name]
+	layout := e.layout[pod.Name+"/kaniko"]
 	e.mu.Unlock()
 	assert.Equal(t, map[string]string{
 		"/whole/Dockerfile": "symlink", "/whole/requirements.txt": "symlink", "/whole/..data": "symlink",
@@ -341,15 +360,17 @@ func (e *kubeEnv) testDeadline(t *testing.T) {
 
 // record is the agent's Prepared hook: it notes what a few paths are in the
 // laid-out root before the container starts.
-func (e *kubeEnv) record(pod *corev1.Pod, root string) {
+func (e *kubeEnv) record(pod *corev1.Pod, container, root string) {
 	seen := map[string]string{}
 	for _, p := range []string{"/workspace/Dockerfile", "/workspace/requirements.txt", "/kaniko/.docker/config.json",
 		"/whole/Dockerfile", "/whole/requirements.txt", "/whole/..data"} {
 		seen[p] = nodeagent.KindOf(filepath.Join(root, p))
 	}
+	secrets := nodeagent.FilesHolding(root, []byte(e.registry.Password))
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.layout[pod.Name] = seen
+	e.layout[pod.Name+"/"+container] = seen
+	e.secrets[pod.Name+"/"+container] = secrets
 }
 
 func (e *kubeEnv) createRegistrySecret(t *testing.T) {
@@ -364,12 +385,17 @@ func (e *kubeEnv) createRegistrySecret(t *testing.T) {
 // createContext creates the build context ConfigMap of a Dockerfile that
 // extends base with a requirements.txt.
 func (e *kubeEnv) createContext(t *testing.T, name, base string) {
+	e.createContextWith(t, name, base, "six==1.16.0\n# a comment\n\nrequests==2.32.3\n")
+}
+
+// createContextWith is createContext with the requirements.txt given.
+func (e *kubeEnv) createContextWith(t *testing.T, name, base, requirements string) {
 	_, err := e.client.CoreV1().ConfigMaps(e.ns).Create(t.Context(), &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Data: map[string]string{
 			"Dockerfile": "FROM " + base + "\nCOPY requirements.txt /tmp/requirements.txt\n" +
 				"USER root\nRUN /bin/extend\nUSER 1001\n",
-			"requirements.txt": "six==1.16.0\n# a comment\n\nrequests==2.32.3\n",
+			"requirements.txt": requirements,
 		},
 	}, metav1.CreateOptions{})
 	require.NoError(t, err)

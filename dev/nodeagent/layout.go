@@ -12,44 +12,57 @@ import (
 	v1 "k8s.io/api/core/v1"
 )
 
-// hostCACerts is the host's CA bundle, copied where the Kaniko image has its own.
+// hostCACerts is the host's CA bundle, copied where an image has its own.
 const hostCACerts = "/etc/ssl/certs/ca-certificates.crt"
 
 // devices are the host devices a container runtime gives every container.
 var devices = []string{"null", "zero", "full", "random", "urandom", "tty"}
 
-// nsswitch is the /etc/nsswitch.conf of the Kaniko image: files, then DNS.
+// nsswitch is the /etc/nsswitch.conf of the images this node runs: files, then DNS.
 const nsswitch = "hosts: files dns\nnetworks: files\n"
 
-// layoutRoot builds the container's root filesystem: what the Kaniko image
-// holds (/kaniko/executor, its CA bundle, /etc/nsswitch.conf, /workspace),
-// what the runtime adds (/dev with the usual devices and the termination
+// layoutRoot builds the root filesystem of container c of image img: what
+// every root has (/etc, /dev with the usual devices and the termination
 // message file, /proc as an empty mount point, /tmp, /etc/hosts,
-// /etc/hostname, /etc/resolv.conf), then the pod's volumes at their mount
-// paths. payloads holds the files of each ConfigMap, Secret and projected
-// volume; an emptyDir has none.
-func (s *sandbox) layoutRoot(pod *v1.Pod, c *v1.Container, executor string, payloads map[string]map[string]volumeFile) error {
-	for _, d := range []struct {
+// /etc/hostname, /etc/resolv.conf, /etc/nsswitch.conf), what the image holds
+// (its folders, its program, its CA bundle), then the volumes c mounts, at
+// their mount paths. Only those: a volume c does not mount is nowhere in
+// its root.
+func (s *sandbox) layoutRoot(pod *v1.Pod, c *v1.Container, img Image, vols *podVolumes) error {
+	dirs := []struct {
 		path string
 		mode os.FileMode
 	}{
-		{"/kaniko", 0o777}, {"/kaniko/.docker", 0o755}, {"/kaniko/ssl/certs", 0o755},
 		{"/etc", 0o755}, {"/dev", 0o755}, {"/dev/shm", os.ModeSticky | 0o777}, {"/proc", 0o555},
-		{"/tmp", os.ModeSticky | 0o777}, {"/root", 0o700}, {imageWorkDir, 0o755},
-	} {
+		{"/tmp", os.ModeSticky | 0o777},
+	}
+	imageDirs := make([]string, 0, len(img.Dirs))
+	for d := range img.Dirs {
+		imageDirs = append(imageDirs, d)
+	}
+	sort.Slice(imageDirs, func(i, j int) bool { return depth(imageDirs[i]) < depth(imageDirs[j]) })
+	for _, d := range imageDirs {
+		dirs = append(dirs, struct {
+			path string
+			mode os.FileMode
+		}{d, img.Dirs[d]})
+	}
+	for _, d := range dirs {
 		if err := s.mkdir(d.path, d.mode); err != nil {
 			return err
 		}
 	}
-	if err := s.bind(executor, "/kaniko/executor", true); err != nil {
+	if err := s.bind(img.Binary, img.Path, true); err != nil {
 		return err
 	}
-	if ca, err := os.ReadFile(hostCACerts); err == nil {
-		if err := s.writeFile("/kaniko/ssl/certs/ca-certificates.crt", ca, 0o644); err != nil {
-			return err
+	if img.CABundle != "" {
+		if ca, err := os.ReadFile(hostCACerts); err == nil {
+			if err := s.writeFile(img.CABundle, ca, 0o644); err != nil {
+				return err
+			}
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("reading host CA bundle: %w", err)
 		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("reading host CA bundle: %w", err)
 	}
 	if err := s.writeFile("/etc/nsswitch.conf", []byte(nsswitch), 0o644); err != nil {
 		return err
@@ -68,7 +81,7 @@ func (s *sandbox) layoutRoot(pod *v1.Pod, c *v1.Container, executor string, payl
 	if err := s.runtimeFiles(pod, c); err != nil {
 		return err
 	}
-	return s.mountVolumes(pod, c, payloads)
+	return s.mountVolumes(c, vols)
 }
 
 // runtimeFiles writes the files the kubelet keeps per pod and bind-mounts
@@ -112,40 +125,54 @@ func terminationPath(c *v1.Container) string {
 	return v1.TerminationMessagePathDefault
 }
 
-// mountVolumes lays out the pod's volumes under the sandbox folder and
-// mounts them in the root as the container asks, shallowest mount path
-// first. A mount of a whole volume shows the volume as the kubelet lays it
-// out (ConfigMap and Secret entries are symlinks into "..data"); a subPath
-// mount is the single entry it names, symlinks resolved, so a key of a
-// ConfigMap becomes a plain file. ConfigMap, Secret and projected volumes
-// are read-only, as the kubelet mounts them.
-func (s *sandbox) mountVolumes(pod *v1.Pod, c *v1.Container, payloads map[string]map[string]volumeFile) error {
-	dirs := map[string]string{}
-	readOnly := map[string]bool{}
+// podVolumes are the pod's volumes laid out on the host, once for all its
+// containers: an emptyDir is one folder every container that mounts it
+// shares, so what one step writes there the next one reads.
+type podVolumes struct {
+	dirs     map[string]string // volume name → host folder
+	readOnly map[string]bool   // ConfigMap, Secret and projected volumes
+}
+
+// layoutVolumes lays out the pod's volumes under dir, as the kubelet does
+// before it starts any container. payloads holds the files of each
+// ConfigMap, Secret and projected volume (entries are symlinks into
+// "..data"); an emptyDir has none and is an empty world-writable folder.
+func layoutVolumes(dir string, pod *v1.Pod, payloads map[string]map[string]volumeFile) (*podVolumes, error) {
+	vols := &podVolumes{dirs: map[string]string{}, readOnly: map[string]bool{}}
 	now := time.Now()
 	for _, vol := range pod.Spec.Volumes {
-		dir := filepath.Join(s.dir, "volumes", vol.Name)
+		vdir := filepath.Join(dir, vol.Name)
 		if files, ok := payloads[vol.Name]; ok && files != nil {
-			if err := writeAtomic(dir, files, now); err != nil {
-				return fmt.Errorf("volume %q: %w", vol.Name, err)
+			if err := writeAtomic(vdir, files, now); err != nil {
+				return nil, fmt.Errorf("volume %q: %w", vol.Name, err)
 			}
-			readOnly[vol.Name] = true
+			vols.readOnly[vol.Name] = true
 		} else {
-			if err := os.MkdirAll(dir, 0o777); err != nil {
-				return fmt.Errorf("volume %q: %w", vol.Name, err)
+			if err := os.MkdirAll(vdir, 0o777); err != nil {
+				return nil, fmt.Errorf("volume %q: %w", vol.Name, err)
 			}
-			if err := os.Chmod(dir, 0o777); err != nil { // emptyDir is world-writable
-				return fmt.Errorf("volume %q: %w", vol.Name, err)
+			if err := os.Chmod(vdir, 0o777); err != nil { // emptyDir is world-writable
+				return nil, fmt.Errorf("volume %q: %w", vol.Name, err)
 			}
 		}
-		dirs[vol.Name] = dir
+		vols.dirs[vol.Name] = vdir
 	}
+	return vols, nil
+}
+
+// mountVolumes bind-mounts the volumes c mounts at its mount paths,
+// shallowest first. A mount of a whole volume shows the volume as the
+// kubelet lays it out (ConfigMap and Secret entries are symlinks into
+// "..data"); a subPath mount is the single entry it names, symlinks
+// resolved, so a key of a ConfigMap becomes a plain file. ConfigMap, Secret
+// and projected volumes are read-only, as the kubelet mounts them.
+func (s *sandbox) mountVolumes(c *v1.Container, vols *podVolumes) error {
 	mounts := append([]v1.VolumeMount(nil), c.VolumeMounts...)
 	sort.SliceStable(mounts, func(i, j int) bool {
 		return depth(mounts[i].MountPath) < depth(mounts[j].MountPath)
 	})
 	for _, m := range mounts {
-		dir, ok := dirs[m.Name]
+		dir, ok := vols.dirs[m.Name]
 		if !ok {
 			return fmt.Errorf("volume mount %q names no volume of the pod", m.Name)
 		}
@@ -159,7 +186,7 @@ func (s *sandbox) mountVolumes(pod *v1.Pod, c *v1.Container, payloads map[string
 				return fmt.Errorf("volume mount %q: %w", m.Name, err)
 			}
 		}
-		if err := s.bind(src, m.MountPath, m.ReadOnly || readOnly[m.Name]); err != nil {
+		if err := s.bind(src, m.MountPath, m.ReadOnly || vols.readOnly[m.Name]); err != nil {
 			return err
 		}
 	}

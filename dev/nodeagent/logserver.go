@@ -51,7 +51,10 @@ func (a *Agent) startLogServer() (*http.Server, int32, error) {
 
 // serveContainerLogs answers GET /containerLogs/{namespace}/{pod}/{container}
 // as the kubelet does, with its status codes and messages: 404 for an
-// unknown pod or container, 400 for a container that has no log yet.
+// unknown pod or container, 400 for a container that has no log yet. The
+// container is an init container or the container: the API server always
+// names one (for a pods/log request without one it picks the pod's only
+// container, or refuses the request as ambiguous itself).
 func (a *Agent) serveContainerLogs(w http.ResponseWriter, r *http.Request) {
 	ns, name, container := r.PathValue("namespace"), r.PathValue("pod"), r.PathValue("container")
 	o, err := parseLogOptions(r.URL.Query(), time.Now())
@@ -83,7 +86,7 @@ func (a *Agent) serveContainerLogs(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain")
 	out := flushWriter{w: w, rc: http.NewResponseController(w)}
-	if err := readLogs(r.Context(), path, o, out, a.exited(pod.UID)); err != nil {
+	if err := readLogs(r.Context(), path, o, out, a.exited(pod.UID, container)); err != nil {
 		a.o.Log.WithError(err).WithField("pod", ns+"/"+name).Warn("serving container log")
 	}
 }
@@ -124,11 +127,9 @@ func hasContainer(pod *v1.Pod, name string) bool {
 // logStatus tells, with the kubelet's messages, why a container has no log
 // to show; nil when it has one.
 func logStatus(pod *v1.Pod, container string, previous bool) error {
-	var cs *v1.ContainerStatus
-	for i := range pod.Status.ContainerStatuses {
-		if pod.Status.ContainerStatuses[i].Name == container {
-			cs = &pod.Status.ContainerStatuses[i]
-		}
+	cs := findStatus(pod.Status.InitContainerStatuses, container)
+	if cs == nil {
+		cs = findStatus(pod.Status.ContainerStatuses, container)
 	}
 	switch {
 	case cs == nil:

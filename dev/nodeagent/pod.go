@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/sirupsen/logrus"
 	v1 "k8s.io/api/core/v1"
@@ -30,62 +31,112 @@ func (a *Agent) runPod(ctx context.Context, pod *v1.Pod, w *podWorker) (settled 
 		pod.Spec.NodeName = a.o.NodeName
 		log.Info("pod bound")
 	}
-	if pod.Status.Phase == v1.PodRunning {
+	if startedBefore(pod) {
 		a.lose(ctx, pod, log) // it ran under an earlier agent: nothing runs it now
 		return true
 	}
-	if c, image := a.refusedImage(pod); c != nil {
-		a.refuse(ctx, pod, c, image, log)
-		select {
-		case <-w.deleted:
-			a.terminate(ctx, pod, log)
-		case <-ctx.Done():
+	if err := runnable(pod); err != nil {
+		// None of its containers can start: each ends with StartError.
+		cs := newContainerStates(pod)
+		for _, c := range steps(pod) {
+			a.events.Event(containerRef(pod, c), v1.EventTypeWarning, "Failed", "Error: "+err.Error())
+			now := metav1.Now()
+			cs.terminated(c.Name, v1.ContainerStateTerminated{ExitCode: 128, Reason: "StartError", Message: err.Error(), StartedAt: now, FinishedAt: now})
 		}
+		log.WithError(err).Warn("pod failed before its containers started")
+		a.writeStatus(ctx, pod, cs, log)
 		return true
 	}
-	c, err := runnable(pod)
-	if err != nil {
-		a.events.Event(containerRef(pod, &pod.Spec.Containers[0]), v1.EventTypeWarning, "Failed", "Error: "+err.Error())
-		a.fail(ctx, pod, &pod.Spec.Containers[0], err.Error(), log)
+	// A pod whose first image is refused waits without taking a slot.
+	if _, ok := a.o.Images[steps(pod)[0].Image]; !ok {
+		a.runSteps(ctx, pod, w, func() {}, log)
 		return true
 	}
 	select {
 	case a.slots <- struct{}{}:
-		defer func() { <-a.slots }()
 	case <-w.deleted:
 		a.terminate(ctx, pod, log)
 		return true
 	case <-ctx.Done():
 		return true
 	}
-	a.run(ctx, pod, c, w, log)
+	var once sync.Once
+	release := func() { once.Do(func() { <-a.slots }) }
+	defer release()
+	a.runSteps(ctx, pod, w, release, log)
 	return true
 }
 
-// runnable returns the container of a pod this node can run: one container,
-// no init containers.
-func runnable(pod *v1.Pod) (*v1.Container, error) {
-	if len(pod.Spec.Containers) != 1 || len(pod.Spec.InitContainers) > 0 {
-		return nil, errors.New("this node runs pods of exactly one container and no init containers")
+// startedBefore reports whether a container of the pod ran already, under
+// an earlier agent.
+func startedBefore(pod *v1.Pod) bool {
+	if pod.Status.Phase == v1.PodRunning {
+		return true
 	}
-	return &pod.Spec.Containers[0], nil
+	for _, list := range [][]v1.ContainerStatus{pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses} {
+		for _, s := range list {
+			if s.State.Running != nil || s.State.Terminated != nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
-// fail ends a pod whose container could not start, as a runtime reports it:
-// terminated with exit code 128 and reason StartError.
-func (a *Agent) fail(ctx context.Context, pod *v1.Pod, c *v1.Container, msg string, log logrus.FieldLogger) {
-	log.WithField("reason", msg).Warn("pod failed before its container started")
+// runnable checks that this node can run the pod: init containers run one
+// after the other, then exactly one container. Sidecars (restartable init
+// containers) and containers running side by side are not supported.
+func runnable(pod *v1.Pod) error {
+	if len(pod.Spec.Containers) != 1 {
+		return errors.New("this node runs pods of exactly one container, after any init containers")
+	}
+	for _, c := range pod.Spec.InitContainers {
+		if c.RestartPolicy != nil {
+			return fmt.Errorf("init container %q: restartable init containers are not supported on this node", c.Name)
+		}
+	}
+	return nil
+}
+
+// steps are the pod's containers in the order they run: the init
+// containers, then the container.
+func steps(pod *v1.Pod) []*v1.Container {
+	out := make([]*v1.Container, 0, len(pod.Spec.InitContainers)+len(pod.Spec.Containers))
+	for i := range pod.Spec.InitContainers {
+		out = append(out, &pod.Spec.InitContainers[i])
+	}
+	for i := range pod.Spec.Containers {
+		out = append(out, &pod.Spec.Containers[i])
+	}
+	return out
+}
+
+// fail ends a pod whose container c could not start, as a runtime reports
+// it: terminated with exit code 128 and reason StartError.
+func (a *Agent) fail(ctx context.Context, pod *v1.Pod, cs *containerStates, c *v1.Container, msg string, log logrus.FieldLogger) {
+	log.WithFields(logrus.Fields{"container": c.Name, "reason": msg}).Warn("pod failed before its container started")
 	now := metav1.Now()
-	term := v1.ContainerStateTerminated{ExitCode: 128, Reason: "StartError", Message: msg, StartedAt: now, FinishedAt: now}
-	if err := a.updateStatus(ctx, pod, terminatedStatus(pod, c, term, now)); err != nil {
+	cs.terminated(c.Name, v1.ContainerStateTerminated{ExitCode: 128, Reason: "StartError", Message: msg, StartedAt: now, FinishedAt: now})
+	a.writeStatus(ctx, pod, cs, log)
+}
+
+// writeStatus writes the pod's container states and what they imply.
+func (a *Agent) writeStatus(ctx context.Context, pod *v1.Pod, cs *containerStates, log logrus.FieldLogger) {
+	if err := a.updateStatus(ctx, pod, cs.change(metav1.Now())); err != nil {
 		log.WithError(err).Warn("writing pod status")
 	}
 }
 
-// containerRef is what the kubelet's container events refer to.
+// containerRef is what the kubelet's events about container c refer to.
 func containerRef(pod *v1.Pod, c *v1.Container) *v1.ObjectReference {
+	field := fmt.Sprintf("spec.containers{%s}", c.Name)
+	for _, ic := range pod.Spec.InitContainers {
+		if ic.Name == c.Name {
+			field = fmt.Sprintf("spec.initContainers{%s}", c.Name)
+		}
+	}
 	return &v1.ObjectReference{
 		Kind: "Pod", APIVersion: "v1", Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID,
-		ResourceVersion: pod.ResourceVersion, FieldPath: fmt.Sprintf("spec.containers{%s}", c.Name),
+		ResourceVersion: pod.ResourceVersion, FieldPath: field,
 	}
 }

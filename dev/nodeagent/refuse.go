@@ -9,37 +9,24 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// refusedImage returns the first container whose image is not the Kaniko
-// image, and that image.
-func (a *Agent) refusedImage(pod *v1.Pod) (*v1.Container, string) {
-	for _, cs := range [][]v1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
-		for i := range cs {
-			if cs[i].Image != a.o.KanikoImage {
-				return &cs[i], cs[i].Image
-			}
-		}
-	}
-	return nil, ""
-}
-
-// refuse leaves the pod Pending as a kubelet does after failing to pull an
-// image: ErrImagePull, then ImagePullBackOff, with the kubelet's events.
-func (a *Agent) refuse(ctx context.Context, pod *v1.Pod, c *v1.Container, image string, log logrus.FieldLogger) {
+// refuse leaves the pod Pending as a kubelet does after failing to pull the
+// image of container c: ErrImagePull, then ImagePullBackOff, with the
+// kubelet's events. The containers before c keep the states they ended in.
+func (a *Agent) refuse(ctx context.Context, pod *v1.Pod, cs *containerStates, c *v1.Container, log logrus.FieldLogger) {
 	ref := containerRef(pod, c)
-	msg := fmt.Sprintf("Failed to pull image %q: refused by the local node agent: only %s runs here", image, a.o.KanikoImage)
-	a.events.Eventf(ref, v1.EventTypeNormal, "Pulling", "Pulling image %q", image)
-	waiting := map[string]v1.ContainerStateWaiting{c.Name: {Reason: "ErrImagePull", Message: msg}}
-	if err := a.updateStatus(ctx, pod, pendingStatus(pod, waiting, metav1.Now())); err != nil {
+	msg := fmt.Sprintf("Failed to pull image %q: refused by the local node agent: only %s run here", c.Image, imageNames(a.o.Images))
+	a.events.Eventf(ref, v1.EventTypeNormal, "Pulling", "Pulling image %q", c.Image)
+	cs.waiting(c.Name, "ErrImagePull", msg)
+	if err := a.updateStatus(ctx, pod, cs.change(metav1.Now())); err != nil {
 		log.WithError(err).Warn("writing pod status")
 	}
 	a.events.Event(ref, v1.EventTypeWarning, "Failed", msg)
 	a.events.Event(ref, v1.EventTypeWarning, "Failed", "Error: ErrImagePull")
-	waiting[c.Name] = v1.ContainerStateWaiting{Reason: "ImagePullBackOff",
-		Message: fmt.Sprintf("Back-off pulling image %q: ErrImagePull: %s", image, msg)}
-	if err := a.updateStatus(ctx, pod, pendingStatus(pod, waiting, metav1.Now())); err != nil {
+	cs.waiting(c.Name, "ImagePullBackOff", fmt.Sprintf("Back-off pulling image %q: ErrImagePull: %s", c.Image, msg))
+	if err := a.updateStatus(ctx, pod, cs.change(metav1.Now())); err != nil {
 		log.WithError(err).Warn("writing pod status")
 	}
-	a.events.Eventf(ref, v1.EventTypeNormal, "BackOff", "Back-off pulling image %q", image)
+	a.events.Eventf(ref, v1.EventTypeNormal, "BackOff", "Back-off pulling image %q", c.Image)
 	a.events.Event(ref, v1.EventTypeWarning, "Failed", "Error: ImagePullBackOff")
-	log.WithField("image", image).Info("image refused")
+	log.WithFields(logrus.Fields{"container": c.Name, "image": c.Image}).Info("image refused")
 }

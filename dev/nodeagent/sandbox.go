@@ -10,12 +10,10 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-
-	"k8s.io/apimachinery/pkg/types"
 )
 
-// sandbox is the on-disk home of one pod: dir holds the files the kubelet
-// would keep for it (volumes, /etc/hosts, the termination message), root is
+// sandbox is the on-disk home of one container: dir holds the files the
+// kubelet would keep for it (/etc/hosts, the termination message), root is
 // the container's "/". Everything mounted into root is a bind mount made in
 // the host's mount namespace, so tests can look inside before the container
 // starts; remove undoes them all before deleting anything.
@@ -26,24 +24,33 @@ type sandbox struct {
 	removed bool
 }
 
-// newSandbox creates an empty sandbox for the pod with this UID.
-func newSandbox(workDir string, uid types.UID) (*sandbox, error) {
-	dir := filepath.Join(workDir, "pods", string(uid))
-	left, err := mountsUnder(dir)
-	if err != nil {
+// newSandbox creates an empty sandbox in dir, clearing what an earlier run
+// left there.
+func newSandbox(dir string) (*sandbox, error) {
+	if err := clearDir(dir); err != nil {
 		return nil, err
-	}
-	if len(left) > 0 {
-		return nil, fmt.Errorf("sandbox %s still has mounts: %v", dir, left)
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		return nil, fmt.Errorf("clearing sandbox: %w", err)
 	}
 	s := &sandbox{dir: dir, root: filepath.Join(dir, "root")}
 	if err := os.MkdirAll(s.root, 0o755); err != nil {
 		return nil, fmt.Errorf("creating sandbox: %w", err)
 	}
 	return s, nil
+}
+
+// clearDir deletes dir unless something is still mounted below it:
+// deleting through a mount would delete the mounted files.
+func clearDir(dir string) error {
+	left, err := mountsUnder(dir)
+	if err != nil {
+		return err
+	}
+	if len(left) > 0 {
+		return fmt.Errorf("%s still has mounts: %v", dir, left)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("deleting %s: %w", dir, err)
+	}
+	return nil
 }
 
 // path is the host path of the absolute container path p; ".." never leaves root.
@@ -156,14 +163,7 @@ func (s *sandbox) remove() error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	left, err := mountsUnder(s.dir)
-	if err != nil {
-		return err
-	}
-	if len(left) > 0 {
-		return fmt.Errorf("sandbox %s still has mounts: %v", s.dir, left)
-	}
-	if err := os.RemoveAll(s.dir); err != nil {
+	if err := clearDir(s.dir); err != nil {
 		return fmt.Errorf("deleting sandbox: %w", err)
 	}
 	s.removed = true

@@ -57,83 +57,243 @@ func terminal(phase v1.PodPhase) bool {
 	return phase == v1.PodSucceeded || phase == v1.PodFailed
 }
 
-// pendingStatus is the status of a pod whose containers wait, each with the
-// reason and message waiting gives it (ContainerCreating when absent).
-func pendingStatus(pod *v1.Pod, waiting map[string]v1.ContainerStateWaiting, now metav1.Time) statusChange {
-	return func(st *v1.PodStatus) bool {
-		if terminal(st.Phase) {
-			return false
-		}
-		base(st, now)
-		st.Phase = v1.PodPending
-		notReady := "containers with unready status: [" + containerNames(pod) + "]"
-		setCondition(st, v1.PodReadyToStartContainers, v1.ConditionTrue, "", "", now)
-		setCondition(st, v1.PodInitialized, v1.ConditionTrue, "", "", now)
-		setCondition(st, v1.PodReady, v1.ConditionFalse, "ContainersNotReady", notReady, now)
-		setCondition(st, v1.ContainersReady, v1.ConditionFalse, "ContainersNotReady", notReady, now)
-		st.ContainerStatuses = nil
-		for _, c := range pod.Spec.Containers {
-			w, ok := waiting[c.Name]
-			if !ok {
-				w = v1.ContainerStateWaiting{Reason: "ContainerCreating"}
+// containerStates is what this node knows of the containers of a pod it
+// runs: a status for each init container and each container, in the order
+// of the spec. change writes them with the phase and conditions they imply.
+type containerStates struct {
+	spec *v1.PodSpec
+	init []v1.ContainerStatus
+	main []v1.ContainerStatus
+}
+
+// newContainerStates has every container waiting, with the reason the
+// kubelet gives a container not created yet: PodInitializing in a pod with
+// init containers, else ContainerCreating.
+func newContainerStates(pod *v1.Pod) *containerStates {
+	reason := "ContainerCreating"
+	if len(pod.Spec.InitContainers) > 0 {
+		reason = "PodInitializing"
+	}
+	cs := &containerStates{spec: &pod.Spec}
+	for _, c := range pod.Spec.InitContainers {
+		cs.init = append(cs.init, waitingStatus(c, reason, ""))
+	}
+	for _, c := range pod.Spec.Containers {
+		cs.main = append(cs.main, waitingStatus(c, reason, ""))
+	}
+	return cs
+}
+
+func waitingStatus(c v1.Container, reason, message string) v1.ContainerStatus {
+	started := false
+	return v1.ContainerStatus{Name: c.Name, Image: c.Image, Started: &started,
+		State: v1.ContainerState{Waiting: &v1.ContainerStateWaiting{Reason: reason, Message: message}}}
+}
+
+// get returns the status of the named container.
+func (cs *containerStates) get(name string) *v1.ContainerStatus {
+	for _, list := range [][]v1.ContainerStatus{cs.init, cs.main} {
+		for i := range list {
+			if list[i].Name == name {
+				return &list[i]
 			}
-			st.ContainerStatuses = append(st.ContainerStatuses, v1.ContainerStatus{
-				Name: c.Name, Image: c.Image, State: v1.ContainerState{Waiting: &w},
-			})
 		}
-		return true
 	}
+	return nil
 }
 
-// runningStatus is the status of a pod whose container c started at startedAt.
-func runningStatus(pod *v1.Pod, c *v1.Container, containerID string, startedAt, now metav1.Time) statusChange {
+// isInit reports whether the named container is an init container.
+func (cs *containerStates) isInit(name string) bool {
+	for _, s := range cs.init {
+		if s.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// waiting has the named container wait, for reason.
+func (cs *containerStates) waiting(name, reason, message string) {
+	s := cs.get(name)
+	s.State = v1.ContainerState{Waiting: &v1.ContainerStateWaiting{Reason: reason, Message: message}}
+}
+
+// running has the named container run since startedAt. With no probes, a
+// container is started and ready once it runs; an init container is
+// started but not ready.
+func (cs *containerStates) running(name, containerID string, startedAt metav1.Time) {
+	s := cs.get(name)
+	started := true
+	s.ContainerID, s.ImageID = containerID, s.Image
+	s.Started, s.Ready = &started, !cs.isInit(name)
+	s.State = v1.ContainerState{Running: &v1.ContainerStateRunning{StartedAt: startedAt}}
+}
+
+// terminated has the named container ended as term; an init container that
+// completed is ready, as the kubelet reports it.
+func (cs *containerStates) terminated(name string, term v1.ContainerStateTerminated) {
+	s := cs.get(name)
+	started := false
+	s.ContainerID = term.ContainerID
+	if term.ContainerID != "" {
+		s.ImageID = s.Image
+	}
+	s.Started = &started
+	s.Ready = cs.isInit(name) && term.ExitCode == 0
+	s.State = v1.ContainerState{Terminated: &term}
+}
+
+// change writes the container statuses, and the phase and conditions they
+// imply; a pod already final is left as it is.
+func (cs *containerStates) change(now metav1.Time) statusChange {
+	init := copyStatuses(cs.init)
+	main := copyStatuses(cs.main)
 	return func(st *v1.PodStatus) bool {
 		if terminal(st.Phase) {
 			return false
 		}
-		base(st, now)
-		st.Phase = v1.PodRunning
-		setCondition(st, v1.PodReadyToStartContainers, v1.ConditionTrue, "", "", now)
-		setCondition(st, v1.PodInitialized, v1.ConditionTrue, "", "", now)
-		setCondition(st, v1.PodReady, v1.ConditionTrue, "", "", now)
-		setCondition(st, v1.ContainersReady, v1.ConditionTrue, "", "", now)
-		started := true
-		st.ContainerStatuses = []v1.ContainerStatus{{
-			Name: c.Name, Image: c.Image, ImageID: c.Image, ContainerID: containerID,
-			Ready: true, Started: &started,
-			State: v1.ContainerState{Running: &v1.ContainerStateRunning{StartedAt: startedAt}},
-		}}
+		st.InitContainerStatuses, st.ContainerStatuses = init, main
+		derive(cs.spec, st, now)
 		return true
 	}
 }
 
-// terminatedStatus is the final status of a pod whose container c ended as
-// term: Succeeded on exit code 0, else Failed.
-func terminatedStatus(pod *v1.Pod, c *v1.Container, term v1.ContainerStateTerminated, now metav1.Time) statusChange {
-	return func(st *v1.PodStatus) bool {
-		if terminal(st.Phase) {
-			return false
-		}
-		base(st, now)
-		st.Phase = v1.PodFailed
-		if term.ExitCode == 0 {
-			st.Phase = v1.PodSucceeded
-		}
-		setCondition(st, v1.PodReadyToStartContainers, v1.ConditionFalse, "", "", now)
-		setCondition(st, v1.PodInitialized, v1.ConditionTrue, "PodCompleted", "", now)
-		setCondition(st, v1.PodReady, v1.ConditionFalse, "PodCompleted", "", now)
-		setCondition(st, v1.ContainersReady, v1.ConditionFalse, "PodCompleted", "", now)
-		started := false
-		imageID := ""
-		if term.ContainerID != "" {
-			imageID = c.Image
-		}
-		st.ContainerStatuses = []v1.ContainerStatus{{
-			Name: c.Name, Image: c.Image, ImageID: imageID, ContainerID: term.ContainerID,
-			Started: &started, State: v1.ContainerState{Terminated: &term},
-		}}
-		return true
+func copyStatuses(in []v1.ContainerStatus) []v1.ContainerStatus {
+	out := make([]v1.ContainerStatus, len(in))
+	for i := range in {
+		in[i].DeepCopyInto(&out[i])
 	}
+	return out
+}
+
+// derive sets the pod's phase and conditions from its container statuses,
+// as the kubelet does for a pod that restarts nothing and has no probes.
+func derive(spec *v1.PodSpec, st *v1.PodStatus, now metav1.Time) {
+	base(st, now)
+	st.Phase = phase(spec, st)
+	sandboxReady := v1.ConditionTrue
+	if terminal(st.Phase) { // the kubelet removes a finished pod's sandbox
+		sandboxReady = v1.ConditionFalse
+	}
+	setCondition(st, v1.PodReadyToStartContainers, sandboxReady, "", "", now)
+	status, reason, msg := initialized(spec, st)
+	setCondition(st, v1.PodInitialized, status, reason, msg, now)
+	status, reason, msg = containersReady(spec, st)
+	setCondition(st, v1.ContainersReady, status, reason, msg, now)
+	setCondition(st, v1.PodReady, status, reason, msg, now)
+}
+
+// phase is the pod phase its container statuses imply: Failed as soon as an
+// init container failed, Pending while init containers have not all
+// completed or a container waits, Running while one runs, then Succeeded
+// when every container exited 0, else Failed.
+func phase(spec *v1.PodSpec, st *v1.PodStatus) v1.PodPhase {
+	pendingInit := false
+	for _, c := range spec.InitContainers {
+		s := findStatus(st.InitContainerStatuses, c.Name)
+		switch {
+		case s == nil || s.State.Terminated == nil:
+			pendingInit = true
+		case s.State.Terminated.ExitCode != 0:
+			return v1.PodFailed
+		}
+	}
+	if pendingInit {
+		return v1.PodPending
+	}
+	waiting, running, failed := 0, 0, 0
+	for _, c := range spec.Containers {
+		s := findStatus(st.ContainerStatuses, c.Name)
+		switch {
+		case s == nil || s.State.Waiting != nil:
+			waiting++
+		case s.State.Running != nil:
+			running++
+		case s.State.Terminated != nil && s.State.Terminated.ExitCode != 0:
+			failed++
+		}
+	}
+	switch {
+	case waiting > 0:
+		return v1.PodPending
+	case running > 0:
+		return v1.PodRunning
+	case failed > 0:
+		return v1.PodFailed
+	}
+	return v1.PodSucceeded
+}
+
+// initialized is the Initialized condition, with the kubelet's reasons and
+// messages.
+func initialized(spec *v1.PodSpec, st *v1.PodStatus) (v1.ConditionStatus, string, string) {
+	if len(spec.InitContainers) == 0 {
+		return v1.ConditionTrue, "", ""
+	}
+	var unknown, incomplete []string
+	for _, c := range spec.InitContainers {
+		s := findStatus(st.InitContainerStatuses, c.Name)
+		switch {
+		case s == nil:
+			unknown = append(unknown, c.Name)
+		case s.State.Terminated == nil || s.State.Terminated.ExitCode != 0:
+			incomplete = append(incomplete, c.Name)
+		}
+	}
+	if st.Phase == v1.PodSucceeded && len(unknown) == 0 {
+		return v1.ConditionTrue, "PodCompleted", ""
+	}
+	for _, c := range spec.Containers { // a container started: the pod was initialized
+		if s := findStatus(st.ContainerStatuses, c.Name); s != nil && (s.State.Running != nil || s.State.Terminated != nil) {
+			return v1.ConditionTrue, "", ""
+		}
+	}
+	if msg := unreadyMessage(unknown, incomplete, "incomplete"); msg != "" {
+		return v1.ConditionFalse, "ContainersNotInitialized", msg
+	}
+	return v1.ConditionTrue, "", ""
+}
+
+// containersReady is the ContainersReady (and, with no readiness gates,
+// Ready) condition, with the kubelet's reasons and messages.
+func containersReady(spec *v1.PodSpec, st *v1.PodStatus) (v1.ConditionStatus, string, string) {
+	var unknown, unready []string
+	for _, c := range spec.Containers {
+		s := findStatus(st.ContainerStatuses, c.Name)
+		switch {
+		case s == nil:
+			unknown = append(unknown, c.Name)
+		case !s.Ready:
+			unready = append(unready, c.Name)
+		}
+	}
+	if st.Phase == v1.PodSucceeded && len(unknown) == 0 {
+		return v1.ConditionFalse, "PodCompleted", ""
+	}
+	if msg := unreadyMessage(unknown, unready, "unready"); msg != "" {
+		return v1.ConditionFalse, "ContainersNotReady", msg
+	}
+	return v1.ConditionTrue, "", ""
+}
+
+func unreadyMessage(unknown, other []string, what string) string {
+	var msgs []string
+	if len(unknown) > 0 {
+		msgs = append(msgs, fmt.Sprintf("containers with unknown status: %s", unknown))
+	}
+	if len(other) > 0 {
+		msgs = append(msgs, fmt.Sprintf("containers with %s status: %s", what, other))
+	}
+	return strings.Join(msgs, ", ")
+}
+
+func findStatus(list []v1.ContainerStatus, name string) *v1.ContainerStatus {
+	for i := range list {
+		if list[i].Name == name {
+			return &list[i]
+		}
+	}
+	return nil
 }
 
 // base sets what every status of a pod on this node has.
@@ -164,12 +324,4 @@ func setCondition(st *v1.PodStatus, t v1.PodConditionType, status v1.ConditionSt
 	st.Conditions = append(st.Conditions, v1.PodCondition{
 		Type: t, Status: status, Reason: reason, Message: message, LastTransitionTime: now,
 	})
-}
-
-func containerNames(pod *v1.Pod) string {
-	names := make([]string, 0, len(pod.Spec.Containers))
-	for _, c := range pod.Spec.Containers {
-		names = append(names, c.Name)
-	}
-	return strings.Join(names, " ")
 }

@@ -116,7 +116,7 @@ func TestContainerEnv(t *testing.T) {
 			{Name: "POD", ValueFrom: &v1.EnvVarSource{FieldRef: &v1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
 		},
 	}
-	env, err := containerEnv(context.Background(), newObjects(client, "ns"), pod, c, hostIP)
+	env, err := containerEnv(context.Background(), newObjects(client, "ns"), pod, c, kanikoEnv, hostIP)
 	require.NoError(t, err)
 	assert.Equal(t, []string{
 		"PATH=/usr/local/bin:/kaniko", "HOME=/home/other", "USER=root", "SSL_CERT_DIR=/kaniko/ssl/certs",
@@ -126,6 +126,6 @@ func TestContainerEnv(t *testing.T) {
 
 	c.Env = append(c.Env, v1.EnvVar{Name: "X", ValueFrom: &v1.EnvVarSource{ConfigMapKeyRef: &v1.ConfigMapKeySelector{
 		LocalObjectReference: v1.LocalObjectReference{Name: "settings"}, Key: "MISSING"}}})
-	_, err = containerEnv(context.Background(), newObjects(client, "ns"), pod, c, hostIP)
+	_, err = containerEnv(context.Background(), newObjects(client, "ns"), pod, c, kanikoEnv, hostIP)
 	assert.ErrorIs(t, err, errNotReady, "a missing key is waited for")
 }

@@ -14,13 +14,14 @@ import (
 var errPodDeleted = errors.New("pod deleted")
 
 // waitForObjects waits, as the kubelet retries, for the ConfigMaps and
-// Secrets the pod's volumes and the container's env refer to, up to
+// Secrets the pod's volumes (when volumes is set: they are read once, for
+// the first container) and the container's env refer to, up to
 // MountTimeout, with a Warning event when they are first missing.
-func (a *Agent) waitForObjects(ctx context.Context, pod *v1.Pod, c *v1.Container, w *podWorker, log logrus.FieldLogger) (map[string]map[string]volumeFile, []string, error) {
+func (a *Agent) waitForObjects(ctx context.Context, pod *v1.Pod, c *v1.Container, img Image, volumes bool, w *podWorker, log logrus.FieldLogger) (map[string]map[string]volumeFile, []string, error) {
 	deadline := time.Now().Add(a.o.MountTimeout)
 	warned := false
 	for {
-		payloads, env, reason, err := a.objectsOnce(ctx, pod, c)
+		payloads, env, reason, err := a.objectsOnce(ctx, pod, c, img, volumes)
 		if err == nil || !errors.Is(err, errNotReady) {
 			return payloads, env, err
 		}
@@ -48,17 +49,19 @@ func (a *Agent) waitForObjects(ctx context.Context, pod *v1.Pod, c *v1.Container
 
 // objectsOnce reads the pod's volume files and the container's env once;
 // reason is the event reason of a failure, as the kubelet names it.
-func (a *Agent) objectsOnce(ctx context.Context, pod *v1.Pod, c *v1.Container) (map[string]map[string]volumeFile, []string, string, error) {
+func (a *Agent) objectsOnce(ctx context.Context, pod *v1.Pod, c *v1.Container, img Image, volumes bool) (map[string]map[string]volumeFile, []string, string, error) {
 	objs := newObjects(a.o.Client, pod.Namespace)
 	payloads := map[string]map[string]volumeFile{}
-	for _, vol := range pod.Spec.Volumes {
-		files, err := volumePayload(ctx, objs, vol)
-		if err != nil {
-			return nil, nil, "FailedMount", fmt.Errorf("MountVolume.SetUp failed for volume %q : %w", vol.Name, err)
+	if volumes {
+		for _, vol := range pod.Spec.Volumes {
+			files, err := volumePayload(ctx, objs, vol)
+			if err != nil {
+				return nil, nil, "FailedMount", fmt.Errorf("MountVolume.SetUp failed for volume %q : %w", vol.Name, err)
+			}
+			payloads[vol.Name] = files
 		}
-		payloads[vol.Name] = files
 	}
-	env, err := containerEnv(ctx, objs, pod, c, hostIP)
+	env, err := containerEnv(ctx, objs, pod, c, img.Env, hostIP)
 	if err != nil {
 		return nil, nil, "Failed", err
 	}

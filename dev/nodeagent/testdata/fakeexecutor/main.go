@@ -9,6 +9,7 @@
 //	--lstat=PATH    print "lstat PATH KIND" (regular, symlink, dir, other, missing)
 //	--cat=PATH      print "cat PATH CONTENT"
 //	--message=TEXT  write TEXT to /dev/termination-log
+//	--write=PATH=TEXT write TEXT to PATH
 //	--sleep=DUR     sleep
 //	--exit=N        exit with N
 package main
@@ -46,6 +47,12 @@ func main() {
 			fmt.Println("cat", value, strings.TrimSpace(string(b)))
 		case "--message":
 			if err := os.WriteFile("/dev/termination-log", []byte(value), 0o644); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(2)
+			}
+		case "--write":
+			path, text, _ := strings.Cut(value, "=")
+			if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 				fmt.Fprintln(os.Stderr, err)
 				os.Exit(2)
 			}
