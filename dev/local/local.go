@@ -54,6 +54,9 @@ type Stack struct {
 	Runtimes map[string]name.Digest
 	// Inputs are the package inputs the gateway binds.
 	Inputs map[string]any
+	// Identity is the deployer's service account of deploy/rbac.yaml, the
+	// only Kubernetes credentials the actions get.
+	Identity Identity
 
 	stopAgent context.CancelFunc
 	agentDone chan struct{}
@@ -104,6 +107,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if err := s.setUpCluster(ctx); err != nil {
 		return nil, err
 	}
+	if s.Identity, err = InstallRBAC(ctx, s.Kube.Client, o.RepoRoot, Namespace, s.Kube.Config.Host); err != nil {
+		return nil, err
+	}
 	if err := s.startAgent(executor, filepath.Join(o.Dir, "node"), o.Log); err != nil {
 		return nil, err
 	}
@@ -117,7 +123,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		Inputs:   s.Inputs,
 		Subjects: s.Subjects,
 		Log:      o.Log,
-		Env:      append(os.Environ(), "KUBECONFIG="+s.Kube.Kubeconfig),
+		Env:      WithoutKubeCredentials(os.Environ()),
 	})
 	if err != nil {
 		return nil, err
@@ -157,6 +163,9 @@ func (s *Stack) inputs(overrides map[string]any) map[string]any {
 		in[k] = ""
 	}
 	in["namespace"] = Namespace
+	for k, v := range s.Identity.Inputs() {
+		in[k] = v
+	}
 	in["registry_insecure"] = "true"
 	in["builders"] = string(catalog)
 	in["build_timeout_seconds"] = "300"
@@ -164,6 +173,21 @@ func (s *Stack) inputs(overrides map[string]any) map[string]any {
 		in[k] = v
 	}
 	return in
+}
+
+// WithoutKubeCredentials is environ without any Kubernetes credentials (a
+// KUBECONFIG of the developer's shell, say): the environment of the action
+// processes, which have only the identity bound as their inputs.
+func WithoutKubeCredentials(environ []string) []string {
+	var out []string
+	for _, kv := range environ {
+		switch k, _, _ := strings.Cut(kv, "="); k {
+		case "KUBECONFIG", "KUBE_HOST", "KUBE_TOKEN", "KUBE_CA":
+		default:
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 func (s *Stack) startAgent(executor, dir string, out io.Writer) error {
