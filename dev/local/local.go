@@ -39,6 +39,8 @@ type Options struct {
 	Inputs map[string]any
 	// Log receives progress and the servers' logs; nil discards them.
 	Log io.Writer
+	// Audit makes the API server keep an audit log (stack.KubeOptions.Audit).
+	Audit bool
 }
 
 // Stack is the running local stack.
@@ -95,7 +97,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.Kube, err = stack.StartKube(ctx, stack.KubeOptions{RepoRoot: o.RepoRoot, Dir: filepath.Join(o.Dir, "kube"), Log: o.Log}); err != nil {
+	if s.Kube, err = stack.StartKube(ctx, stack.KubeOptions{RepoRoot: o.RepoRoot, Dir: filepath.Join(o.Dir, "kube"), Log: o.Log, Audit: o.Audit}); err != nil {
 		return nil, err
 	}
 	if s.Registry, err = stack.StartRegistry(ctx, stack.RegistryOptions{Dir: filepath.Join(o.Dir, "registry"), Log: o.Log}); err != nil {
