@@ -41,7 +41,8 @@ cat <<TXT
 The deployer is up at $api
   tokens:               $state/wskprops  (APIHOST and AUTH of the first user, as ~/.wskprops)
                         $state/wskprops-<user> for each of ${USERS:-devel,guest} (./task up USERS="alice bob" for others)
-  cluster:              KUBECONFIG=$state/kube/$(basename "$(sed -n 's/.*"kubeconfig": "\(.*\)".*/\1/p' "$state/stack.json")")
+  actions run as:       the service account of deploy/rbac.yaml (its token bound as kube_token)
+  cluster (admin):      KUBECONFIG=$state/kube/$(basename "$(sed -n 's/.*"kubeconfig": "\(.*\)".*/\1/p' "$state/stack.json")")
   stack details:        $state/stack.json
 
 Build an extended runtime and follow it to the end:

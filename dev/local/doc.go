@@ -10,4 +10,8 @@
 // The cluster is set up as an OpenServerless operator leaves it: namespace
 // "nuvolaris" holding the registry pull secret "registry-pull-secret" and
 // the "config" ConfigMap whose registry_host annotation names the registry.
+// Then deploy/rbac.yaml is applied there as `./task deploy` applies it, and
+// the actions get its service account's token as their kube_host,
+// kube_token and kube_ca inputs: never the admin kubeconfig, so the Role is
+// what they can do, as in production.
 package local

@@ -39,6 +39,8 @@ type Options struct {
 	Inputs map[string]any
 	// Log receives progress and the servers' logs; nil discards them.
 	Log io.Writer
+	// Audit makes the API server keep an audit log (stack.KubeOptions.Audit).
+	Audit bool
 }
 
 // Stack is the running local stack.
@@ -54,6 +56,9 @@ type Stack struct {
 	Runtimes map[string]name.Digest
 	// Inputs are the package inputs the gateway binds.
 	Inputs map[string]any
+	// Identity is the deployer's service account of deploy/rbac.yaml, the
+	// only Kubernetes credentials the actions get.
+	Identity Identity
 
 	stopAgent context.CancelFunc
 	agentDone chan struct{}
@@ -92,7 +97,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.Kube, err = stack.StartKube(ctx, stack.KubeOptions{RepoRoot: o.RepoRoot, Dir: filepath.Join(o.Dir, "kube"), Log: o.Log}); err != nil {
+	if s.Kube, err = stack.StartKube(ctx, stack.KubeOptions{RepoRoot: o.RepoRoot, Dir: filepath.Join(o.Dir, "kube"), Log: o.Log, Audit: o.Audit}); err != nil {
 		return nil, err
 	}
 	if s.Registry, err = stack.StartRegistry(ctx, stack.RegistryOptions{Dir: filepath.Join(o.Dir, "registry"), Log: o.Log}); err != nil {
@@ -102,6 +107,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	if err := s.setUpCluster(ctx); err != nil {
+		return nil, err
+	}
+	if s.Identity, err = InstallRBAC(ctx, s.Kube.Client, o.RepoRoot, Namespace, s.Kube.Config.Host); err != nil {
 		return nil, err
 	}
 	if err := s.startAgent(images, filepath.Join(o.Dir, "node"), o.Log); err != nil {
@@ -117,7 +125,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		Inputs:   s.Inputs,
 		Subjects: s.Subjects,
 		Log:      o.Log,
-		Env:      append(os.Environ(), "KUBECONFIG="+s.Kube.Kubeconfig),
+		Env:      WithoutKubeCredentials(os.Environ()),
 	})
 	if err != nil {
 		return nil, err
@@ -157,6 +165,9 @@ func (s *Stack) inputs(overrides map[string]any) map[string]any {
 		in[k] = ""
 	}
 	in["namespace"] = Namespace
+	for k, v := range s.Identity.Inputs() {
+		in[k] = v
+	}
 	in["registry_insecure"] = "true"
 	in["builders"] = string(catalog)
 	// As an operator allows the runtimes of their own registry.
@@ -166,6 +177,21 @@ func (s *Stack) inputs(overrides map[string]any) map[string]any {
 		in[k] = v
 	}
 	return in
+}
+
+// WithoutKubeCredentials is environ without any Kubernetes credentials (a
+// KUBECONFIG of the developer's shell, say): the environment of the action
+// processes, which have only the identity bound as their inputs.
+func WithoutKubeCredentials(environ []string) []string {
+	var out []string
+	for _, kv := range environ {
+		switch k, _, _ := strings.Cut(kv, "="); k {
+		case "KUBECONFIG", "KUBE_HOST", "KUBE_TOKEN", "KUBE_CA":
+		default:
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // The images of a build Pod's fetch and push steps, as the deployer's

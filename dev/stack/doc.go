@@ -3,9 +3,12 @@
 //
 //   - Kube: etcd and kube-apiserver (through envtest) plus the real
 //     kube-controller-manager running the job, garbagecollector,
-//     ttl-after-finished, serviceaccount and namespace controllers. There is no
-//     scheduler and no kubelet: a Job's Pod is created and stays Pending until
-//     something else plays the node.
+//     ttl-after-finished, serviceaccount, serviceaccount-token and namespace
+//     controllers. There is no scheduler and no kubelet: a Job's Pod is
+//     created and stays Pending until something else plays the node. The API
+//     server authorizes with RBAC, and service-account token Secrets are
+//     filled and accepted, so a Role is enforced as in production. Optionally
+//     it writes an audit log; the controller manager can be paused.
 //   - Registry: Debian's docker-registry (distribution 2.8) with htpasswd
 //     (bcrypt) authentication and deletion enabled.
 //

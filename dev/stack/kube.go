@@ -31,12 +31,19 @@ type Kube struct {
 	// Kubeconfig is the path of a kubeconfig file for the admin user, for
 	// KUBECONFIG or kubectl.
 	Kubeconfig string
+	// CAFile is the API server's CA certificate (PEM), the ca.crt of
+	// service-account token Secrets.
+	CAFile string
+	// AuditLog is the API server's audit log (JSON lines, level Metadata)
+	// when KubeOptions.Audit is set, else "".
+	AuditLog string
 	// Dir holds the state (etcd/, apiserver/ certificates, kubeconfigs, pid
 	// files) and the logs: etcd.log, kube-apiserver.log,
 	// kube-controller-manager.log.
 	Dir string
 
 	plane    *envtest.ControlPlane
+	audit    bool
 	kcm      *child
 	pidFiles []string // of etcd and kube-apiserver, written by their launchers
 	logs     []*os.File
@@ -58,7 +65,15 @@ type KubeOptions struct {
 	Dir string
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
+	// Audit makes the API server write an audit log of every request at
+	// level Metadata (who did which verb on which resource) to Kube.AuditLog.
+	Audit bool
 }
+
+// saSigningKey is the private key, in envtest's certificate folder, that the
+// API server signs service-account tokens with and verifies them against
+// (its public half is sa-signer.crt).
+const saSigningKey = "sa-signer.key"
 
 // Timeouts of StartKube, generous for a 2-core machine under load.
 const (
@@ -72,7 +87,7 @@ const (
 // Pod for a probe Job. The caller must call Stop.
 func StartKube(ctx context.Context, o KubeOptions) (_ *Kube, err error) {
 	began := time.Now()
-	k := &Kube{log: o.Log, Dir: o.Dir}
+	k := &Kube{log: o.Log, Dir: o.Dir, audit: o.Audit}
 	if k.log == nil {
 		k.log = io.Discard
 	}
@@ -102,6 +117,10 @@ func StartKube(ctx context.Context, o KubeOptions) (_ *Kube, err error) {
 	}
 	if err := k.startControlPlane(ctx, bins); err != nil {
 		return nil, err
+	}
+	k.CAFile = filepath.Join(k.Dir, "ca.crt")
+	if err := os.WriteFile(k.CAFile, k.Config.CAData, 0o644); err != nil {
+		return nil, fmt.Errorf("writing the API server's CA: %w", err)
 	}
 	if k.Client, err = kubernetes.NewForConfig(k.Config); err != nil {
 		return nil, fmt.Errorf("creating the admin client: %w", err)
@@ -194,6 +213,24 @@ func (k *Kube) startControlPlaneOnce(bins binaries, etcdLog, apiLog io.Writer) e
 	// envtest disables the ServiceAccount admission plugin; a real cluster
 	// has it, and so do we (the serviceaccount controller feeds it).
 	api.Configure().Disable("disable-admission-plugins")
+	// envtest's default, set here so the stack never depends on it: the
+	// deployer's Role is enforced as in production.
+	api.Configure().Set("authorization-mode", "RBAC")
+	if k.audit {
+		policy, err := writeAuditPolicy(k.Dir)
+		if err != nil {
+			return err
+		}
+		k.AuditLog = filepath.Join(k.Dir, "audit.log")
+		if err := os.Remove(k.AuditLog); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("clearing the audit log: %w", err)
+		}
+		api.Configure().Set("audit-policy-file", policy)
+		api.Configure().Set("audit-log-path", k.AuditLog)
+		api.Configure().Set("audit-log-format", "json")
+		// Written as requests are served, so a test reads what it just did.
+		api.Configure().Set("audit-log-mode", "blocking")
+	}
 
 	k.plane = &envtest.ControlPlane{Etcd: etcd, APIServer: api}
 	return k.plane.Start() // stops what it started when it fails

@@ -18,8 +18,10 @@ import (
 
 // Controllers are the kube-controller-manager controllers Kube runs: enough
 // for Jobs to get Pods, for owned objects to be collected, for finished Jobs
-// to expire and for namespaces to get their ServiceAccount and be deleted.
-const Controllers = "job,garbagecollector,ttl-after-finished,serviceaccount,namespace"
+// to expire, for namespaces to get their ServiceAccount and be deleted, and
+// for service-account token Secrets to be filled (the deployer's production
+// identity, deploy/rbac.yaml).
+const Controllers = "job,garbagecollector,ttl-after-finished,serviceaccount,serviceaccount-token,namespace"
 
 // startControllerManager starts kube-controller-manager as a system:masters
 // user, serving nothing (--secure-port=0), and waits until its controllers act.
@@ -45,6 +47,11 @@ func (k *Kube) startControllerManager(ctx context.Context, path string) error {
 		// Controllers act as this admin user, not as per-controller service
 		// accounts: no token requests or bootstrap RBAC to depend on.
 		"--use-service-account-credentials=false",
+		// The serviceaccount-token controller signs with the key the API
+		// server verifies with (envtest's sa-signer pair) and puts this CA
+		// in each token Secret as ca.crt.
+		"--service-account-private-key-file=" + filepath.Join(k.Dir, "apiserver", saSigningKey),
+		"--root-ca-file=" + k.CAFile,
 	}
 	if k.kcm, err = startChild(path, args, out); err != nil {
 		return err

@@ -17,6 +17,8 @@ func (k *Kube) Stop() error {
 		began := time.Now()
 		var errs []error
 		if k.kcm != nil {
+			// A paused controller manager would not act on SIGTERM.
+			_ = k.ResumeControllers()
 			errs = append(errs, k.kcm.stop(stopGrace))
 		}
 		if k.plane != nil {

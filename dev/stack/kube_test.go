@@ -12,12 +12,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
 )
@@ -206,6 +208,59 @@ func TestKube(t *testing.T) {
 				}
 			})
 		}
+	})
+
+	t.Run("a service-account token Secret is filled and authenticates as its account", func(t *testing.T) {
+		ns := newNamespace(t, k.Client)
+		_, err := k.Client.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{
+			ObjectMeta: metav1.ObjectMeta{Name: "robot"},
+		}, metav1.CreateOptions{})
+		require.NoError(t, err)
+		_, err = k.Client.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: "robot-token", Annotations: map[string]string{corev1.ServiceAccountNameKey: "robot"}},
+			Type:       corev1.SecretTypeServiceAccountToken,
+		}, metav1.CreateOptions{})
+		require.NoError(t, err)
+		var secret *corev1.Secret
+		err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+			secret, err = k.Client.CoreV1().Secrets(ns).Get(ctx, "robot-token", metav1.GetOptions{})
+			return err == nil && len(secret.Data[corev1.ServiceAccountTokenKey]) > 0, err
+		})
+		require.NoError(t, err, "the serviceaccount-token controller did not fill the Secret")
+		ca, err := os.ReadFile(k.CAFile)
+		require.NoError(t, err)
+		assert.Equal(t, string(ca), string(secret.Data[corev1.ServiceAccountRootCAKey]))
+
+		robot, err := kubernetes.NewForConfig(&rest.Config{
+			Host: k.Config.Host, BearerToken: string(secret.Data[corev1.ServiceAccountTokenKey]),
+			TLSClientConfig: rest.TLSClientConfig{CAData: secret.Data[corev1.ServiceAccountRootCAKey]},
+		})
+		require.NoError(t, err)
+		review, err := robot.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, "system:serviceaccount:"+ns+":robot", review.Status.UserInfo.Username)
+		_, err = robot.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{})
+		assert.True(t, apierrors.IsForbidden(err), "RBAC: an account without roles is refused, got %v", err)
+	})
+
+	t.Run("paused controllers do not act until resumed", func(t *testing.T) {
+		ns := newNamespace(t, k.Client)
+		require.NoError(t, k.PauseControllers())
+		job, err := k.Client.BatchV1().Jobs(ns).Create(ctx, probeJob(), metav1.CreateOptions{})
+		if err != nil {
+			require.NoError(t, k.ResumeControllers())
+			require.NoError(t, err)
+		}
+		time.Sleep(2 * time.Second)
+		pods, err := k.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: batchv1.JobNameLabel + "=" + job.Name})
+		require.NoError(t, k.ResumeControllers())
+		require.NoError(t, err)
+		assert.Empty(t, pods.Items, "no pod while paused")
+		err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+			pods, err := k.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: batchv1.JobNameLabel + "=" + job.Name})
+			return err == nil && len(pods.Items) > 0, err
+		})
+		assert.NoError(t, err, "no pod after resuming")
 	})
 
 	pids := append(k.serverPids(), k.kcm.pid())

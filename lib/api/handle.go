@@ -102,9 +102,11 @@ func serve(ctx context.Context, env Env, args map[string]any, op Operation, log 
 	if err != nil {
 		return webaction.Response{}, fault.Wrap(err, fault.Internal, "ConfigurationError", "The deployer is misconfigured")
 	}
-	activationNS, _ := env.Lookup("__OW_NAMESPACE")
-	settings := identity.Settings{SystemNamespace: cfg.SystemNamespace, APIHost: cfg.APIHost}
-	caller, err := identity.Resolve(ctx, req, activationNS, settings, env.Verifier, tokenCache(cfg.AuthCacheTTL))
+	activation := identity.Activation{}
+	activation.Namespace, _ = env.Lookup("__OW_NAMESPACE")
+	activation.ActionName, _ = env.Lookup("__OW_ACTION_NAME")
+	settings := identity.Settings{APIHost: cfg.APIHost}
+	caller, err := identity.Resolve(ctx, req, activation, settings, env.Verifier, tokenCache(cfg.AuthCacheTTL))
 	if err != nil {
 		return webaction.Response{}, err
 	}

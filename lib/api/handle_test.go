@@ -46,18 +46,20 @@ func (v tokenVerifier) Verify(_ context.Context, _, token string) (string, error
 
 // apiEnv is an Env over a fake clientset holding objects, whose Pods
 // answer log requests with log, running as the system namespace unless
-// namespace says otherwise.
+// namespace says otherwise, for an action the system namespace owns unless
+// actionName says otherwise.
 type apiEnv struct {
-	client    *fake.Clientset
-	namespace string
-	log       string
+	client     *fake.Clientset
+	namespace  string
+	actionName string
+	log        string
 
 	mu      sync.Mutex
 	logOpts []*corev1.PodLogOptions
 }
 
 func newAPIEnv(objects ...runtime.Object) *apiEnv {
-	e := &apiEnv{client: fake.NewClientset(objects...), namespace: "whisk-system"}
+	e := &apiEnv{client: fake.NewClientset(objects...), namespace: "whisk-system", actionName: "/whisk-system/builder/status"}
 	e.client.PrependReactor("get", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
 		if a.GetSubresource() != "log" {
 			return false, nil, nil
@@ -73,6 +75,7 @@ func newAPIEnv(objects ...runtime.Object) *apiEnv {
 func (e *apiEnv) env() Env {
 	vars := map[string]string{
 		"__OW_NAMESPACE":     e.namespace,
+		"__OW_ACTION_NAME":   e.actionName,
 		"__OW_API_HOST":      "https://openwhisk.example.com",
 		"__OW_ACTIVATION_ID": "0123456789abcdef",
 		"BUILD_NAMESPACE":    "builds",
@@ -226,6 +229,7 @@ func TestServeIdentity(t *testing.T) {
 	tests := []struct {
 		name       string
 		namespace  string // the activation namespace
+		actionName string // __OW_ACTION_NAME; "" means the system namespace's action
 		args       map[string]any
 		wantStatus int
 		wantReason string
@@ -242,11 +246,22 @@ func TestServeIdentity(t *testing.T) {
 			args:       map[string]any{"id": id, "__ow_user": "alice", "__ow_method": "get", "__ow_headers": map[string]any{"authorization": aliceToken}},
 			wantStatus: http.StatusNotFound, wantReason: "BuildNotFound",
 		},
+		{
+			name: "web call when the action's name is missing", namespace: "whisk-system", actionName: "-",
+			args: web("get", "/"+id, aliceToken, nil), wantStatus: http.StatusInternalServerError, wantReason: "Misconfigured",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newAPIEnv(job)
 			e.namespace = tt.namespace
+			switch tt.actionName {
+			case "":
+			case "-":
+				e.actionName = ""
+			default:
+				e.actionName = tt.actionName
+			}
 			resp := e.serve(Status, tt.args)
 			assert.Equal(t, tt.wantStatus, resp.Status, "%v", resp.Body)
 			if tt.wantReason != "" {
@@ -294,6 +309,51 @@ func TestEnsureRequests(t *testing.T) {
 			assert.Equal(t, tt.wantStatus, resp.Status, "%v", resp.Body)
 			assert.Equal(t, tt.wantReason, resp.Body["reason"])
 			assert.Empty(t, e.client.Actions(), "refused before any Kubernetes call")
+		})
+	}
+}
+
+// System scope comes from the action's own name: only a non-web call from
+// the namespace that owns the action cleans up everyone's builds.
+func TestCleanupScope(t *testing.T) {
+	tests := []struct {
+		name       string
+		namespace  string
+		actionName string
+		args       map[string]any
+		wantStatus int
+		wantLeft   []string // users whose Job is left
+	}{
+		{name: "schedule of the owner", namespace: "whisk-system", actionName: "/whisk-system/builder/cleanup",
+			args: map[string]any{"max_age_hours": "0"}, wantStatus: http.StatusOK},
+		{name: "owner of another deployment", namespace: "ops", actionName: "/ops/builder/cleanup",
+			args: map[string]any{"max_age_hours": "0"}, wantStatus: http.StatusOK},
+		{name: "web call as the owner's user", namespace: "whisk-system", actionName: "/whisk-system/builder/cleanup",
+			args:       web("post", "", "", map[string]any{"__ow_user": "whisk-system", "max_age_hours": "0"}),
+			wantStatus: http.StatusOK, wantLeft: []string{"alice", "bob"}},
+		{name: "plain invoke of a user forging web facts", namespace: "bob", actionName: "/whisk-system/builder/cleanup",
+			args:       web("post", "", aliceToken, map[string]any{"__ow_user": "whisk-system", "max_age_hours": "0"}),
+			wantStatus: http.StatusOK, wantLeft: []string{"alice"}},
+		{name: "whisk-system invoking an action another namespace owns", namespace: "whisk-system", actionName: "/ops/builder/cleanup",
+			args: map[string]any{"max_age_hours": "0"}, wantStatus: http.StatusOK, wantLeft: []string{"alice", "bob"}},
+		{name: "no action name", namespace: "whisk-system", actionName: "",
+			args: map[string]any{"max_age_hours": "0"}, wantStatus: http.StatusOK, wantLeft: []string{"alice", "bob"}},
+		{name: "malformed action name", namespace: "whisk-system", actionName: "whisk-system/builder/cleanup",
+			args: map[string]any{"max_age_hours": "0"}, wantStatus: http.StatusOK, wantLeft: []string{"alice", "bob"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newAPIEnv(finish(apiJob("alice", "python"), batchv1.JobComplete, ""), finish(apiJob("bob", "python"), batchv1.JobComplete, ""))
+			e.namespace, e.actionName = tt.namespace, tt.actionName
+			resp := e.serve(Cleanup, tt.args)
+			require.Equal(t, tt.wantStatus, resp.Status, "%v", resp.Body)
+			jobs, err := e.client.BatchV1().Jobs("builds").List(context.Background(), metav1.ListOptions{})
+			require.NoError(t, err)
+			var left []string
+			for _, j := range jobs.Items {
+				left = append(left, j.Labels[build.LabelUser])
+			}
+			assert.ElementsMatch(t, tt.wantLeft, left)
 		})
 	}
 }

@@ -272,7 +272,7 @@ func TestLogsParameters(t *testing.T) {
 		wantLines  int
 	}{
 		{name: "defaults", wantStatus: http.StatusOK, wantTail: build.DefaultLogTail, wantLines: 2},
-		{name: "tail 1", params: map[string]any{"tail": "1"}, wantStatus: http.StatusOK, wantTail: 1, wantLines: 2},
+		{name: "tail 1", params: map[string]any{"tail": "1"}, wantStatus: http.StatusOK, wantTail: 1, wantLines: 1},
 		{name: "tail at the maximum", params: map[string]any{"tail": "5000"}, wantStatus: http.StatusOK, wantTail: 5000, wantLines: 2},
 		{name: "tail as a JSON number", params: map[string]any{"tail": float64(30)}, wantStatus: http.StatusOK, wantTail: 30, wantLines: 2},
 		{name: "tail 0", params: map[string]any{"tail": "0"}, wantStatus: http.StatusBadRequest, wantReason: "InvalidTail"},

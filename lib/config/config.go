@@ -14,8 +14,6 @@ import (
 type Config struct {
 	// Namespace is the Kubernetes namespace of the build Jobs.
 	Namespace string
-	// SystemNamespace is the OpenWhisk namespace whose non-web calls have system scope.
-	SystemNamespace string
 	// APIHost is the OpenWhisk API host used to verify callers' tokens.
 	APIHost string
 	// AuthCacheTTL is how long a verified token stays trusted in a warm process (0: never cached).
@@ -84,15 +82,14 @@ type Resources struct {
 
 // Defaults of the settings that have one.
 const (
-	DefaultNamespace       = "nuvolaris"
-	DefaultSystemNamespace = "whisk-system"
-	DefaultRegistrySecret  = "registry-pull-secret"
-	DefaultKanikoImage     = "gcr.io/kaniko-project/executor:v1.24.0"
-	DefaultWarmerImage     = "gcr.io/kaniko-project/warmer:v1.24.0"
-	DefaultPusherImage     = "gcr.io/go-containerregistry/crane:v0.22.1"
-	DefaultBuildTimeout    = 900 * time.Second
-	DefaultJobTTL          = 7 * 24 * time.Hour
-	DefaultAuthCacheTTL    = 60 * time.Second
+	DefaultNamespace      = "nuvolaris"
+	DefaultRegistrySecret = "registry-pull-secret"
+	DefaultKanikoImage    = "gcr.io/kaniko-project/executor:v1.24.0"
+	DefaultWarmerImage    = "gcr.io/kaniko-project/warmer:v1.24.0"
+	DefaultPusherImage    = "gcr.io/go-containerregistry/crane:v0.22.1"
+	DefaultBuildTimeout   = 900 * time.Second
+	DefaultJobTTL         = 7 * 24 * time.Hour
+	DefaultAuthCacheTTL   = 60 * time.Second
 	// DefaultAllowedSource is the official runtimes, so upstream's own start
 	// example keeps working.
 	DefaultAllowedSource = "docker.io/apache/openserverless-runtime-*"
@@ -109,7 +106,6 @@ type key struct {
 
 var keys = []key{
 	{"namespace", "BUILD_NAMESPACE", func(c *Config, v string) error { c.Namespace = v; return nil }},
-	{"system_namespace", "SYSTEM_NAMESPACE", func(c *Config, v string) error { c.SystemNamespace = v; return nil }},
 	{"apihost", "__OW_API_HOST", func(c *Config, v string) error { c.APIHost = v; return nil }},
 	{"auth_cache_seconds", "AUTH_CACHE_SECONDS", seconds(0, func(c *Config) *time.Duration { return &c.AuthCacheTTL })},
 	{"registry_push_host", "REGISTRY_HOST", func(c *Config, v string) error { c.RegistryPushHost = v; return nil }},
@@ -154,7 +150,6 @@ func Keys() []string {
 // is the namespace of the pod's service account, "" outside a cluster.
 func Load(inputs map[string]any, env Lookup, serviceNS string) (Config, error) {
 	c := Config{
-		SystemNamespace:        DefaultSystemNamespace,
 		RegistrySecret:         DefaultRegistrySecret,
 		KanikoImage:            DefaultKanikoImage,
 		WarmerImage:            DefaultWarmerImage,

@@ -21,7 +21,6 @@ func TestLoadDefaults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Config{
 		Namespace:              "nuvolaris",
-		SystemNamespace:        "whisk-system",
 		AuthCacheTTL:           60 * time.Second,
 		RegistrySecret:         "registry-pull-secret",
 		KanikoImage:            "gcr.io/kaniko-project/executor:v1.24.0",
@@ -246,7 +245,6 @@ func TestLoadErrors(t *testing.T) {
 // default, so each key is seen to reach its own field.
 var validValues = map[string]string{
 	"namespace":                  "builds",
-	"system_namespace":           "sys",
 	"apihost":                    "https://ow.example.com",
 	"auth_cache_seconds":         "5",
 	"registry_push_host":         "push:5000",

@@ -6,11 +6,21 @@ import "context"
 type Caller struct {
 	// User is the caller's namespace, lower-cased: the image repository they own.
 	User string
-	// System is true for a non-web call from the system namespace: it acts on
-	// every user's builds (cleanup).
+	// System is true for a non-web call from the namespace that owns the
+	// action: it acts on every user's builds (cleanup).
 	System bool
 	// Web is true when the call came through the web-action interface.
 	Web bool
+}
+
+// Activation is what OpenWhisk says about the activation itself, outside
+// its parameters (which a caller chooses).
+type Activation struct {
+	// Namespace is the namespace the activation runs as (__OW_NAMESPACE).
+	Namespace string
+	// ActionName is the action's fully qualified name (__OW_ACTION_NAME),
+	// whose first segment is the namespace that owns the action.
+	ActionName string
 }
 
 // Verifier is what identity needs from OpenWhisk: the namespace of the subject
@@ -22,9 +32,6 @@ type Verifier interface {
 
 // Settings are the deployment's facts Resolve needs.
 type Settings struct {
-	// SystemNamespace is the namespace web actions run as and whose non-web
-	// calls have system scope.
-	SystemNamespace string
 	// APIHost is the OpenWhisk API host that verifies tokens.
 	APIHost string
 }

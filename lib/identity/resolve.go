@@ -12,25 +12,29 @@ import (
 // retryVerify is the Retry-After, in seconds, when OpenWhisk cannot verify a token.
 const retryVerify = 5
 
-// Resolve decides the caller of an activation from its request and its
-// activation namespace (__OW_NAMESPACE). See the package documentation for
-// the rules. v is asked only for a web call without __ow_user whose token is
-// not in c (which may be nil).
-func Resolve(ctx context.Context, req webaction.Request, activationNS string, s Settings, v Verifier, c *Cache) (Caller, error) {
-	if s.SystemNamespace == "" {
-		return Caller{}, fault.New(fault.Internal, "Misconfigured", "The system namespace is not configured")
-	}
-	if activationNS == "" {
+// Resolve decides the caller of an activation from its request and what
+// OpenWhisk says about the activation (its namespace and the action's own
+// name). See the package documentation for the rules. v is asked only for a
+// web call without __ow_user whose token is not in c (which may be nil).
+func Resolve(ctx context.Context, req webaction.Request, a Activation, s Settings, v Verifier, c *Cache) (Caller, error) {
+	if a.Namespace == "" {
 		return Caller{}, fault.New(fault.Unauthorized, "MissingNamespace", "Unknown caller: the activation has no namespace")
 	}
-	if req.Method == "" || activationNS != s.SystemNamespace {
+	owner, known := Owner(a.ActionName)
+	if req.Method != "" && !known {
+		// Web actions run as their owner: without the owner, an anonymous web
+		// call could not be told from the owner's own invoke.
+		return Caller{}, fault.New(fault.Internal, "Misconfigured", "The action's name is missing or malformed: its owner is unknown")
+	}
+	ownerCall := known && a.Namespace == owner
+	if req.Method == "" || !ownerCall {
 		// Not a web call: the activation namespace is the caller, whatever
 		// __ow_* parameters it passed.
-		user, err := User(activationNS)
+		user, err := User(a.Namespace)
 		if err != nil {
 			return Caller{}, err
 		}
-		return Caller{User: user, System: activationNS == s.SystemNamespace}, nil
+		return Caller{User: user, System: ownerCall}, nil
 	}
 
 	if req.User != "" { // the controller authenticated the caller

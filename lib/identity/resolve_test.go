@@ -53,7 +53,13 @@ const (
 	aliceKey = "uuid-alice:secret-alice"
 )
 
-var settings = Settings{SystemNamespace: system, APIHost: apiHost}
+// ownAction is the fully qualified name of an action the system namespace owns.
+const ownAction = "/" + system + "/builder/status"
+
+var settings = Settings{APIHost: apiHost}
+
+// as is the activation of ownAction running as namespace.
+func as(namespace string) Activation { return Activation{Namespace: namespace, ActionName: ownAction} }
 
 // webArgs are the parameters of a web call with the given headers.
 func webArgs(headers map[string]any, extra map[string]any) map[string]any {
@@ -71,6 +77,7 @@ func TestResolve(t *testing.T) {
 		name        string
 		args        map[string]any
 		activation  string
+		actionName  string // "" means ownAction; "-" sends none
 		verifierErr error
 		answers     map[string]string
 		want        Caller
@@ -189,11 +196,68 @@ func TestResolve(t *testing.T) {
 			args:     map[string]any{},
 			wantKind: fault.Invalid, wantReason: "InvalidUser",
 		},
+		{
+			name: "non-web call from the owner of an action outside a package", activation: "alice", actionName: "/alice/cleanup",
+			args: map[string]any{},
+			want: Caller{User: "alice", System: true},
+		},
+		{
+			name: "non-web call from the owner of another deployment", activation: "ops-system", actionName: "/ops-system/builder/cleanup",
+			args: map[string]any{},
+			want: Caller{User: "ops-system", System: true},
+		},
+		{
+			name: "non-web call from whisk-system to an action another namespace owns", activation: system, actionName: "/ops-system/builder/cleanup",
+			args: map[string]any{},
+			want: Caller{User: system},
+		},
+		{
+			name: "web call when the activation is not the owner's", activation: system, actionName: "/ops-system/builder/status",
+			args: webArgs(auth(aliceKey), map[string]any{"__ow_user": "alice"}), answers: map[string]string{aliceKey: "alice"},
+			want: Caller{User: system},
+		},
+		{
+			name: "non-web call from another namespace forging web facts, action of another owner", activation: "bob", actionName: "/bob-system/builder/cleanup",
+			args: webArgs(auth(aliceKey), map[string]any{"__ow_user": system}),
+			want: Caller{User: "bob"},
+		},
+		{
+			name: "non-web call without an action name", activation: system, actionName: "-",
+			args: map[string]any{},
+			want: Caller{User: system},
+		},
+		{
+			name: "non-web call with a malformed action name", activation: system, actionName: "whisk-system/builder/cleanup",
+			args: map[string]any{},
+			want: Caller{User: system},
+		},
+		{
+			name: "non-web call with an action name of four segments", activation: system, actionName: "/whisk-system/builder/cleanup/x",
+			args: map[string]any{},
+			want: Caller{User: system},
+		},
+		{
+			name: "web call without an action name", activation: system, actionName: "-",
+			args:     webArgs(nil, map[string]any{"__ow_user": "alice"}),
+			wantKind: fault.Internal, wantReason: "Misconfigured",
+		},
+		{
+			name: "web call with a malformed action name", activation: system, actionName: "/whisk-system//status",
+			args:     webArgs(auth(aliceKey), nil),
+			wantKind: fault.Internal, wantReason: "Misconfigured",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			v := &fakeVerifier{answers: tt.answers, err: tt.verifierErr}
-			got, err := Resolve(context.Background(), webaction.Decode(tt.args), tt.activation, settings, v, NewCache(time.Minute))
+			a := Activation{Namespace: tt.activation, ActionName: tt.actionName}
+			switch tt.actionName {
+			case "":
+				a.ActionName = ownAction
+			case "-":
+				a.ActionName = ""
+			}
+			got, err := Resolve(context.Background(), webaction.Decode(tt.args), a, settings, v, NewCache(time.Minute))
 			assert.Equal(t, tt.wantCalls, v.callCount(), "calls to OpenWhisk")
 			for _, c := range v.calls {
 				assert.True(t, strings.HasPrefix(c, apiHost+" "), "verified against the configured host: %s", c)
@@ -218,16 +282,42 @@ func TestResolve(t *testing.T) {
 
 func TestResolveUnavailableAsksToRetry(t *testing.T) {
 	v := &fakeVerifier{err: fmt.Errorf("verifying: %w", openwhisk.ErrUnavailable)}
-	_, err := Resolve(context.Background(), webaction.Decode(webArgs(auth(aliceKey), nil)), system, settings, v, nil)
+	_, err := Resolve(context.Background(), webaction.Decode(webArgs(auth(aliceKey), nil)), as(system), settings, v, nil)
 	resp := webaction.FromError(err)
 	assert.Equal(t, http.StatusServiceUnavailable, resp.Status)
 	assert.Equal(t, "5", resp.Headers["Retry-After"])
 }
 
-func TestResolveNeedsSystemNamespace(t *testing.T) {
-	_, err := Resolve(context.Background(), webaction.Decode(map[string]any{}), "bob", Settings{APIHost: apiHost}, &fakeVerifier{}, nil)
-	assert.Equal(t, fault.Internal, fault.KindOf(err))
-	require.Error(t, err)
+func TestOwner(t *testing.T) {
+	tests := []struct {
+		name   string
+		want   string
+		wantOK bool
+	}{
+		{"/whisk-system/builder/cleanup", "whisk-system", true},
+		{"/whisk-system/cleanup", "whisk-system", true},
+		{"/alice@example.com/pkg/act", "alice@example.com", true},
+		{"/ns/my pkg/act.v2", "ns", true},
+		{"", "", false},
+		{"/", "", false},
+		{"/whisk-system", "", false},
+		{"whisk-system/builder/cleanup", "", false},
+		{"//builder/cleanup", "", false},
+		{"/whisk-system/builder/", "", false},
+		{"/whisk-system/builder/cleanup/", "", false},
+		{"/whisk-system/builder/cleanup/more", "", false},
+		{"/ whisk-system/builder/cleanup", "", false},
+		{"/whisk-system /builder/cleanup", "", false},
+		{"/-x/builder/cleanup", "", false},
+		{"/whisk-system/builder/clean\nup", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := Owner(tt.name)
+			assert.Equal(t, tt.wantOK, ok)
+			assert.Equal(t, tt.want, got)
+		})
+	}
 }
 
 func TestResolveCachesVerifiedTokens(t *testing.T) {
@@ -235,7 +325,7 @@ func TestResolveCachesVerifiedTokens(t *testing.T) {
 	c := NewCache(time.Minute)
 	ctx := context.Background()
 	resolve := func(header string, s Settings) (Caller, error) {
-		return Resolve(ctx, webaction.Decode(webArgs(auth(header), nil)), system, s, v, c)
+		return Resolve(ctx, webaction.Decode(webArgs(auth(header), nil)), as(system), s, v, c)
 	}
 
 	for _, header := range []string{aliceKey, "Basic " + b64(aliceKey), b64(aliceKey)} {
@@ -245,7 +335,7 @@ func TestResolveCachesVerifiedTokens(t *testing.T) {
 	}
 	assert.Equal(t, 1, v.callCount(), "one token in three forms is verified once")
 
-	_, err := resolve(aliceKey, Settings{SystemNamespace: system, APIHost: "https://other.example"})
+	_, err := resolve(aliceKey, Settings{APIHost: "https://other.example"})
 	require.NoError(t, err)
 	assert.Equal(t, 2, v.callCount(), "another API host verifies again")
 
@@ -255,7 +345,7 @@ func TestResolveCachesVerifiedTokens(t *testing.T) {
 	}
 	assert.Equal(t, 4, v.callCount(), "a rejected token is not remembered")
 
-	_, err = Resolve(ctx, webaction.Decode(webArgs(auth(aliceKey), nil)), system, settings, v, nil)
+	_, err = Resolve(ctx, webaction.Decode(webArgs(auth(aliceKey), nil)), as(system), settings, v, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 5, v.callCount(), "without a cache every call is verified")
 }
@@ -271,7 +361,7 @@ func TestResolveWithoutVerifier(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Resolve(context.Background(), webaction.Decode(tt.args), system, settings, nil, nil)
+			got, err := Resolve(context.Background(), webaction.Decode(tt.args), as(system), settings, nil, nil)
 			if tt.wantErr {
 				assert.Equal(t, fault.Internal, fault.KindOf(err))
 				require.Error(t, err)

@@ -10,8 +10,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	batchv1 "k8s.io/api/batch/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/apache/openserverless-deployer/dev/local"
 	"github.com/apache/openserverless-deployer/lib/actionloop"
 	"github.com/apache/openserverless-deployer/lib/build"
 	"github.com/apache/openserverless-deployer/lib/config"
@@ -20,25 +22,30 @@ import (
 
 const aliceToken = "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP"
 
-// action starts one built action as a warm ActionLoop process, reaching the
-// test cluster through KUBECONFIG, and stops it (by pid) at the end.
+// action starts one built action as a warm ActionLoop process, with no
+// Kubernetes credentials in its environment (its inputs bind the deployer's
+// service account, see namespace), and stops it (by pid) at the end.
 func action(t *testing.T, name string) *actionloop.Process {
 	t.Helper()
-	env := append(os.Environ(), "KUBECONFIG="+kube.Kubeconfig)
+	env := local.WithoutKubeCredentials(os.Environ())
 	p, err := actionloop.Start(context.Background(), bins[name], env, os.Stderr, os.Stderr)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = p.Stop() })
 	return p
 }
 
-// namespace makes a namespace with the registry secret and returns the
-// package inputs bound for it, as the manifest binds them.
+// namespace makes a namespace with the registry secret and the deployer's
+// service account and Role (deploy/rbac.yaml), and returns the package
+// inputs bound for it, as the manifest and the deploy task bind them.
 func namespace(t *testing.T) map[string]any {
 	t.Helper()
 	ns := testkube.Namespace(t, kube.Client, "act-", reg.DockerConfigJSON())
 	inputs := map[string]any{}
 	for _, k := range config.Keys() {
 		inputs[k] = ""
+	}
+	for k, v := range testkube.Identity(t, kube, ns).Inputs() {
+		inputs[k] = v
 	}
 	inputs["namespace"] = ns
 	inputs["apihost"] = whisk.URL
@@ -163,4 +170,28 @@ func TestCleanupScope(t *testing.T) {
 	assert.Equal(t, 200, code)
 	assert.Equal(t, "Cleaned up 1 jobs successfully.", body["message"])
 	assert.Equal(t, float64(1), body["deleted"])
+
+	// The owner's schedule: system scope comes from the action's own name.
+	bobs := testkube.FinishedJob(t, kube.Client, build.Plan{
+		ID: testkube.ID('b'), User: "bob", Kind: "python", Namespace: ns, Pinned: runtime.String(),
+		PullSecret: config.DefaultRegistrySecret, PushSecret: config.DefaultRegistrySecret, KanikoImage: config.DefaultKanikoImage, Deadline: time.Hour, TTL: time.Hour,
+	}, batchv1.JobComplete, time.Now().Add(-time.Hour))
+	schedule := func(actionName string) float64 {
+		params := map[string]any{"max_age_hours": "0"}
+		for k, v := range inputs {
+			params[k] = v
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		res, err := cleanup.Invoke(ctx, actionloop.Activation{Value: params, Namespace: "whisk-system", ActionName: actionName, Deadline: time.Now().Add(30 * time.Second)})
+		require.NoError(t, err)
+		require.Equal(t, float64(200), res["statusCode"], "%v", res)
+		body, _ := res["body"].(map[string]any)
+		return body["deleted"].(float64)
+	}
+	assert.Equal(t, float64(0), schedule("/ops-system/builder/cleanup"), "whisk-system does not own this action")
+	assert.Equal(t, float64(0), schedule("whisk-system/builder/cleanup"), "a malformed name gives no system scope")
+	assert.Equal(t, float64(1), schedule("/whisk-system/builder/cleanup"), "the owner cleans up bob's build")
+	_, err = kube.Client.BatchV1().Jobs(ns).Get(context.Background(), bobs.Name, metav1.GetOptions{})
+	assert.True(t, apierrors.IsNotFound(err), "bob's build is gone: %v", err)
 }

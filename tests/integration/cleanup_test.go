@@ -27,7 +27,7 @@ func finishedJob(t *testing.T, cfg config.Config, user, id string, final batchv1
 }
 
 func TestCleanupDeletesFinishedJobsWithTheirContext(t *testing.T) {
-	cfg := namespace(t)
+	cfg, deployer := namespace(t)
 	ctx := context.Background()
 	old := time.Now().Add(-48 * time.Hour)
 	id := testkube.ID
@@ -37,7 +37,7 @@ func TestCleanupDeletesFinishedJobsWithTheirContext(t *testing.T) {
 	recent := finishedJob(t, cfg, "alice", id('4'), batchv1.JobComplete, time.Now().Add(-time.Hour))
 	others := finishedJob(t, cfg, "bob", id('5'), batchv1.JobComplete, old)
 
-	n, err := build.NewService(kube.Client, cfg).Cleanup(ctx, "alice", false, 24*time.Hour)
+	n, err := build.NewService(deployer, cfg).Cleanup(ctx, "alice", false, 24*time.Hour)
 	require.NoError(t, err)
 	assert.Equal(t, 2, n)
 
@@ -54,7 +54,7 @@ func TestCleanupDeletesFinishedJobsWithTheirContext(t *testing.T) {
 	}
 
 	// System scope (the schedule) cleans every user's.
-	n, err = build.NewService(kube.Client, cfg).Cleanup(ctx, "", true, 24*time.Hour)
+	n, err = build.NewService(deployer, cfg).Cleanup(ctx, "", true, 24*time.Hour)
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/stretchr/testify/require"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/apache/openserverless-deployer/dev/stack"
 	"github.com/apache/openserverless-deployer/lib/config"
@@ -47,18 +48,21 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-// namespace makes a fresh namespace holding the registry pull secret, and a
-// configuration for it.
-func namespace(t *testing.T) config.Config {
+// namespace makes a fresh namespace holding the registry pull secret and the
+// deployer's service account and Role (deploy/rbac.yaml), and returns a
+// configuration for it and a client of that service account: the library
+// runs with the rights the actions have in production.
+func namespace(t *testing.T) (config.Config, kubernetes.Interface) {
 	t.Helper()
 	ns := testkube.Namespace(t, kube.Client, "it-", reg.DockerConfigJSON())
+	deployer := testkube.Deployer(t, kube, ns)
 	cfg, err := config.Load(map[string]any{
 		"namespace":          ns,
 		"registry_push_host": reg.Host,
 		"registry_insecure":  "true",
 	}, nil, "")
 	require.NoError(t, err)
-	return cfg
+	return cfg, deployer
 }
 
 // eventually polls cond every 100 ms until it holds or 30 s pass.

@@ -20,10 +20,10 @@ import (
 )
 
 func TestStartCreatesWhatTheAPIServerAccepts(t *testing.T) {
-	cfg := namespace(t)
+	cfg, deployer := namespace(t)
 	ctx := context.Background()
 	user := strings.Repeat("a", 40)
-	svc := build.NewService(kube.Client, cfg)
+	svc := build.NewService(deployer, cfg)
 	file := base64.StdEncoding.EncodeToString([]byte("requests==2.32.3\n"))
 
 	started, err := svc.Start(ctx, user, build.StartRequest{
@@ -64,9 +64,9 @@ func TestStartCreatesWhatTheAPIServerAccepts(t *testing.T) {
 }
 
 func TestStartWithoutTheRegistrySecret(t *testing.T) {
-	cfg := namespace(t)
+	cfg, deployer := namespace(t)
 	cfg.RegistrySecret = "no-such-secret"
-	_, err := build.NewService(kube.Client, cfg).Start(context.Background(), "alice", build.StartRequest{
+	_, err := build.NewService(deployer, cfg).Start(context.Background(), "alice", build.StartRequest{
 		Source: runtime.Context().Name() + ":v3.13", Target: "alice:t", Kind: "python",
 	})
 	require.Error(t, err)
@@ -77,7 +77,7 @@ func TestStartWithoutTheRegistrySecret(t *testing.T) {
 // A deployer allowed to create Jobs but not ConfigMaps fails on the second
 // create: the Job it made first must be gone again.
 func TestStartLeavesNothingWhenTheContextCannotBeCreated(t *testing.T) {
-	cfg := namespace(t)
+	cfg, _ := namespace(t)
 	ctx := context.Background()
 	_, err := kube.Client.RbacV1().Roles(cfg.Namespace).Create(ctx, &rbacv1.Role{
 		ObjectMeta: metav1.ObjectMeta{Name: "no-configmaps"},
