@@ -104,7 +104,11 @@ func serve(ctx context.Context, env Env, args map[string]any, op Operation, log 
 	}
 	activationNS, _ := env.Lookup("__OW_NAMESPACE")
 	settings := identity.Settings{SystemNamespace: cfg.SystemNamespace, APIHost: cfg.APIHost}
-	caller, err := identity.Resolve(ctx, req, activationNS, settings, env.Verifier, tokenCache(cfg.AuthCacheTTL))
+	// The token check is one call to OpenWhisk: bound it as every call to a
+	// dependency is, so a hung API host answers 503 in time.
+	verifyCtx, cancelVerify := context.WithTimeout(ctx, cfg.OpenWhiskTimeout)
+	caller, err := identity.Resolve(verifyCtx, req, activationNS, settings, env.Verifier, tokenCache(cfg.AuthCacheTTL))
+	cancelVerify()
 	if err != nil {
 		return webaction.Response{}, err
 	}
