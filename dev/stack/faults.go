@@ -21,10 +21,13 @@ import (
 func (r *Registry) Pid() int { return r.proc.pid() }
 
 // Restart starts the registry again, on the same address with the same
-// configuration and storage, after its process has exited (a test killed
-// it). It waits until the registry answers.
+// configuration and storage, once its process has exited (a test killed
+// it; the exit is waited for a moment). It waits until the registry
+// answers.
 func (r *Registry) Restart(ctx context.Context) error {
-	if !r.proc.exited() {
+	select {
+	case <-r.proc.done:
+	case <-time.After(time.Second):
 		return fmt.Errorf("registry (pid %d) is still running", r.proc.pid())
 	}
 	proc, err := startChild(registryPath, []string{"serve", filepath.Join(r.Dir, "config.yml")}, r.logFile)

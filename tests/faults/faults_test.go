@@ -54,10 +54,7 @@ func dependencies() []dependency {
 			pid: func(*testing.T) int { return env.Registry.Pid() },
 			kill: func(t *testing.T) func() error {
 				require.NoError(t, syscall.Kill(env.Registry.Pid(), syscall.SIGKILL))
-				return func() error {
-					waitExit(env.Registry.Pid())
-					return env.Registry.Restart(ctx)
-				}
+				return func() error { return env.Registry.Restart(ctx) }
 			},
 		},
 		{
@@ -95,15 +92,6 @@ func dependencies() []dependency {
 				return func() error { return env.Kube.RestartAPIServer(ctx, args) }
 			},
 		},
-	}
-}
-
-// waitExit waits until a killed child of this process has been reaped.
-func waitExit(pid int) {
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if err := syscall.Kill(pid, 0); err != nil {
-			return
-		}
 	}
 }
 
