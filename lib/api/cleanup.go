@@ -2,7 +2,7 @@ package api
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"net/http"
 	"time"
 
@@ -23,8 +23,14 @@ func Cleanup(ctx context.Context, c Call) (webaction.Response, error) {
 		return webaction.Response{}, err
 	}
 	n, err := c.Builds.Cleanup(ctx, c.Caller.User, c.Caller.System, time.Duration(hours)*time.Hour)
-	if err != nil {
+	var partial *build.CleanupFailures
+	switch {
+	case errors.As(err, &partial):
+		// What could be deleted was: the reply says so and names the rest.
+		return webaction.Reply(http.StatusOK, build.CleanupMessage(n, partial.Failed),
+			map[string]any{"deleted": n, "failed": partial.Failed}), nil
+	case err != nil:
 		return webaction.Response{}, err
 	}
-	return webaction.Reply(http.StatusOK, fmt.Sprintf("Cleaned up %d jobs successfully.", n), map[string]any{"deleted": n}), nil
+	return webaction.Reply(http.StatusOK, build.CleanupMessage(n, nil), map[string]any{"deleted": n}), nil
 }

@@ -106,7 +106,11 @@ func serve(ctx context.Context, env Env, args map[string]any, op Operation, log 
 	activation.Namespace, _ = env.Lookup("__OW_NAMESPACE")
 	activation.ActionName, _ = env.Lookup("__OW_ACTION_NAME")
 	settings := identity.Settings{APIHost: cfg.APIHost}
-	caller, err := identity.Resolve(ctx, req, activation, settings, env.Verifier, tokenCache(cfg.AuthCacheTTL))
+	// The token check is one call to OpenWhisk: bound it as every call to a
+	// dependency is, so a hung API host answers 503 in time.
+	verifyCtx, cancelVerify := context.WithTimeout(ctx, cfg.OpenWhiskTimeout)
+	caller, err := identity.Resolve(verifyCtx, req, activation, settings, env.Verifier, tokenCache(cfg.AuthCacheTTL))
+	cancelVerify()
 	if err != nil {
 		return webaction.Response{}, err
 	}

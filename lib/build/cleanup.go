@@ -3,6 +3,7 @@ package build
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -57,10 +58,51 @@ func badMaxAge(v any) error {
 	return fault.New(fault.Invalid, "InvalidMaxAge", "max_age_hours must be a whole number of hours from 0 to %d, not %v", maxMaxAgeHours, v)
 }
 
+// CleanupFailure is one Job a cleanup selected and could not delete, with
+// why in words fit for the caller.
+type CleanupFailure struct {
+	Job    string `json:"job"`
+	Reason string `json:"reason"`
+}
+
+// CleanupFailures is the error of a cleanup that went on past the Jobs it
+// could not delete: the count Cleanup returns with it is what it did
+// delete.
+type CleanupFailures struct {
+	Failed []CleanupFailure
+}
+
+func (e *CleanupFailures) Error() string { return "could not delete " + named(e.Failed) }
+
+// named lists the failed Jobs with why: "build-a (why), build-b (why)".
+func named(failed []CleanupFailure) string {
+	parts := make([]string, len(failed))
+	for i, f := range failed {
+		parts[i] = f.Job + " (" + f.Reason + ")"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// CleanupMessage is the message of a cleanup's reply: the upstream one when
+// every selected Job went, else the count and the names of those that did
+// not.
+func CleanupMessage(deleted int, failed []CleanupFailure) string {
+	if len(failed) == 0 {
+		return fmt.Sprintf("Cleaned up %d jobs successfully.", deleted)
+	}
+	return fmt.Sprintf("Cleaned up %d jobs; could not delete %d: %s.", deleted, len(failed), named(failed))
+}
+
 // Cleanup deletes the finished build Jobs, Complete or Failed, that ended
 // more than maxAge ago: the user's own, or everyone's with system scope.
 // Jobs still running are left alone. Deletion propagates in the background,
 // so the Pods, context ConfigMaps and temporary Secrets go with their Jobs.
+//
+// A Job that cannot be deleted — replaced by a new build since the list, or
+// refused — does not stop the others: Cleanup returns the count deleted and
+// a *CleanupFailures naming it. An API server that stops answering does
+// stop it, as every further delete would wait out the same timeout: the
+// error is Unavailable and its details say what was done until then.
 func (s *Service) Cleanup(ctx context.Context, user string, system bool, maxAge time.Duration) (int, error) {
 	selector := ofUser(user)
 	if system {
@@ -72,17 +114,35 @@ func (s *Service) Cleanup(ctx context.Context, user string, system bool, maxAge 
 	}
 	cutoff := s.now().Add(-maxAge)
 	deleted := 0
+	var failed []CleanupFailure
 	for i := range list.Items {
 		job := &list.Items[i]
 		at, done := finished(job)
 		if !done || at.After(cutoff) {
 			continue
 		}
-		if err := deleteJob(ctx, s.client, job); err != nil {
-			return deleted, kube.Error(err, "deleting build job %s", job.Name)
+		err := deleteJob(ctx, s.client, job)
+		if err == nil {
+			s.log.WithField("job", job.Name).Info("build job cleaned up")
+			deleted++
+			continue
 		}
-		s.log.WithField("job", job.Name).Info("build job cleaned up")
-		deleted++
+		s.log.WithField("job", job.Name).WithError(err).Warn("build job not cleaned up")
+		if isConflict(err) {
+			// The UID precondition failed: the name now belongs to a newer
+			// build, which is not this cleanup's to delete.
+			failed = append(failed, CleanupFailure{Job: job.Name, Reason: "replaced by a new build since it was listed"})
+			continue
+		}
+		fe := fault.As(kube.Error(err, "deleting build job %s", job.Name))
+		if fe.Kind == fault.Unavailable {
+			fe.Details = map[string]any{"deleted": deleted, "failed": append(failed, CleanupFailure{Job: job.Name, Reason: fe.Message})}
+			return deleted, fe
+		}
+		failed = append(failed, CleanupFailure{Job: job.Name, Reason: fe.Message})
+	}
+	if len(failed) > 0 {
+		return deleted, &CleanupFailures{Failed: failed}
 	}
 	return deleted, nil
 }

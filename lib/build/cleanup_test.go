@@ -12,8 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
@@ -216,7 +218,6 @@ func TestCleanupErrors(t *testing.T) {
 	}{
 		{name: "list refused", verb: "list", err: errForbidden(), wantKind: fault.Internal},
 		{name: "list unavailable", verb: "list", err: errUnavailable(), wantKind: fault.Unavailable},
-		{name: "delete refused", verb: "delete", err: errForbidden(), wantKind: fault.Internal},
 		{name: "connection refused", verb: "list", err: errors.New("dial tcp 127.0.0.1:6443: connect: connection refused"), wantKind: fault.Unavailable},
 	}
 	for _, tt := range tests {
@@ -243,4 +244,67 @@ func TestCleanupToleratesJobsAlreadyGone(t *testing.T) {
 	n, err := s.Cleanup(context.Background(), "alice", false, 24*time.Hour)
 	require.NoError(t, err)
 	assert.Equal(t, 3, n)
+}
+
+// One Job that cannot be deleted does not stop the others; the reply names it.
+func TestCleanupGoesOnPastAJobItCannotDelete(t *testing.T) {
+	conflict := apierrors.NewConflict(schema.GroupResource{Group: "batch", Resource: "jobs"}, "alice-old-failed", errors.New("uid precondition"))
+	tests := []struct {
+		name        string
+		err         error
+		wantDeleted int
+		wantReason  string
+	}{
+		{"replaced since listed", conflict, 2, "replaced by a new build since it was listed"},
+		{"refused", errForbidden(), 2, "Kubernetes refused deleting build job alice-old-failed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			client := fake.NewClientset(cleanupFixture()...)
+			client.PrependReactor("delete", "jobs", func(a k8stesting.Action) (bool, runtime.Object, error) {
+				if a.(k8stesting.DeleteAction).GetName() == "alice-old-failed" {
+					return true, nil, tt.err
+				}
+				return false, nil, nil
+			})
+			s := NewService(client, config.Config{Namespace: "builds"}, WithClock(func() time.Time { return cleanupNow }))
+			n, err := s.Cleanup(context.Background(), "alice", false, 24*time.Hour)
+			assert.Equal(t, tt.wantDeleted, n)
+			var partial *CleanupFailures
+			require.ErrorAs(t, err, &partial)
+			assert.Equal(t, []CleanupFailure{{Job: "alice-old-failed", Reason: tt.wantReason}}, partial.Failed)
+			assert.Equal(t, "Cleaned up 2 jobs; could not delete 1: alice-old-failed ("+tt.wantReason+").",
+				CleanupMessage(n, partial.Failed))
+			assert.NotContains(t, CleanupMessage(n, partial.Failed), "not allowed", "the API server's own words stay in the log")
+		})
+	}
+}
+
+// An API server that stops answering mid-way stops the cleanup at once:
+// every further delete would wait out the same timeout.
+func TestCleanupStopsWhenTheAPIServerStopsAnswering(t *testing.T) {
+	client := fake.NewClientset(cleanupFixture()...)
+	deletes := 0
+	client.PrependReactor("delete", "jobs", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		deletes++
+		if deletes == 2 {
+			return true, nil, errors.New("net/http: request canceled (Client.Timeout exceeded while awaiting headers)")
+		}
+		return false, nil, nil
+	})
+	s := NewService(client, config.Config{Namespace: "builds"}, WithClock(func() time.Time { return cleanupNow }))
+	n, err := s.Cleanup(context.Background(), "alice", false, 24*time.Hour)
+	assert.Equal(t, 1, n)
+	assert.Equal(t, 2, deletes, "no delete after the one that timed out")
+	fe := fault.As(err)
+	require.NotNil(t, fe)
+	assert.Equal(t, fault.Unavailable, fe.Kind)
+	assert.Equal(t, "KubernetesUnavailable", fe.Reason)
+	assert.Equal(t, 1, fe.Details["deleted"])
+	assert.Len(t, fe.Details["failed"], 1)
+}
+
+func TestCleanupMessageOfASuccess(t *testing.T) {
+	assert.Equal(t, "Cleaned up 0 jobs successfully.", CleanupMessage(0, nil))
+	assert.Equal(t, "Cleaned up 3 jobs successfully.", CleanupMessage(3, nil))
 }

@@ -41,7 +41,9 @@ func WithRegistryOptions(opts ...registry.Option) Option {
 func NewService(client kubernetes.Interface, cfg config.Config, opts ...Option) *Service {
 	discard := logrus.New()
 	discard.SetOutput(io.Discard)
-	s := &Service{client: client, cfg: cfg, log: discard, now: time.Now}
+	s := &Service{client: client, cfg: cfg, log: discard, now: time.Now,
+		// Every registry call is bounded, so a hung registry is a 503 in time.
+		registryOpts: []registry.Option{registry.WithTimeout(cfg.RegistryTimeout)}}
 	for _, o := range opts {
 		o(s)
 	}

@@ -19,6 +19,13 @@ type Config struct {
 	// AuthCacheTTL is how long a verified token stays trusted in a warm process (0: never cached).
 	AuthCacheTTL time.Duration
 
+	// KubeTimeout, RegistryTimeout and OpenWhiskTimeout bound one call to
+	// each dependency, so that one that hangs is answered 503 well within
+	// the 60 s a web call may wait.
+	KubeTimeout      time.Duration
+	RegistryTimeout  time.Duration
+	OpenWhiskTimeout time.Duration
+
 	// RegistryPushHost is where builds push (REGISTRY_HOST); empty: resolved from the cluster.
 	RegistryPushHost string
 	// RegistryPullHost is the host users pull from; empty: registry_host annotation, then the push host.
@@ -93,6 +100,10 @@ const (
 	// DefaultAllowedSource is the official runtimes, so upstream's own start
 	// example keeps working.
 	DefaultAllowedSource = "docker.io/apache/openserverless-runtime-*"
+	// DefaultCallTimeout bounds one call to a dependency.
+	DefaultCallTimeout = 5 * time.Second
+	// maxCallTimeout keeps a call bound well under OpenWhisk's 60 s web limit.
+	maxCallTimeout = 30
 )
 
 // Lookup finds a setting by name; it returns false when the setting is absent.
@@ -108,6 +119,9 @@ var keys = []key{
 	{"namespace", "BUILD_NAMESPACE", func(c *Config, v string) error { c.Namespace = v; return nil }},
 	{"apihost", "__OW_API_HOST", func(c *Config, v string) error { c.APIHost = v; return nil }},
 	{"auth_cache_seconds", "AUTH_CACHE_SECONDS", seconds(0, func(c *Config) *time.Duration { return &c.AuthCacheTTL })},
+	{"kube_timeout_seconds", "KUBE_TIMEOUT_SECONDS", callTimeout(func(c *Config) *time.Duration { return &c.KubeTimeout })},
+	{"registry_timeout_seconds", "REGISTRY_TIMEOUT_SECONDS", callTimeout(func(c *Config) *time.Duration { return &c.RegistryTimeout })},
+	{"openwhisk_timeout_seconds", "OPENWHISK_TIMEOUT_SECONDS", callTimeout(func(c *Config) *time.Duration { return &c.OpenWhiskTimeout })},
 	{"registry_push_host", "REGISTRY_HOST", func(c *Config, v string) error { c.RegistryPushHost = v; return nil }},
 	{"registry_pull_host", "REGISTRY_PULL_HOST", func(c *Config, v string) error { c.RegistryPullHost = v; return nil }},
 	{"registry_secret", "REGISTRY_SECRET", func(c *Config, v string) error { c.RegistrySecret = v; return nil }},
@@ -157,6 +171,9 @@ func Load(inputs map[string]any, env Lookup, serviceNS string) (Config, error) {
 		BuildTimeout:           DefaultBuildTimeout,
 		JobTTL:                 DefaultJobTTL,
 		AuthCacheTTL:           DefaultAuthCacheTTL,
+		KubeTimeout:            DefaultCallTimeout,
+		RegistryTimeout:        DefaultCallTimeout,
+		OpenWhiskTimeout:       DefaultCallTimeout,
 		MaxActiveBuildsPerUser: 2,
 		MaxActiveBuilds:        10,
 		MaxKeptBuildsPerUser:   20,
@@ -215,6 +232,20 @@ func seconds(least int, field func(*Config) *time.Duration) func(*Config, string
 		n, err := strconv.Atoi(v)
 		if err != nil || n < least {
 			return fmt.Errorf("%q is not a whole number of seconds from %d", v, least)
+		}
+		*field(c) = time.Duration(n) * time.Second
+		return nil
+	}
+}
+
+// callTimeout sets the bound of one call to a dependency, 1 to 30 s: a
+// longer one would leave a web call no time to answer before OpenWhisk's
+// 60 s limit.
+func callTimeout(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxCallTimeout {
+			return fmt.Errorf("%q is not a whole number of seconds from 1 to %d", v, maxCallTimeout)
 		}
 		*field(c) = time.Duration(n) * time.Second
 		return nil

@@ -64,7 +64,7 @@ var (
 // Client returns a clientset for the settings, made once per settings in
 // the process: activations of a warm action share it.
 func Client(c config.Config) (kubernetes.Interface, error) {
-	key := sha256.Sum256([]byte(c.KubeHost + "\x00" + c.KubeToken + "\x00" + c.KubeCA + "\x00" + c.Kubeconfig))
+	key := sha256.Sum256([]byte(c.KubeHost + "\x00" + c.KubeToken + "\x00" + c.KubeCA + "\x00" + c.Kubeconfig + "\x00" + c.KubeTimeout.String()))
 	mu.Lock()
 	defer mu.Unlock()
 	if cs, ok := clients[key]; ok {
@@ -79,6 +79,12 @@ func Client(c config.Config) (kubernetes.Interface, error) {
 	// to one call per 400 ms once its burst is spent; one activation makes a
 	// handful of requests, so allow a busy process more.
 	rc.QPS, rc.Burst = 50, 100
+	// Without a bound, a request to an API server that accepts the
+	// connection and never answers waits for the activation's deadline.
+	rc.Timeout = c.KubeTimeout
+	if rc.Timeout <= 0 {
+		rc.Timeout = config.DefaultCallTimeout
+	}
 	cs, err := kubernetes.NewForConfig(rc)
 	if err != nil {
 		return nil, fmt.Errorf("making Kubernetes client: %w", err)

@@ -19,15 +19,20 @@ var ErrRejected = errors.New("openwhisk rejected the key")
 // timeout, a 5xx or any other answer that says nothing about the key.
 var ErrUnavailable = errors.New("openwhisk is unavailable")
 
-// defaultTimeout bounds one verification when no HTTPClient is given.
-const defaultTimeout = 10 * time.Second
+// DefaultTimeout bounds one verification when neither Timeout nor an
+// HTTPClient with a timeout is given: well under the 60 s a web call may
+// wait, so an API host that hangs is answered 503 in time.
+const DefaultTimeout = 5 * time.Second
 
 // Namespaces verifies OpenWhisk keys by listing the namespaces of the key
 // against the API host.
 type Namespaces struct {
-	// HTTPClient sends the requests; nil means a client with a 10 s timeout.
-	// It is never modified.
+	// HTTPClient sends the requests; nil means a client with the default
+	// transport. It is never modified.
 	HTTPClient *http.Client
+	// Timeout bounds one verification, every request of it; zero means the
+	// HTTPClient's own timeout, or DefaultTimeout when it has none.
+	Timeout time.Duration
 	// Insecure skips TLS certificate verification of the API host. It applies
 	// to an *http.Transport (the default); another RoundTripper is used as is.
 	Insecure bool
@@ -81,10 +86,16 @@ func (n Namespaces) Verify(ctx context.Context, apiHost, token string) (string, 
 // whose requests carry ctx (the OpenWhisk client takes no context), and a
 // function that releases what the copy alone holds.
 func (n Namespaces) client(ctx context.Context) (*http.Client, func()) {
-	c := &http.Client{Timeout: defaultTimeout}
+	c := &http.Client{}
 	if n.HTTPClient != nil {
 		copied := *n.HTTPClient
 		c = &copied
+	}
+	switch {
+	case n.Timeout > 0:
+		c.Timeout = n.Timeout
+	case c.Timeout <= 0:
+		c.Timeout = DefaultTimeout
 	}
 	base := c.Transport
 	if base == nil {

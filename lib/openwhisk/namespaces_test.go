@@ -188,3 +188,36 @@ func TestNamespacesHandlerAnswersLikeOpenWhisk(t *testing.T) {
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&names))
 	assert.Equal(t, []string{"alice", "alice-shared"}, names)
 }
+
+// An API host that accepts the connection and never answers (a stopped
+// process) is given up on after the timeout, not the activation's deadline.
+func TestVerifyGivesUpOnASilentHost(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+
+	start := time.Now()
+	_, err = Namespaces{Timeout: time.Second}.Verify(context.Background(), "http://"+l.Addr().String(), "uuid-alice:key-alice")
+	require.ErrorIs(t, err, ErrUnavailable)
+	assert.Less(t, time.Since(start), 3*time.Second)
+}
+
+func TestVerifyTimeoutChoice(t *testing.T) {
+	tests := []struct {
+		name string
+		n    Namespaces
+		want time.Duration
+	}{
+		{"default", Namespaces{}, DefaultTimeout},
+		{"the client's own", Namespaces{HTTPClient: &http.Client{Timeout: 2 * time.Second}}, 2 * time.Second},
+		{"a client without one", Namespaces{HTTPClient: &http.Client{}}, DefaultTimeout},
+		{"Timeout over the client's", Namespaces{HTTPClient: &http.Client{Timeout: 2 * time.Second}, Timeout: 7 * time.Second}, 7 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, done := tt.n.client(context.Background())
+			defer done()
+			assert.Equal(t, tt.want, c.Timeout)
+		})
+	}
+}

@@ -29,6 +29,8 @@ type Deletion struct {
 // Blob space returns only after the registry's garbage collection. found is
 // false when the registry holds nothing for repo:tag.
 func (c *Client) DeleteTag(ctx context.Context, repo, tag string) (_ Deletion, found bool, err error) {
+	ctx, cancel := c.bound(ctx)
+	defer cancel()
 	r, err := c.Repository(repo)
 	if err != nil {
 		return Deletion{}, false, fmt.Errorf("parsing repository %q: %w", repo, err)

@@ -42,6 +42,8 @@ type Layer struct {
 // Inspect reads ref's manifest and, for an index, its linux/amd64 image:
 // the digests, the config's user and labels, and the layers with their sizes.
 func (c *Client) Inspect(ctx context.Context, ref string) (Manifest, error) {
+	ctx, cancel := c.bound(ctx)
+	defer cancel()
 	r, err := c.ParseReference(ref)
 	if err != nil {
 		return Manifest{}, fmt.Errorf("parsing %q: %w", ref, err)

@@ -28,6 +28,8 @@ const headWorkers = 8
 // The registry's tag list carries no digests, so each tag costs one HEAD;
 // a tag that vanishes between the list and its HEAD is left out.
 func (c *Client) Tags(ctx context.Context, repo string) ([]Tag, error) {
+	ctx, cancel := c.bound(ctx)
+	defer cancel()
 	r, err := c.Repository(repo)
 	if err != nil {
 		return nil, fmt.Errorf("parsing repository %q: %w", repo, err)
@@ -82,6 +84,8 @@ func (c *Client) Tags(ctx context.Context, repo string) ([]Tag, error) {
 // Catalog lists the repositories of the registry at host, sorted. Registries
 // that do not offer the catalog API answer an error.
 func (c *Client) Catalog(ctx context.Context, host string) ([]string, error) {
+	ctx, cancel := c.bound(ctx)
+	defer cancel()
 	var opts []name.Option
 	if c.insecure[host] {
 		opts = append(opts, name.Insecure)
@@ -101,7 +105,10 @@ func (c *Client) Catalog(ctx context.Context, host string) ([]string, error) {
 // registryError classifies a failed registry call: a missing image is
 // NotFound, credentials the registry refuses are the platform's
 // misconfiguration (Internal), anything else means the registry is not
-// answering as it should (Unavailable). The cause is kept for the log.
+// answering as it should (Unavailable): refused, timed out or cut off
+// mid-answer. An answer over MaxAnswer is the registry misbehaving
+// (Internal): asking again will not shorten it. The cause is kept for the
+// log.
 func registryError(err error, format string, args ...any) error {
 	what := fmt.Sprintf(format, args...)
 	switch {
@@ -109,6 +116,8 @@ func registryError(err error, format string, args ...any) error {
 		return fault.Wrap(err, fault.NotFound, "ImageNotFound", "Not found: %s", what)
 	case IsDenied(err):
 		return fault.Wrap(err, fault.Internal, "RegistryDenied", "The registry refused the deployer's credentials while %s", what)
+	case isTooLarge(err):
+		return fault.Wrap(err, fault.Internal, "RegistryAnswerTooLarge", "The registry sent an answer over %d MiB while %s", MaxAnswer>>20, what)
 	}
 	return fault.Wrap(err, fault.Unavailable, "RegistryUnavailable", "The registry is unavailable while %s", what)
 }

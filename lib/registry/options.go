@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -14,6 +15,9 @@ type Client struct {
 	keychain  authn.Keychain
 	insecure  map[string]bool
 	transport http.RoundTripper
+	// timeout bounds one operation; maxAnswer one answer's body.
+	timeout   time.Duration
+	maxAnswer int64
 }
 
 // Option configures a Client.
@@ -35,15 +39,31 @@ func WithInsecure(hosts ...string) Option {
 	}
 }
 
-// WithTransport sets the HTTP transport (default: remote.DefaultTransport).
+// WithTransport sets the HTTP transport (default: remote.DefaultTransport
+// with its dial, TLS handshake and response header waits bounded by the
+// timeout). Answers are cut off at MaxAnswer whichever transport is used.
 func WithTransport(t http.RoundTripper) Option { return func(c *Client) { c.transport = t } }
+
+// WithTimeout bounds each operation of the Client, every request it makes
+// included (default DefaultTimeout); zero or less keeps the default.
+func WithTimeout(d time.Duration) Option {
+	return func(c *Client) {
+		if d > 0 {
+			c.timeout = d
+		}
+	}
+}
 
 // New returns a Client with the options applied over the defaults.
 func New(opts ...Option) *Client {
-	c := &Client{keychain: authn.NewMultiKeychain(), insecure: map[string]bool{}, transport: remote.DefaultTransport}
+	c := &Client{keychain: authn.NewMultiKeychain(), insecure: map[string]bool{}, timeout: DefaultTimeout, maxAnswer: MaxAnswer}
 	for _, o := range opts {
 		o(c)
 	}
+	if c.transport == nil {
+		c.transport = boundedTransport(c.timeout)
+	}
+	c.transport = limitTransport{base: c.transport, max: c.maxAnswer}
 	return c
 }
 

@@ -33,6 +33,8 @@ var platform = v1.Platform{OS: "linux", Architecture: "amd64"}
 // image config. An image the registry does not have is Invalid (the caller
 // named it); a registry that does not answer is Unavailable.
 func (c *Client) Resolve(ctx context.Context, ref string) (Source, error) {
+	ctx, cancel := c.bound(ctx)
+	defer cancel()
 	r, err := c.ParseReference(ref)
 	if err != nil {
 		return Source{}, fault.Wrap(err, fault.Invalid, "InvalidSource", "Invalid source image %q", ref)
@@ -88,6 +90,8 @@ func sourceError(err error, ref string) error {
 	switch {
 	case IsNotFound(err), IsDenied(err):
 		return fault.Wrap(err, fault.Invalid, "SourceNotFound", "Source image %s not found", ref)
+	case isTooLarge(err):
+		return fault.Wrap(err, fault.Invalid, "SourceTooLarge", "Source image %s has a manifest or config over %d MiB", ref, MaxAnswer>>20)
 	default:
 		return fault.Wrap(err, fault.Unavailable, "RegistryUnavailable", "Registry of %s is unavailable", ref)
 	}
@@ -96,6 +100,8 @@ func sourceError(err error, ref string) error {
 // Digest returns the digest the registry holds for ref, or found=false when
 // it holds none.
 func (c *Client) Digest(ctx context.Context, ref string) (digest string, found bool, err error) {
+	ctx, cancel := c.bound(ctx)
+	defer cancel()
 	r, err := c.ParseReference(ref)
 	if err != nil {
 		return "", false, fmt.Errorf("parsing %q: %w", ref, err)
@@ -105,7 +111,7 @@ func (c *Client) Digest(ctx context.Context, ref string) (digest string, found b
 		return "", false, nil
 	}
 	if err != nil {
-		return "", false, fault.Wrap(err, fault.Unavailable, "RegistryUnavailable", "Registry of %s is unavailable", ref)
+		return "", false, registryError(err, "reading %s", ref)
 	}
 	return desc.Digest.String(), true, nil
 }

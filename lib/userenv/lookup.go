@@ -18,8 +18,9 @@ import (
 // OpenServerless operator names it.
 const DefaultDatabase = "users_metadata"
 
-// defaultTimeout bounds one look-up when Settings has no HTTPClient.
-const defaultTimeout = 10 * time.Second
+// DefaultTimeout bounds one look-up when Settings set none: well under the
+// 60 s a web call may wait, so a CouchDB that hangs is answered 503 in time.
+const DefaultTimeout = 5 * time.Second
 
 // maxAnswer bounds the answer read: one user's document is a few KiB.
 const maxAnswer = 1 << 20
@@ -33,8 +34,11 @@ type Settings struct {
 	// User and Password are sent with basic authentication; with none set,
 	// credentials in the URL are used.
 	User, Password string
-	// HTTPClient sends the request; nil means a client with a 10 s timeout.
+	// HTTPClient sends the request; nil means http.DefaultClient.
 	HTTPClient *http.Client
+	// Timeout bounds the look-up, the answer's body included; zero means
+	// DefaultTimeout.
+	Timeout time.Duration
 }
 
 // Lookup returns the environment of user: the "env" of its document with
@@ -55,6 +59,12 @@ func Lookup(ctx context.Context, s Settings, user string) (map[string]string, er
 	if err != nil {
 		return nil, fmt.Errorf("encoding the query for %s: %w", user, err)
 	}
+	timeout := s.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(query))
 	if err != nil {
 		return nil, fault.Wrap(err, fault.Internal, "CouchDBMisconfigured", "The CouchDB URL is not valid")
@@ -66,7 +76,7 @@ func Lookup(ctx context.Context, s Settings, user string) (map[string]string, er
 	}
 	client := s.HTTPClient
 	if client == nil {
-		client = &http.Client{Timeout: defaultTimeout}
+		client = http.DefaultClient
 	}
 	resp, err := client.Do(req)
 	if err != nil {

@@ -307,3 +307,43 @@ func TestLookupKeepsURLCredentialsOutOfErrors(t *testing.T) {
 	assert.Equal(t, fault.Unavailable, fault.KindOf(err))
 	assert.NotContains(t, err.Error(), adminPassword)
 }
+
+// A CouchDB that accepts the connection and never answers (a stopped
+// process), or stops halfway through its answer, is given up on after the
+// look-up's own timeout, not the caller's deadline.
+func TestLookupIsBoundedByItsTimeout(t *testing.T) {
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = silent.Close() })
+	release := make(chan struct{})
+	stalling := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte(`{"docs":[`))
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(func() { close(release); stalling.Close() })
+
+	tests := []struct {
+		name string
+		url  string
+	}{
+		{"silent", "http://" + silent.Addr().String()},
+		{"stalling mid-answer", stalling.URL},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			began := time.Now()
+			_, err := Lookup(context.Background(), Settings{URL: tt.url, User: adminUser, Password: adminPassword, Timeout: 500 * time.Millisecond}, "alice")
+			require.Error(t, err)
+			assert.Less(t, time.Since(began), 3*time.Second)
+			fe := fault.As(err)
+			require.NotNil(t, fe, "%v", err)
+			assert.Equal(t, fault.Unavailable, fe.Kind)
+			assert.Equal(t, "CouchDBUnavailable", fe.Reason)
+		})
+	}
+}
