@@ -42,13 +42,22 @@ func Allowed(ref name.Reference, allowed []string) bool {
 	return false
 }
 
-// repositoryNames are the spellings of a repository a pattern may use.
+// repositoryNames are the spellings of a repository a pattern may use. A
+// short Docker Hub spelling counts only when it names the same repository:
+// "docker.io/registry.example.com/x" is on Docker Hub, and its short form
+// "registry.example.com/x" would name another registry.
 func repositoryNames(r name.Repository) []string {
 	names := []string{r.Name()}
-	if r.RegistryStr() == name.DefaultRegistry {
-		names = append(names, "docker.io/"+r.RepositoryStr(), r.RepositoryStr())
-		if rest, ok := strings.CutPrefix(r.RepositoryStr(), "library/"); ok {
-			names = append(names, rest)
+	if r.RegistryStr() != name.DefaultRegistry {
+		return names
+	}
+	short := []string{"docker.io/" + r.RepositoryStr(), r.RepositoryStr()}
+	if rest, ok := strings.CutPrefix(r.RepositoryStr(), "library/"); ok {
+		short = append(short, rest)
+	}
+	for _, s := range short {
+		if same, err := name.NewRepository(s); err == nil && same.Name() == r.Name() {
+			names = append(names, s)
 		}
 	}
 	return names
