@@ -44,7 +44,8 @@ func FuzzParseSource(f *testing.F) {
 		require.NoError(t, err)
 		assert.Equal(t, ref.Name(), again.Name())
 
-		assert.True(t, Allowed(ref, nil), "an empty list allows everything")
+		assert.False(t, Allowed(ref, nil), "an empty list allows nothing")
+		assert.True(t, Allowed(ref, []string{"*"}), "a bare star allows everything")
 		assert.True(t, Allowed(ref, []string{ref.Context().Name()}), "its own repository")
 		if Allowed(ref, []string{pattern}) {
 			if host, ok := patternHost(pattern); ok {
