@@ -39,6 +39,9 @@ type Options struct {
 	Inputs map[string]any
 	// Log receives progress and the servers' logs; nil discards them.
 	Log io.Writer
+	// PoolSize is the most processes of one action the gateway runs at
+	// once; zero means gateway.DefaultPoolSize.
+	PoolSize int
 }
 
 // Stack is the running local stack.
@@ -118,6 +121,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		Subjects: s.Subjects,
 		Log:      o.Log,
 		Env:      append(os.Environ(), "KUBECONFIG="+s.Kube.Kubeconfig),
+		PoolSize: o.PoolSize,
 	})
 	if err != nil {
 		return nil, err
