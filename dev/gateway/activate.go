@@ -15,7 +15,7 @@ type outcome struct {
 }
 
 // serveAction runs the web action of c for r and answers with its result.
-func (g *Gateway) serveAction(w http.ResponseWriter, r *http.Request, c *container, owPath string) {
+func (g *Gateway) serveAction(w http.ResponseWriter, r *http.Request, c *pool, owPath string) {
 	if !allowed[r.Method] {
 		writeError(w, http.StatusMethodNotAllowed, msgMethodNotAllowed)
 		return
@@ -65,12 +65,14 @@ func (g *Gateway) serveAction(w http.ResponseWriter, r *http.Request, c *contain
 	g.mu.Unlock()
 
 	w.Header().Set("X-Openwhisk-Activation-Id", a.ActivationID)
+	// Waiting for a free process counts against the activation's time limit.
+	until := time.Now().Add(g.timeout)
 	wait := time.NewTimer(g.wait)
 	defer wait.Stop()
 	done := make(chan outcome, 1)
 	go func() {
 		defer g.inflight.Done()
-		result, err := c.run(a, g.timeout)
+		result, err := c.run(a, until, g.timeout)
 		if err == nil && tooLarge(result) {
 			result, err = nil, errResultTooLarge
 		}
@@ -96,7 +98,8 @@ func (g *Gateway) serveAction(w http.ResponseWriter, r *http.Request, c *contain
 // web call after a developer or system error.
 func (g *Gateway) reply(w http.ResponseWriter, o outcome) {
 	switch {
-	case errors.Is(o.err, errStopping), o.err != nil && g.isStopped():
+	case errors.Is(o.err, errStopping), errors.Is(o.err, errNoProcess), o.err != nil && g.isStopped():
+		// The controller answers an overloaded action the same way.
 		writeError(w, http.StatusServiceUnavailable, msgUnavailable)
 	case o.err != nil:
 		writeError(w, http.StatusBadRequest, msgProcessingError)

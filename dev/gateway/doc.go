@@ -26,8 +26,11 @@
 // Every lib/config key missing from the inputs is bound to "", as the manifest
 // binds an unset variable. Requests over 1 MiB are refused with 413.
 //
-// Each action runs as one warm ActionLoop process (lib/actionloop), as one
-// OpenWhisk container: one activation at a time, different actions at once.
+// Each action runs in a pool of warm ActionLoop processes (lib/actionloop),
+// as OpenWhisk runs several containers of one action: each process serves one
+// activation at a time; a request that finds every process of its action busy
+// starts a new one, up to Options.PoolSize (DefaultPoolSize, 4), and past that
+// waits for a free one. Start warms one process per action.
 // The activation runs as the system namespace (web actions run as their
 // owner) with a key of that namespace from Subjects, and the gateway's own URL
 // as API host, so the actions' token check (openwhisk-client-go listing the
@@ -43,12 +46,14 @@
 //
 // Timing. A request waits for its result at most BlockingWait (60 s), then
 // answers 202 "Response not yet ready." with the activation id, as the
-// controller does. A single ActionLoop process cannot abandon an activation, so
+// controller does. An ActionLoop process cannot abandon an activation, so
 // the activation is not cancelled then: it runs on in the background until it
 // answers (its result is dropped; a failure is logged) or until its time limit
 // (Timeout, 60 s, also its __OW_DEADLINE), when the process is killed, as the
-// invoker kills a container that exceeds its limit. A request that arrives
-// meanwhile waits for its turn; its own blocking wait counts that time. After
-// any failed activation the process is discarded and the next activation of
-// that action starts a new one, as OpenWhisk replaces a failed container.
+// invoker kills a container that exceeds its limit. A request that waits for
+// a free process counts that time in its blocking wait, and waits at most
+// Timeout: then it is answered 503, as the controller answers an overloaded
+// action. After any failed activation the process is discarded and a later
+// activation of that action starts a new one, as OpenWhisk replaces a failed
+// container. Stop stops every process, idle or busy, by process id.
 package gateway

@@ -22,6 +22,8 @@ const (
 	DefaultTimeout = 60 * time.Second
 	// DefaultBlockingWait is how long the controller waits for a web action's result.
 	DefaultBlockingWait = 60 * time.Second
+	// DefaultPoolSize is how many processes of one action may run at once.
+	DefaultPoolSize = 4
 )
 
 // packageName is the package of the deployer's actions (manifest.yaml).
@@ -54,20 +56,25 @@ type Options struct {
 	// BlockingWait is how long a request waits for its result before it is
 	// answered 202. Zero means DefaultBlockingWait.
 	BlockingWait time.Duration
+	// PoolSize is the most processes of one action at once, as OpenWhisk
+	// runs several containers of an action: a request that finds them all
+	// busy starts another, up to this many, then waits for a free one.
+	// Zero means DefaultPoolSize.
+	PoolSize int
 }
 
 // Gateway serves web actions over HTTP as the OpenWhisk controller does. It
 // is a development stand-in; see the package documentation.
 type Gateway struct {
-	namespace  string
-	inputs     map[string]any  // bound inputs, every config key included
-	final      map[string]bool // names a request may not supply
-	subjects   *Subjects
-	systemKey  string
-	log        io.Writer
-	containers map[string]*container
-	timeout    time.Duration
-	wait       time.Duration
+	namespace string
+	inputs    map[string]any  // bound inputs, every config key included
+	final     map[string]bool // names a request may not supply
+	subjects  *Subjects
+	systemKey string
+	log       io.Writer
+	pools     map[string]*pool
+	timeout   time.Duration
+	wait      time.Duration
 
 	mu      sync.Mutex
 	srv     *http.Server
@@ -86,14 +93,14 @@ func New(o Options) (*Gateway, error) {
 		return nil, errors.New("creating the gateway: no actions")
 	}
 	g := &Gateway{
-		namespace:  o.SystemNamespace,
-		inputs:     map[string]any{},
-		final:      map[string]bool{},
-		subjects:   o.Subjects,
-		log:        shared(o.Log),
-		containers: map[string]*container{},
-		timeout:    o.Timeout,
-		wait:       o.BlockingWait,
+		namespace: o.SystemNamespace,
+		inputs:    map[string]any{},
+		final:     map[string]bool{},
+		subjects:  o.Subjects,
+		log:       shared(o.Log),
+		pools:     map[string]*pool{},
+		timeout:   o.Timeout,
+		wait:      o.BlockingWait,
 	}
 	if g.namespace == "" {
 		g.namespace = DefaultSystemNamespace
@@ -103,6 +110,10 @@ func New(o Options) (*Gateway, error) {
 	}
 	if g.wait <= 0 {
 		g.wait = DefaultBlockingWait
+	}
+	size := o.PoolSize
+	if size <= 0 {
+		size = DefaultPoolSize
 	}
 	if g.subjects == nil {
 		g.subjects = NewSubjects()
@@ -119,7 +130,7 @@ func New(o Options) (*Gateway, error) {
 		if info.IsDir() || info.Mode()&0o111 == 0 {
 			return nil, fmt.Errorf("creating the gateway: action %s: %s is not an executable file", name, path)
 		}
-		g.containers[name] = &container{action: name, path: path, env: o.Env, log: g.log}
+		g.pools[name] = newPool(name, path, o.Env, g.log, size)
 	}
 	// The manifest binds every setting, "" when unset; all are final.
 	for _, k := range config.Keys() {

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,7 +27,7 @@ func TestCrashedActionIsReplaced(t *testing.T) {
 }
 
 func TestBlockingWaitAnswers202AndTheActivationRunsOn(t *testing.T) {
-	g := startGateway(t, Options{BlockingWait: 300 * time.Millisecond, Timeout: 20 * time.Second})
+	g := startGateway(t, Options{BlockingWait: 300 * time.Millisecond, Timeout: 20 * time.Second, PoolSize: 1})
 	url := g.URL() + "/system/api/v1/build/start"
 	pid := pidOf(t, url)
 
@@ -39,8 +38,8 @@ func TestBlockingWaitAnswers202AndTheActivationRunsOn(t *testing.T) {
 	assert.Regexp(t, `^[0-9a-f]{32}$`, r.header.Get("X-Openwhisk-Activation-Id"))
 	assert.Less(t, time.Since(begin), 1200*time.Millisecond, "answered at the blocking wait, not at the end")
 
-	// The next request queues behind the running activation and its own
-	// wait runs out too.
+	// With one process, the next request queues behind the running
+	// activation and its own wait runs out too.
 	r = call(t, http.MethodGet, url, nil)
 	assert.Equal(t, http.StatusAccepted, r.status)
 
@@ -74,46 +73,6 @@ func TestTimeLimitKillsTheProcess(t *testing.T) {
 	assert.Contains(t, log.String(), "exceeded its time limit of 500 milliseconds")
 	assertGone(t, pid)
 	assert.NotEqual(t, pid, pidOf(t, url), "a new process serves the next activation")
-}
-
-func TestActionsRunConcurrentlyEachOneAtATime(t *testing.T) {
-	g := startGateway(t, Options{})
-	const sleep = 800 * time.Millisecond
-
-	tests := []struct {
-		name    string
-		actions [2]string
-		atLeast time.Duration
-		under   time.Duration
-	}{
-		{"two actions at once", [2]string{"start", "cleanup"}, sleep, 2 * sleep},
-		{"one action, one after the other", [2]string{"start", "start"}, 2 * sleep, 10 * sleep},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var wg sync.WaitGroup
-			statuses := make([]int, 2)
-			begin := time.Now()
-			for i, action := range tt.actions {
-				body := jsonBody(t, map[string]any{"sleep_ms": sleep.Milliseconds()})
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					resp, err := http.Post(g.URL()+"/system/api/v1/build/"+action, "application/json", body)
-					if err != nil {
-						return // statuses[i] stays 0
-					}
-					resp.Body.Close()
-					statuses[i] = resp.StatusCode
-				}()
-			}
-			wg.Wait()
-			elapsed := time.Since(begin)
-			assert.Equal(t, []int{200, 200}, statuses)
-			assert.GreaterOrEqual(t, elapsed, tt.atLeast)
-			assert.Less(t, elapsed, tt.under)
-		})
-	}
 }
 
 func TestStopLeavesNoProcess(t *testing.T) {

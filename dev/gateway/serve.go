@@ -19,7 +19,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusRequestEntityTooLarge, errTooLarge{r.ContentLength}.Error())
 	default:
 		action, owPath, ok := g.route(path)
-		c := g.containers[action]
+		c := g.pools[action]
 		if !ok || c == nil {
 			writeError(w, http.StatusNotFound, msgNotFound)
 			return

@@ -26,10 +26,10 @@ func (g *Gateway) Start(ctx context.Context, addr string) error {
 	if err != nil {
 		return fmt.Errorf("starting the gateway: %w", err)
 	}
-	for _, name := range sortedKeys(g.containers) {
-		if _, err := g.containers[name].start(ctx); err != nil {
+	for _, name := range sortedKeys(g.pools) {
+		if err := g.pools[name].warm(ctx); err != nil {
 			ln.Close()
-			for _, c := range g.containers {
+			for _, c := range g.pools {
 				_ = c.stop()
 			}
 			return fmt.Errorf("starting the gateway: %w", err)

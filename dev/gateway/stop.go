@@ -31,7 +31,7 @@ func (g *Gateway) stop() error {
 	var errs []error
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for _, c := range g.containers {
+	for _, c := range g.pools {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

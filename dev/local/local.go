@@ -41,6 +41,9 @@ type Options struct {
 	Log io.Writer
 	// Audit makes the API server keep an audit log (stack.KubeOptions.Audit).
 	Audit bool
+	// PoolSize is the most processes of one action the gateway runs at
+	// once; zero means gateway.DefaultPoolSize.
+	PoolSize int
 }
 
 // Stack is the running local stack.
@@ -126,6 +129,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		Subjects: s.Subjects,
 		Log:      o.Log,
 		Env:      WithoutKubeCredentials(os.Environ()),
+		PoolSize: o.PoolSize,
 	})
 	if err != nil {
 		return nil, err

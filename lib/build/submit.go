@@ -28,7 +28,7 @@ func (s *Service) submit(ctx context.Context, p Plan) (job *batchv1.Job, existin
 	if job, err := s.existing(ctx, p); job != nil || err != nil {
 		return job, job != nil, err
 	}
-	if err := s.checkQuota(ctx, p.User); err != nil {
+	if err := s.reserveQuota(ctx, p); err != nil {
 		return nil, false, err
 	}
 	p.Attempt = attempt()
@@ -38,10 +38,11 @@ func (s *Service) submit(ctx context.Context, p Plan) (job *batchv1.Job, existin
 		return job, job != nil, err
 	}
 	if err != nil {
+		s.releaseQuota(ctx, p, err)
 		return nil, false, kube.Error(err, "creating build job %s", p.JobName())
 	}
 	log := s.log.WithField("job", job.Name).WithField("build_id", p.ID)
-	if err := s.checkQuotaAfter(ctx, job); err != nil {
+	if err := s.confirmQuota(ctx, job); err != nil {
 		s.remove(ctx, job)
 		return nil, false, err
 	}

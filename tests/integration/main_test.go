@@ -60,6 +60,8 @@ func namespace(t *testing.T) (config.Config, kubernetes.Interface) {
 		"namespace":          ns,
 		"registry_push_host": reg.Host,
 		"registry_insecure":  "true",
+		// As an operator allows the runtimes of their own registry.
+		"allowed_sources": runtime.Context().Name(),
 	}, nil, "")
 	require.NoError(t, err)
 	return cfg, deployer

@@ -22,18 +22,20 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/apache/openserverless-deployer/dev/gateway"
 	"github.com/apache/openserverless-deployer/dev/local"
 )
 
 func main() {
 	dir := flag.String("dir", "", "state folder (created)")
 	users := flag.String("users", "devel,guest", "the local OpenWhisk users (comma- or space-separated); the first is the default")
+	pool := flag.Int("pool", gateway.DefaultPoolSize, "the most processes of one action at once, as OpenWhisk runs several containers of an action")
 	flag.Parse()
 	if *dir == "" {
 		fmt.Fprintln(os.Stderr, "devstack: -dir is required")
 		os.Exit(2)
 	}
-	if err := run(*dir, strings.FieldsFunc(*users, func(r rune) bool { return r == ',' || r == ' ' })); err != nil {
+	if err := run(*dir, strings.FieldsFunc(*users, func(r rune) bool { return r == ',' || r == ' ' }), *pool); err != nil {
 		fmt.Fprintln(os.Stderr, "devstack:", err)
 		os.Exit(1)
 	}
@@ -53,7 +55,7 @@ type Info struct {
 	Sources    map[string]string `json:"sources"`
 }
 
-func run(dir string, users []string) error {
+func run(dir string, users []string, pool int) error {
 	if len(users) == 0 {
 		return fmt.Errorf("no users")
 	}
@@ -66,7 +68,7 @@ func run(dir string, users []string) error {
 	began := time.Now()
 	startCtx, cancel := context.WithTimeout(ctx, 20*time.Minute)
 	defer cancel()
-	s, err := local.Start(startCtx, local.Options{Dir: dir, Users: users, Log: os.Stderr})
+	s, err := local.Start(startCtx, local.Options{Dir: dir, Users: users, Log: os.Stderr, PoolSize: pool})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,190 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/apache/openserverless-deployer/lib/actionloop"
+)
+
+// startTimeout bounds the wait for a new process's acknowledgement.
+const startTimeout = 30 * time.Second
+
+// errStopping means the gateway is stopping and runs nothing more.
+var errStopping = errors.New("the gateway is stopping")
+
+// errTimeLimit means an activation outlived its time limit and its process
+// was killed.
+var errTimeLimit = errors.New("the action exceeded its time limit")
+
+// errNoProcess means every process of the action stayed busy for as long as
+// the activation could wait: the action is overloaded.
+var errNoProcess = errors.New("no process of the action became free in time")
+
+// pool holds the warm processes of one action, as OpenWhisk keeps the
+// containers of an action: one activation per process at a time, a new
+// process when all are busy, at most size of them, and a failed process
+// replaced by a new one.
+type pool struct {
+	action string
+	path   string
+	env    []string
+	log    io.Writer
+
+	// slots holds one token per activation that has, or is getting, a
+	// process; its capacity is the pool's size. A new process starts only
+	// when no idle one is left, so there are never more processes than slots.
+	slots chan struct{}
+
+	mu     sync.Mutex // guards idle, live and closed
+	idle   []*actionloop.Process
+	live   map[*actionloop.Process]bool // every process started and not yet stopped
+	closed bool
+}
+
+func newPool(action, path string, env []string, log io.Writer, size int) *pool {
+	return &pool{
+		action: action, path: path, env: env, log: log,
+		slots: make(chan struct{}, size),
+		live:  map[*actionloop.Process]bool{},
+	}
+}
+
+// warm starts one process and keeps it idle, as a prewarmed container.
+func (c *pool) warm(ctx context.Context) error {
+	p, err := c.start(ctx)
+	if err != nil {
+		return err
+	}
+	c.put(p)
+	return nil
+}
+
+// start runs a new process and records it, so that stop finds it.
+func (c *pool) start(ctx context.Context) (*actionloop.Process, error) {
+	p, err := actionloop.Start(ctx, c.path, c.env, c.log, c.log)
+	if err != nil {
+		return nil, fmt.Errorf("starting action %s: %w", c.action, err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		_ = p.Stop()
+		return nil, errStopping
+	}
+	c.live[p] = true
+	return p, nil
+}
+
+// run runs one activation on a free process, waiting for one until wait
+// ends when all are busy. Its deadline is limit from when it starts; a
+// process that misses it is killed. After any failure the process is
+// discarded, and a later activation starts a new one.
+func (c *pool) run(a actionloop.Activation, wait time.Time, limit time.Duration) (map[string]any, error) {
+	timer := time.NewTimer(time.Until(wait))
+	defer timer.Stop()
+	select {
+	case c.slots <- struct{}{}:
+	case <-timer.C:
+		return nil, fmt.Errorf("%w (at most %d at once)", errNoProcess, cap(c.slots))
+	}
+	defer func() { <-c.slots }()
+
+	p, err := c.take()
+	if err != nil {
+		return nil, err
+	}
+	a.Deadline = time.Now().Add(limit)
+	ctx, cancel := context.WithDeadline(context.Background(), a.Deadline)
+	defer cancel()
+	result, err := p.Invoke(ctx, a)
+	if err != nil {
+		c.discard(p)
+		if errors.Is(err, context.DeadlineExceeded) {
+			return nil, fmt.Errorf("%w of %d milliseconds: %w", errTimeLimit, limit.Milliseconds(), err)
+		}
+		return nil, err
+	}
+	c.put(p)
+	return result, nil
+}
+
+// take returns an idle process, the most recently used one (the warmest),
+// or starts a new one. The caller holds a slot.
+func (c *pool) take() (*actionloop.Process, error) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, errStopping
+	}
+	if n := len(c.idle); n > 0 {
+		p := c.idle[n-1]
+		c.idle = c.idle[:n-1]
+		c.mu.Unlock()
+		return p, nil
+	}
+	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	return c.start(ctx)
+}
+
+// put makes p idle again, unless the pool stopped meanwhile (stop then
+// stops it, as one of the live processes).
+func (c *pool) put(p *actionloop.Process) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.closed && c.live[p] {
+		c.idle = append(c.idle, p)
+	}
+}
+
+// discard stops p, which a failed activation left unusable.
+func (c *pool) discard(p *actionloop.Process) {
+	c.mu.Lock()
+	delete(c.live, p)
+	c.mu.Unlock()
+	// Its exit status says nothing more than the failure already did.
+	_ = p.Stop()
+}
+
+// size is the number of live processes.
+func (c *pool) size() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.live)
+}
+
+// stop stops every live process, idle or busy, and refuses later
+// activations. It does not wait for the activations in progress: stopping
+// their processes ends them.
+func (c *pool) stop() error {
+	c.mu.Lock()
+	c.closed = true
+	procs := make([]*actionloop.Process, 0, len(c.live))
+	for p := range c.live {
+		procs = append(procs, p)
+	}
+	c.live = map[*actionloop.Process]bool{}
+	c.idle = nil
+	c.mu.Unlock()
+
+	// At once: each may take its grace period before it is killed.
+	errs := make([]error, len(procs))
+	var wg sync.WaitGroup
+	for i, p := range procs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := p.Stop(); err != nil {
+				errs[i] = fmt.Errorf("stopping action %s: %w", c.action, err)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
