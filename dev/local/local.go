@@ -17,6 +17,7 @@ import (
 	"github.com/apache/openserverless-deployer/dev/fixtures"
 	"github.com/apache/openserverless-deployer/dev/gateway"
 	"github.com/apache/openserverless-deployer/dev/nodeagent"
+	"github.com/apache/openserverless-deployer/dev/pyindex"
 	"github.com/apache/openserverless-deployer/dev/stack"
 	"github.com/apache/openserverless-deployer/lib/config"
 )
@@ -39,6 +40,10 @@ type Options struct {
 	Inputs map[string]any
 	// Log receives progress and the servers' logs; nil discards them.
 	Log io.Writer
+	// Realistic adds the realistic runtimes (RealisticBuilders) to the
+	// catalog and serves their package index; the first time on a machine
+	// they take minutes to make.
+	Realistic bool
 }
 
 // Stack is the running local stack.
@@ -54,6 +59,10 @@ type Stack struct {
 	Runtimes map[string]name.Digest
 	// Inputs are the package inputs the gateway binds.
 	Inputs map[string]any
+	// Realistic maps each realistic builder to its runtime, with Options.Realistic.
+	Realistic realisticDigests
+	// Index serves the python fixture's packages, with Options.Realistic.
+	Index *pyindex.Server
 
 	stopAgent context.CancelFunc
 	agentDone chan struct{}
@@ -76,7 +85,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if len(o.Users) == 0 {
 		o.Users = []string{"devel"}
 	}
-	s := &Stack{Tokens: map[string]string{}, Runtimes: map[string]name.Digest{}}
+	s := &Stack{Tokens: map[string]string{}, Runtimes: map[string]name.Digest{}, Realistic: realisticDigests{}}
 	defer func() {
 		if err != nil {
 			s.Stop()
@@ -100,6 +109,11 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 	if err := s.pushRuntimes(ctx); err != nil {
 		return nil, err
+	}
+	if o.Realistic {
+		if err := s.startRealistic(ctx, o); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.setUpCluster(ctx); err != nil {
 		return nil, err
@@ -150,6 +164,11 @@ func (s *Stack) inputs(overrides map[string]any) map[string]any {
 	builders := map[string]config.Builder{}
 	for _, k := range Kinds {
 		builders[k+":local"] = config.Builder{Kind: k, Source: s.Source(k)}
+	}
+	for rt, id := range RealisticBuilders {
+		if src := s.RealisticSource(id); src != "" {
+			builders[id] = config.Builder{Kind: rt, Source: src}
+		}
 	}
 	catalog, _ := json.Marshal(builders)
 	in := map[string]any{}
@@ -208,6 +227,11 @@ func (s *Stack) Stop() error {
 		if s.stopAgent != nil {
 			s.stopAgent()
 			<-s.agentDone
+		}
+		if s.Index != nil {
+			if err := s.Index.Stop(); err != nil {
+				errs = append(errs, err.Error())
+			}
 		}
 		if s.Registry != nil {
 			if err := s.Registry.Stop(); err != nil {
