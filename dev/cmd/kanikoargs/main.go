@@ -8,7 +8,7 @@
 // memory of its processes. Kaniko writes the image's whole filesystem into
 // its own "/": it is never run outside such a root. Needs root.
 //
-//	go run ./dev/cmd/kanikoargs [-runs 3] [-only today,single-snapshot] [-file package.json]
+//	go run ./dev/cmd/kanikoargs [-runs 3] [-only today,single-snapshot] [-file package.json] [-env KEY=value] [-logs]
 package main
 
 import (
@@ -27,6 +27,7 @@ func main() {
 	only := flag.String("only", "", "comma-separated variants to run (default: all)")
 	file := flag.String("file", "", "package.json to install (default: is-number and left-pad)")
 	keep := flag.Bool("logs", false, "print each run's log")
+	env := flag.String("env", "", "KEY=value set for the RUN (an ENV line after FROM), for experiments")
 	flag.Parse()
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "kanikoargs: the sandbox (unshare, chroot) needs root")
@@ -46,7 +47,7 @@ func main() {
 	if *only != "" {
 		names = strings.Split(*only, ",")
 	}
-	if err := run(ctx, *runs, names, pkg, *keep); err != nil {
+	if err := run(ctx, *runs, names, pkg, *env, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "kanikoargs:", err)
 		os.Exit(1)
 	}

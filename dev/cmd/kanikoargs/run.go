@@ -22,7 +22,7 @@ import (
 var phaseOrder = []string{buildstats.Fetch, buildstats.Unpack, buildstats.SnapshotFirst, buildstats.Install,
 	buildstats.SnapshotLast, buildstats.Save, buildstats.Push}
 
-func run(ctx context.Context, runs int, names []string, pkg []byte, showLogs bool) error {
+func run(ctx context.Context, runs int, names []string, pkg []byte, env string, showLogs bool) error {
 	repo, err := stack.RepoRoot()
 	if err != nil {
 		return err
@@ -58,7 +58,12 @@ func run(ctx context.Context, runs int, names []string, pkg []byte, showLogs boo
 	if err := os.MkdirAll(contextDir, 0o755); err != nil {
 		return err
 	}
-	files := map[string]string{"Dockerfile": build.Dockerfile(base.String(), "package.json", fixtures.RealisticUser), "package.json": string(pkg)}
+	dockerfile := build.Dockerfile(base.String(), "package.json", fixtures.RealisticUser)
+	if env != "" {
+		from, rest, _ := strings.Cut(dockerfile, "\n")
+		dockerfile = from + "\nENV " + env + "\n" + rest
+	}
+	files := map[string]string{"Dockerfile": dockerfile, "package.json": string(pkg)}
 	for n, data := range files {
 		if err := os.WriteFile(filepath.Join(contextDir, n), []byte(data), 0o644); err != nil {
 			return err
