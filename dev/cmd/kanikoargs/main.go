@@ -8,7 +8,7 @@
 // memory of its processes. Kaniko writes the image's whole filesystem into
 // its own "/": it is never run outside such a root. Needs root.
 //
-//	go run ./dev/cmd/kanikoargs [-runs 3] [-only today,single-snapshot] [-file package.json] [-env KEY=value] [-logs]
+//	go run ./dev/cmd/kanikoargs [-runs 3] [-only today,single-snapshot] [-file package.json] [-env KEY=value] [-dockerfile FILE] [-logs]
 package main
 
 import (
@@ -28,6 +28,7 @@ func main() {
 	file := flag.String("file", "", "package.json to install (default: is-number and left-pad)")
 	keep := flag.Bool("logs", false, "print each run's log")
 	env := flag.String("env", "", "KEY=value set for the RUN (an ENV line after FROM), for experiments")
+	dockerfile := flag.String("dockerfile", "", "a Dockerfile to build instead of the deployer's, for experiments; BASE in it becomes the runtime's reference by digest")
 	flag.Parse()
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "kanikoargs: the sandbox (unshare, chroot) needs root")
@@ -47,7 +48,16 @@ func main() {
 	if *only != "" {
 		names = strings.Split(*only, ",")
 	}
-	if err := run(ctx, *runs, names, pkg, *env, *keep); err != nil {
+	var custom string
+	if *dockerfile != "" {
+		b, err := os.ReadFile(*dockerfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "kanikoargs:", err)
+			os.Exit(1)
+		}
+		custom = string(b)
+	}
+	if err := run(ctx, *runs, names, pkg, *env, custom, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "kanikoargs:", err)
 		os.Exit(1)
 	}

@@ -22,7 +22,7 @@ import (
 var phaseOrder = []string{buildstats.Fetch, buildstats.Unpack, buildstats.SnapshotFirst, buildstats.Install,
 	buildstats.SnapshotLast, buildstats.Save, buildstats.Push}
 
-func run(ctx context.Context, runs int, names []string, pkg []byte, env string, showLogs bool) error {
+func run(ctx context.Context, runs int, names []string, pkg []byte, env, custom string, showLogs bool) error {
 	repo, err := stack.RepoRoot()
 	if err != nil {
 		return err
@@ -59,6 +59,9 @@ func run(ctx context.Context, runs int, names []string, pkg []byte, env string, 
 		return err
 	}
 	dockerfile := build.Dockerfile(base.String(), "package.json", fixtures.RealisticUser)
+	if custom != "" {
+		dockerfile = strings.ReplaceAll(custom, "BASE", base.String())
+	}
 	if env != "" {
 		from, rest, _ := strings.Cut(dockerfile, "\n")
 		dockerfile = from + "\nENV " + env + "\n" + rest
