@@ -46,6 +46,7 @@ in_root() {
 
 base() {
 	[ -f "$cache/base.done" ] && return
+	[ -f "$cache/nodejs/layer.tar.gz" ] && [ -f "$cache/python/layer.tar.gz" ] && return
 	need debootstrap debootstrap
 	rm -rf "$cache/base"
 	echo "realistic fixtures: debootstrap bookworm minbase (~2 min)..." >&2
