@@ -60,6 +60,7 @@ func Phases(lines []Line, end time.Time) []Phase {
 	if len(lines) == 0 {
 		return nil
 	}
+	lines = plain(lines)
 	if end.IsZero() {
 		end = lines[len(lines)-1].Time
 	}
@@ -91,6 +92,20 @@ func Phases(lines []Line, end time.Time) []Phase {
 	out = append(out, executorPhases(exec, execEnd, len(byC[FetchContainer]) > 0)...)
 	if p := byC[PushContainer]; len(p) > 0 {
 		add(Push, p[0].Time, end)
+	}
+	return out
+}
+
+// escapes matches terminal colour sequences: Kaniko's default log format
+// colours the level.
+var escapes = regexp.MustCompile(`\x1b\[[0-9;]*m`)
+
+// plain returns lines without colour sequences.
+func plain(lines []Line) []Line {
+	out := make([]Line, len(lines))
+	for i, l := range lines {
+		l.Text = escapes.ReplaceAllString(l.Text, "")
+		out[i] = l
 	}
 	return out
 }

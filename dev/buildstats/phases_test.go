@@ -15,7 +15,7 @@ func logAt(rows string) []Line {
 	for _, r := range strings.Split(strings.TrimSpace(rows), "\n") {
 		f := strings.SplitN(strings.TrimSpace(r), "|", 3)
 		d, _ := time.ParseDuration(f[0] + "s")
-		out = append(out, Line{Time: t0.Add(d), Container: f[1], Text: f[2]})
+		out = append(out, Line{Time: t0.Add(d), Container: f[1], Text: strings.ReplaceAll(f[2], `\x1b`, "\x1b")})
 	}
 	return out
 }
@@ -33,8 +33,8 @@ func TestPhases(t *testing.T) {
 0|kaniko|INFO[0000] Retrieving image manifest 127.0.0.1:5000/runtime-nodejs@sha256:ab
 0.5|kaniko|INFO[0000] Retrieving image 127.0.0.1:5000/runtime-nodejs@sha256:ab from registry 127.0.0.1:5000
 1|kaniko|INFO[0001] Built cross stage deps: map[]
-2|kaniko|INFO[0002] Unpacking rootfs as cmd COPY package.json /tmp/package.json requires it.
-20|kaniko|INFO[0020] COPY package.json /tmp/package.json
+2|kaniko|\x1b[36mINFO\x1b[0m[0002] Unpacking rootfs as cmd COPY package.json /tmp/package.json requires it.
+20|kaniko|\x1b[36mINFO\x1b[0m[0020] COPY package.json /tmp/package.json
 20|kaniko|INFO[0020] Taking snapshot of files...
 20.1|kaniko|INFO[0020] USER root
 20.2|kaniko|INFO[0020] RUN /bin/extend

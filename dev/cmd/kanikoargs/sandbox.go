@@ -92,14 +92,23 @@ type result struct {
 // it), chrooted to the root, in /workspace. Each output line is stamped as
 // it arrives.
 func (s *sandbox) run(ctx context.Context, argv []string, container string) (result, error) {
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		return result{}, err
+	}
+	mount, err := exec.LookPath("mount")
+	if err != nil {
+		return result{}, err
+	}
 	var script strings.Builder
 	script.WriteString("set -e\n")
 	for p, host := range s.binds {
-		fmt.Fprintf(&script, "mount --bind %q %q\n", host, s.root+p)
+		fmt.Fprintf(&script, "%q --bind %q %q\n", mount, host, s.root+p)
 	}
-	script.WriteString(`exec unshare --mount --pid --fork --kill-child --propagation private --mount-proc=/proc --root "$0" --wd /workspace -- "$@"` + "\n")
-	args := append([]string{"--mount", "--propagation", "private", "--", "sh", "-c", script.String(), s.root}, argv...)
-	cmd := exec.CommandContext(ctx, "unshare", args...)
+	fmt.Fprintf(&script, "exec %q", unshare)
+	script.WriteString(` --mount --pid --fork --kill-child --propagation private --mount-proc=/proc --root "$0" --wd /workspace -- "$@"` + "\n")
+	args := append([]string{"--mount", "--propagation", "private", "--", "/bin/sh", "-c", script.String(), s.root}, argv...)
+	cmd := exec.CommandContext(ctx, unshare, args...)
 	cmd.Env = imageEnv
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	pr, pw := io.Pipe()
@@ -120,7 +129,7 @@ func (s *sandbox) run(ctx context.Context, argv []string, container string) (res
 		}
 		_, _ = io.Copy(io.Discard, pr)
 	}()
-	err := cmd.Run()
+	err = cmd.Run()
 	res.end = time.Now()
 	pw.Close()
 	<-read
