@@ -9,14 +9,27 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The logs in testdata/installer are tails of failed builds: npm9 and pip
-// were captured from the realistic fixtures (dev/fixtures) built by the real
-// Kaniko; the others follow the installers' documented output.
+// The logs in testdata/installer are tails of failed builds. The npm9 and
+// pip lines were captured from the realistic fixtures (dev/fixtures): their
+// npm 9.2 and pip 23.0 failing on a package that does not exist, between the
+// lines Kaniko v1.24.0 writes around a failed RUN; the others follow the
+// installers' documented output.
 func TestInstallerError(t *testing.T) {
 	tests := []struct {
 		log  string
 		want []string
 	}{
+		{"npm9-e404.log", []string{
+			"npm ERR! code E404",
+			"npm ERR! 404 Not Found - GET https://registry.npmjs.org/osd-no-such-package-7f3a",
+			"npm ERR! 404  'osd-no-such-package-7f3a@1.0.0' is not in this registry.",
+			"npm ERR! 404 Note that you can also install from a",
+			"npm ERR! 404 tarball, folder, http url, or git url.",
+		}},
+		{"pip-notfound.log", []string{
+			"ERROR: Could not find a version that satisfies the requirement osd-no-such-package==1.0 (from versions: none)",
+			"ERROR: No matching distribution found for osd-no-such-package==1.0",
+		}},
 		{"composer.log", []string{
 			"Your requirements could not be resolved to an installable set of packages.",
 			"  Problem 1",
