@@ -17,6 +17,7 @@ import (
 	"github.com/apache/openserverless-deployer/dev/fixtures"
 	"github.com/apache/openserverless-deployer/dev/gateway"
 	"github.com/apache/openserverless-deployer/dev/nodeagent"
+	"github.com/apache/openserverless-deployer/dev/pyindex"
 	"github.com/apache/openserverless-deployer/dev/stack"
 	"github.com/apache/openserverless-deployer/lib/config"
 )
@@ -44,6 +45,10 @@ type Options struct {
 	// PoolSize is the most processes of one action the gateway runs at
 	// once; zero means gateway.DefaultPoolSize.
 	PoolSize int
+	// Realistic adds the realistic runtimes (RealisticBuilders) to the
+	// catalog and serves their package index; the first time on a machine
+	// they take minutes to make.
+	Realistic bool
 }
 
 // Stack is the running local stack.
@@ -62,6 +67,10 @@ type Stack struct {
 	// Identity is the deployer's service account of deploy/rbac.yaml, the
 	// only Kubernetes credentials the actions get.
 	Identity Identity
+	// Realistic maps each realistic builder to its runtime, with Options.Realistic.
+	Realistic realisticDigests
+	// Index serves the python fixture's packages, with Options.Realistic.
+	Index *pyindex.Server
 
 	stopAgent context.CancelFunc
 	agentDone chan struct{}
@@ -84,7 +93,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if len(o.Users) == 0 {
 		o.Users = []string{"devel"}
 	}
-	s := &Stack{Tokens: map[string]string{}, Runtimes: map[string]name.Digest{}}
+	s := &Stack{Tokens: map[string]string{}, Runtimes: map[string]name.Digest{}, Realistic: realisticDigests{}}
 	defer func() {
 		if err != nil {
 			s.Stop()
@@ -108,6 +117,11 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 	if err := s.pushRuntimes(ctx); err != nil {
 		return nil, err
+	}
+	if o.Realistic {
+		if err := s.startRealistic(ctx, o); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.setUpCluster(ctx); err != nil {
 		return nil, err
@@ -163,6 +177,11 @@ func (s *Stack) inputs(overrides map[string]any) map[string]any {
 	for _, k := range Kinds {
 		builders[k+":local"] = config.Builder{Kind: k, Source: s.Source(k)}
 	}
+	for rt, id := range RealisticBuilders {
+		if src := s.RealisticSource(id); src != "" {
+			builders[id] = config.Builder{Kind: rt, Source: src}
+		}
+	}
 	catalog, _ := json.Marshal(builders)
 	in := map[string]any{}
 	for _, k := range config.Keys() {
@@ -198,13 +217,6 @@ func WithoutKubeCredentials(environ []string) []string {
 	return out
 }
 
-// The images of a build Pod's fetch and push steps, as the deployer's
-// defaults name them; the build step's is config.DefaultKanikoImage.
-const (
-	warmerImage = "gcr.io/kaniko-project/warmer:v1.24.0"
-	craneImage  = "gcr.io/go-containerregistry/crane:v0.22.1"
-)
-
 // stepImages builds (once per machine) the binaries of the images a build
 // Pod's steps run, and maps each image to its binary.
 func stepImages(ctx context.Context, root string, log io.Writer) (map[string]nodeagent.Image, error) {
@@ -214,8 +226,8 @@ func stepImages(ctx context.Context, root string, log io.Writer) (map[string]nod
 		describe    func(string) nodeagent.Image
 	}{
 		{"kaniko", config.DefaultKanikoImage, nodeagent.KanikoExecutor},
-		{"warmer", warmerImage, nodeagent.KanikoWarmer},
-		{"crane", craneImage, nodeagent.Crane},
+		{"warmer", config.DefaultWarmerImage, nodeagent.KanikoWarmer},
+		{"crane", config.DefaultPusherImage, nodeagent.Crane},
 	} {
 		bin, err := tool(ctx, root, t.tool, log)
 		if err != nil {
@@ -267,6 +279,11 @@ func (s *Stack) Stop() error {
 		if s.stopAgent != nil {
 			s.stopAgent()
 			<-s.agentDone
+		}
+		if s.Index != nil {
+			if err := s.Index.Stop(); err != nil {
+				errs = append(errs, err.Error())
+			}
 		}
 		if s.Registry != nil {
 			if err := s.Registry.Stop(); err != nil {

@@ -221,6 +221,7 @@ func TestKanikoArgs(t *testing.T) {
 		"--cache-repo=push.example.com:5000/alice/cache",
 		"--cache-run-layers=false",
 		"--cache-copy-layers=false",
+		"--no-push-cache",
 		"--snapshot-mode=redo",
 		"--label=org.opencontainers.image.base.name=r.example.com/rt:v3.13",
 		"--label=org.opencontainers.image.base.digest=" + testDigest,

@@ -99,6 +99,9 @@ func KanikoArgs(p Plan) []string {
 		"--cache-repo=" + cacheRepo(p.Destination),
 		"--cache-run-layers=false",
 		"--cache-copy-layers=false",
+		// Without it Kaniko first checks that it may push to the cache
+		// repository, which a step with no credential may not.
+		"--no-push-cache",
 		"--snapshot-mode=redo",
 		"--label=org.opencontainers.image.base.name=" + p.Source,
 		"--label=org.opencontainers.image.base.digest=" + p.BaseDigest,

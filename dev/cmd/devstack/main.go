@@ -30,12 +30,13 @@ func main() {
 	dir := flag.String("dir", "", "state folder (created)")
 	users := flag.String("users", "devel,guest", "the local OpenWhisk users (comma- or space-separated); the first is the default")
 	pool := flag.Int("pool", gateway.DefaultPoolSize, "the most processes of one action at once, as OpenWhisk runs several containers of an action")
+	realistic := flag.Bool("realistic", false, "add the realistic nodejs and python runtimes to the catalog (minutes to make the first time)")
 	flag.Parse()
 	if *dir == "" {
 		fmt.Fprintln(os.Stderr, "devstack: -dir is required")
 		os.Exit(2)
 	}
-	if err := run(*dir, strings.FieldsFunc(*users, func(r rune) bool { return r == ',' || r == ' ' }), *pool); err != nil {
+	if err := run(*dir, *realistic, strings.FieldsFunc(*users, func(r rune) bool { return r == ',' || r == ' ' }), *pool); err != nil {
 		fmt.Fprintln(os.Stderr, "devstack:", err)
 		os.Exit(1)
 	}
@@ -55,7 +56,7 @@ type Info struct {
 	Sources    map[string]string `json:"sources"`
 }
 
-func run(dir string, users []string, pool int) error {
+func run(dir string, realistic bool, users []string, pool int) error {
 	if len(users) == 0 {
 		return fmt.Errorf("no users")
 	}
@@ -68,7 +69,7 @@ func run(dir string, users []string, pool int) error {
 	began := time.Now()
 	startCtx, cancel := context.WithTimeout(ctx, 20*time.Minute)
 	defer cancel()
-	s, err := local.Start(startCtx, local.Options{Dir: dir, Users: users, Log: os.Stderr, PoolSize: pool})
+	s, err := local.Start(startCtx, local.Options{Dir: dir, Users: users, Log: os.Stderr, PoolSize: pool, Realistic: realistic})
 	if err != nil {
 		return err
 	}
@@ -80,6 +81,9 @@ func run(dir string, users []string, pool int) error {
 	}
 	for k := range s.Runtimes {
 		info.Sources[k] = s.Source(k)
+	}
+	for id := range s.Realistic {
+		info.Sources[id] = s.RealisticSource(id)
 	}
 	b, _ := json.MarshalIndent(info, "", "  ")
 	if err := os.WriteFile(filepath.Join(dir, "stack.json"), b, 0o600); err != nil {

@@ -1,0 +1,42 @@
+// Command buildbench measures request → image on a local stack it starts
+// itself (dev/local, in a temporary folder, everything on 127.0.0.1), with
+// the realistic runtimes: for each case it calls ensure, polls the build's
+// status every 200 ms until it ends, and prints the phases of the build —
+// queued (ensure answered → the build's first log line), then what the
+// Kaniko log's timestamps show (base fetched, unpacked, snapshots, install,
+// pushed) — the node agent's events, and the peak memory of the build's
+// processes (sampled from /proc every 100 ms). Needs root (the node agent's
+// sandbox); the first run on a machine makes the realistic runtimes (~5 min).
+//
+//	go run ./dev/cmd/buildbench [-repeat 20]
+//
+// Cases: nodejs + 2 npm packages on a base no build has seen (a fresh
+// variant of the runtime: one extra tiny layer), the same base again with
+// another package.json (seen before), python + a wheel from the local index,
+// the busybox fixture, and the repeated ensure of an image that exists (200,
+// no Job).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	repeat := flag.Int("repeat", 20, "repeated ensures of an existing image to time")
+	flag.Parse()
+	if os.Geteuid() != 0 {
+		fmt.Fprintln(os.Stderr, "buildbench: the node agent's sandbox (unshare, chroot) needs root")
+		os.Exit(1)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *repeat); err != nil {
+		fmt.Fprintln(os.Stderr, "buildbench:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,114 @@
+package realistic
+
+import (
+	"archive/tar"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apache/openserverless-deployer/lib/build"
+	"github.com/apache/openserverless-deployer/tests/testapi"
+)
+
+// ensure asks for the builder's runtime extended with file, and follows the
+// build to its end (realistic builds take longer than testapi.Follow waits).
+func ensure(t *testing.T, builder, file string) testapi.Reply {
+	t.Helper()
+	r := api.Call(t, "alice", http.MethodPost, "/ensure", map[string]any{
+		"builder": builder, "file": base64.StdEncoding.EncodeToString([]byte(file)),
+	})
+	require.Equal(t, http.StatusAccepted, r.Code, "%v", r.Body)
+	deadline := time.Now().Add(12 * time.Minute)
+	for {
+		st := api.Call(t, "alice", http.MethodGet, "/"+r.Str("id"), nil)
+		if s := st.Str("state"); s == "succeeded" || s == "failed" {
+			return st
+		}
+		require.Equal(t, http.StatusAccepted, st.Code, "while building: %v", st.Body)
+		require.False(t, time.Now().After(deadline), "build did not end: %v", st.Body)
+		time.Sleep(time.Second)
+	}
+}
+
+// paths returns which of the wanted paths (no leading slash) the image's
+// flattened filesystem holds.
+func paths(t *testing.T, ref string, want ...string) map[string]bool {
+	t.Helper()
+	r, err := name.ParseReference(ref, name.Insecure)
+	require.NoError(t, err)
+	img, err := remote.Image(r, remote.WithAuth(env.Registry.Auth()))
+	require.NoError(t, err)
+	rc := mutate.Extract(img)
+	defer rc.Close()
+	got := map[string]bool{}
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return got
+		}
+		require.NoError(t, err)
+		for _, w := range want {
+			if strings.TrimPrefix(h.Name, "/") == w {
+				got[w] = true
+			}
+		}
+	}
+}
+
+func TestNodeJSInstallsFromNpm(t *testing.T) {
+	st := ensure(t, "nodejs:bookworm", `{"name":"action","version":"1.0.0","dependencies":{"is-number":"7.0.0","left-pad":"1.3.0"}}`)
+	require.Equal(t, "succeeded", st.Str("state"), "%v", st.Body)
+	got := paths(t, st.Str("image"), "app/action/node_modules/is-number/package.json", "app/action/node_modules/left-pad/package.json")
+	assert.True(t, got["app/action/node_modules/is-number/package.json"], "is-number installed")
+	assert.True(t, got["app/action/node_modules/left-pad/package.json"], "left-pad installed")
+}
+
+func TestPythonInstallsFromTheLocalIndex(t *testing.T) {
+	st := ensure(t, "python:bookworm", "osd-greet==1.0.0\n")
+	require.Equal(t, "succeeded", st.Str("state"), "%v", st.Body)
+	site := "usr/local/lib/python3.11/dist-packages/"
+	got := paths(t, st.Str("image"), site+"osd_greet/__init__.py", site+"osd_hello/__init__.py")
+	assert.True(t, got[site+"osd_greet/__init__.py"], "osd-greet installed")
+	assert.True(t, got[site+"osd_hello/__init__.py"], "its dependency osd-hello installed")
+}
+
+func TestMissingPackagesFailTheBuild(t *testing.T) {
+	tests := []struct {
+		name, builder, file, installerSays string
+	}{
+		{"npm", "nodejs:bookworm", `{"name":"action","version":"1.0.0","dependencies":{"osd-no-such-package-7f3a":"1.0.0"}}`, "npm ERR! 404"},
+		{"pip", "python:bookworm", "osd-no-such-package==1.0\n", "ERROR: No matching distribution found for osd-no-such-package==1.0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			began := time.Now()
+			st := ensure(t, tt.builder, tt.file)
+			require.Equal(t, "failed", st.Str("state"), "%v", st.Body)
+			assert.Equal(t, build.ReasonBuildFailed, st.Str("reason"))
+			assert.Less(t, time.Since(began), 5*time.Minute, "a failed install ends the build")
+			logs := api.Call(t, "alice", http.MethodGet, "/"+st.Str("id")+"/logs?tail=200", nil)
+			var text []string
+			lines, _ := logs.Body["lines"].([]any)
+			for _, l := range lines {
+				if s, ok := l.(string); ok {
+					text = append(text, s)
+				}
+			}
+			joined := strings.Join(text, "\n")
+			assert.Contains(t, joined, tt.installerSays)
+			said := build.InstallerError(joined)
+			assert.NotEmpty(t, said)
+			t.Logf("installer says:\n%s", strings.Join(said, "\n"))
+		})
+	}
+}
