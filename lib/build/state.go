@@ -218,6 +218,11 @@ func failureOf(job *batchv1.Job, pod *corev1.Pod, warnings []corev1.Event, logTa
 	if last != "" {
 		msg += ": " + last
 	}
+	// What the user can act on comes first: the installer's own words
+	// (npm's, pip's, …); Kaniko's wrapper line says only that RUN failed.
+	if lines := InstallerError(strings.Join(logTail, "\n")); len(lines) > 0 {
+		msg = strings.Join(lines, "\n") + "\n" + msg
+	}
 	return ReasonBuildFailed, msg
 }
 

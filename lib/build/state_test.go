@@ -292,8 +292,8 @@ func TestStatusOf(t *testing.T) {
 			tail: []string{"INFO[0009] RUN /bin/extend", "ERROR: No matching distribution found for nosuchpackage",
 				"error building image: error building stage: failed to execute command: waiting for process to exit: exit status 1"},
 			state: Failed, reason: ReasonBuildFailed,
-			contains:    []string{"exit code 2", "failed to execute command: waiting for process to exit: exit status 1"},
-			notContains: "nosuchpackage", started: &stateRunAt, finished: &stateEndAt,
+			contains:    []string{"ERROR: No matching distribution found for nosuchpackage\n", "exit code 2", "failed to execute command: waiting for process to exit: exit status 1"},
+			notContains: "INFO[", started: &stateRunAt, finished: &stateEndAt,
 		},
 		{
 			name: "failed, the container could not start", job: failedJob(batchv1.JobReasonBackoffLimitExceeded),

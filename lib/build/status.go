@@ -6,8 +6,9 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 )
 
-// failedLogLines is how much log a failed build's status carries.
-const failedLogLines = 20
+// failedLogLines is how much log a failed build's status carries: enough
+// for an installer's error summary above Kaniko's own closing lines.
+const failedLogLines = 50
 
 // Status returns the state of the user's build id, with the last log lines
 // when it failed. Another user's build is not found.

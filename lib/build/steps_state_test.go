@@ -145,3 +145,21 @@ func TestCheckBaseUser(t *testing.T) {
 		assert.Error(t, checkBaseUser(u), u)
 	}
 }
+
+// A failed install leads the message with the installer's own words.
+func TestStatusOfFailedInstall(t *testing.T) {
+	ok := exited(0, "Completed", "")
+	pod := stepsPod(corev1.PodFailed, ok, exited(1, "Error", ""), waiting("PodInitializing", ""))
+	tail := []string{
+		"INFO[0003] RUN /bin/extend",
+		"npm ERR! code E404",
+		"npm ERR! 404 Not Found - GET https://registry.npmjs.org/no-such-package-here - Not found",
+		"npm ERR! A complete log of this run can be found in: /root/.npm/_logs/debug-0.log",
+		"error building image: error building stage: failed to execute command: waiting for process to exit: exit status 1",
+	}
+	st := StatusOf(failedJob("BackoffLimitExceeded"), []corev1.Pod{pod}, nil, tail)
+	assert.Equal(t, ReasonBuildFailed, st.Reason)
+	assert.True(t, strings.HasPrefix(st.Message, "npm ERR! code E404\n"), "message: %q", st.Message)
+	assert.Contains(t, st.Message, "404 Not Found")
+	assert.True(t, strings.HasSuffix(st.Message, "The build failed with exit code 1: "+tail[4]), "Kaniko's words last: %q", st.Message)
+}
