@@ -35,6 +35,10 @@ const (
 	lender = "frank"
 
 	lenderSecret = "frank-registry"
+	// wrong names its own registry with a password the registry refuses;
+	// anonymous names its own registry and no Secret.
+	wrong     = "gus"
+	anonymous = "hana"
 	// pusher is the owner's account on the second registry.
 	pusher         = "dora-pusher"
 	pusherPassword = "Pu5h:er-pa55word-not-for-logs"
@@ -125,7 +129,7 @@ func run(m *testing.M) (code int) {
 
 	env, err = local.Start(ctx, local.Options{
 		Dir:   dir,
-		Users: []string{owner, borrower},
+		Users: []string{owner, borrower, wrong, anonymous},
 		Log:   logf,
 		Inputs: map[string]any{
 			"couchdb_url":      couch.URL,
@@ -171,6 +175,14 @@ func seed(ctx context.Context, couch *couchDB) error {
 			// The user's own setting wins over the administrator's.
 			"env":     pairs(build.EnvRegistryHost, "registry.invalid"),
 			"userenv": pairs(build.EnvRegistryHost, userRegistry.Host, build.EnvRegistrySecret, pusher+":"+pusherPassword),
+		},
+		{
+			"login": wrong, "email": wrong + "@example.com",
+			"userenv": pairs(build.EnvRegistryHost, userRegistry.Host, build.EnvRegistrySecret, pusher+":not-the-password"),
+		},
+		{
+			"login": anonymous, "email": anonymous + "@example.com",
+			"userenv": pairs(build.EnvRegistryHost, userRegistry.Host),
 		},
 		{
 			"login": borrower, "email": borrower + "@example.com",

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -13,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -38,8 +40,7 @@ func TestBuildPushesToTheUserRegistry(t *testing.T) {
 
 	job, err := kube.BatchV1().Jobs(local.Namespace).Get(ctx, jobName, metav1.GetOptions{})
 	require.NoError(t, err)
-	secret, err := kube.CoreV1().Secrets(local.Namespace).Get(ctx, jobName, metav1.GetOptions{})
-	require.NoError(t, err, "the temporary Secret is named after the Job")
+	secret := temporarySecret(t, job)
 	assert.Equal(t, corev1.SecretTypeDockerConfigJson, secret.Type)
 	require.Len(t, secret.OwnerReferences, 1)
 	assert.Equal(t, job.UID, secret.OwnerReferences[0].UID, "the Job owns it")
@@ -49,7 +50,7 @@ func TestBuildPushesToTheUserRegistry(t *testing.T) {
 	require.NoError(t, json.Unmarshal(secret.Data[corev1.DockerConfigJsonKey], &config))
 	assert.Equal(t, pusher, config.Auths[userRegistry.Host].Username)
 	assert.Equal(t, pusherPassword, config.Auths[userRegistry.Host].Password)
-	assert.Equal(t, jobName, job.Spec.Template.Spec.Volumes[1].Secret.SecretName, "the Job mounts it")
+	assert.Equal(t, map[string]string{"pull-config": "registry-pull-secret", "push-config": secret.Name}, mountedSecrets(job), "the push step mounts it")
 
 	st := follow(t, owner, r.Str("id"))
 	require.Equal(t, "succeeded", st.Str("state"), "%v", st.Body)
@@ -127,4 +128,57 @@ func TestSecretOfAnotherUserIsRefused(t *testing.T) {
 	assert.Empty(t, jobs.Items, "no build for the borrower")
 	_, err = env.Kube.Client.CoreV1().Secrets(local.Namespace).Get(ctx, lenderSecret, metav1.GetOptions{})
 	assert.NoError(t, err, "the lender's Secret is left alone")
+}
+
+// temporarySecret is the registry Secret a build Job owns, named after it.
+func temporarySecret(t *testing.T, job *batchv1.Job) *corev1.Secret {
+	t.Helper()
+	list, err := env.Kube.Client.CoreV1().Secrets(local.Namespace).List(context.Background(), metav1.ListOptions{
+		LabelSelector: build.LabelBuildID + "=" + job.Labels[build.LabelBuildID],
+	})
+	require.NoError(t, err)
+	for i := range list.Items {
+		if s := &list.Items[i]; metav1.IsControlledBy(s, job) {
+			assert.True(t, strings.HasPrefix(s.Name, job.Name+"-"), "the temporary Secret %s is named after the Job", s.Name)
+			return s
+		}
+	}
+	t.Fatalf("no temporary Secret owned by %s", job.Name)
+	return nil
+}
+
+// mountedSecrets maps the Secret volumes of a Job's Pod to their Secrets.
+func mountedSecrets(job *batchv1.Job) map[string]string {
+	out := map[string]string{}
+	for _, v := range job.Spec.Template.Spec.Volumes {
+		if v.Secret != nil {
+			out[v.Name] = v.Secret.SecretName
+		}
+	}
+	return out
+}
+
+// A push the registry refuses is its own failure, PushFailed, naming the
+// image; a registry of the user's without a Secret of theirs is pushed to
+// anonymously (the platform's credentials are not lent to it), and refused.
+func TestFailedPushReportsPushFailed(t *testing.T) {
+	for _, user := range []string{wrong, anonymous} {
+		t.Run(user, func(t *testing.T) {
+			r := call(t, user, http.MethodPost, "/start", map[string]any{
+				"source": env.Source("python"), "target": user + ":refused", "kind": "python",
+				"file": base64.StdEncoding.EncodeToString([]byte("requests\n")),
+			})
+			require.Equal(t, http.StatusOK, r.Code, "%v", r.Body)
+			job, err := env.Kube.Client.BatchV1().Jobs(local.Namespace).Get(context.Background(), r.Str("job_name"), metav1.GetOptions{})
+			require.NoError(t, err)
+			if user == anonymous {
+				assert.Equal(t, map[string]string{"pull-config": "registry-pull-secret"}, mountedSecrets(job), "no Secret for the push")
+			}
+			st := follow(t, user, r.Str("id"))
+			assert.Equal(t, http.StatusConflict, st.Code, "%v", st.Body)
+			assert.Equal(t, build.ReasonPushFailed, st.Str("reason"))
+			assert.Contains(t, st.Str("message"), "The image could not be pushed to "+userRegistry.Host+"/"+user+":refused")
+			t.Logf("a failed push reports: %s", st.Str("message"))
+		})
+	}
 }
