@@ -84,7 +84,8 @@ func TestBuildPushesToTheUserRegistry(t *testing.T) {
 	assert.Equal(t, st.Str("digest"), listed["digest"])
 
 	// The credentials are nowhere but in that Secret.
-	cms, err := kube.CoreV1().ConfigMaps(local.Namespace).Get(ctx, jobName, metav1.GetOptions{})
+	ctxName := job.Spec.Template.Spec.Volumes[0].ConfigMap.Name
+	cms, err := kube.CoreV1().ConfigMaps(local.Namespace).Get(ctx, ctxName, metav1.GetOptions{})
 	require.NoError(t, err)
 	job, err = kube.BatchV1().Jobs(local.Namespace).Get(ctx, jobName, metav1.GetOptions{})
 	require.NoError(t, err)
@@ -105,8 +106,8 @@ func TestBuildPushesToTheUserRegistry(t *testing.T) {
 	assert.Equal(t, float64(1), c.Body["deleted"])
 	eventually(t, "the Job, its temporary Secret and its context are gone", func() bool {
 		_, errJ := kube.BatchV1().Jobs(local.Namespace).Get(ctx, jobName, metav1.GetOptions{})
-		_, errS := kube.CoreV1().Secrets(local.Namespace).Get(ctx, jobName, metav1.GetOptions{})
-		_, errC := kube.CoreV1().ConfigMaps(local.Namespace).Get(ctx, jobName, metav1.GetOptions{})
+		_, errS := kube.CoreV1().Secrets(local.Namespace).Get(ctx, secret.Name, metav1.GetOptions{})
+		_, errC := kube.CoreV1().ConfigMaps(local.Namespace).Get(ctx, ctxName, metav1.GetOptions{})
 		return apierrors.IsNotFound(errJ) && apierrors.IsNotFound(errS) && apierrors.IsNotFound(errC)
 	})
 }
