@@ -104,9 +104,9 @@ func TestFailingBuildsAndCleanup(t *testing.T) {
 	for _, name := range jobs {
 		eventually(t, "job "+name+", its pod and its context are gone", func() bool {
 			_, errJ := env.Kube.Client.BatchV1().Jobs(local.Namespace).Get(ctx, name, metav1.GetOptions{})
-			_, errC := env.Kube.Client.CoreV1().ConfigMaps(local.Namespace).Get(ctx, name, metav1.GetOptions{})
+			cms, errC := env.Kube.Client.CoreV1().ConfigMaps(local.Namespace).List(ctx, metav1.ListOptions{})
 			pods, errP := env.Kube.Client.CoreV1().Pods(local.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "batch.kubernetes.io/job-name=" + name})
-			return apierrors.IsNotFound(errJ) && apierrors.IsNotFound(errC) && errP == nil && len(pods.Items) == 0
+			return apierrors.IsNotFound(errJ) && errC == nil && !ownedBy(cms.Items, name) && errP == nil && len(pods.Items) == 0
 		})
 	}
 }
@@ -126,4 +126,16 @@ func joined(lines []any) string {
 		s += l.(string) + "\n"
 	}
 	return s
+}
+
+// ownedBy reports whether a ConfigMap of cms is owned by the Job named job.
+func ownedBy(cms []corev1.ConfigMap, job string) bool {
+	for _, cm := range cms {
+		for _, ref := range cm.OwnerReferences {
+			if ref.Kind == "Job" && ref.Name == job {
+				return true
+			}
+		}
+	}
+	return false
 }
