@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/apache/openserverless-deployer/lib/build"
+	"github.com/apache/openserverless-deployer/lib/config"
 )
 
 // FinishedJob creates the build Job of plan p, which the built-in Job
@@ -23,6 +24,17 @@ import (
 func FinishedJob(t *testing.T, client kubernetes.Interface, p build.Plan, final batchv1.JobConditionType, at time.Time) *batchv1.Job {
 	t.Helper()
 	ctx := context.Background()
+	// Images the plan leaves out are the defaults: the API server wants one for every step.
+	for _, img := range []struct {
+		field *string
+		def   string
+	}{
+		{&p.WarmerImage, config.DefaultWarmerImage}, {&p.KanikoImage, config.DefaultKanikoImage}, {&p.PusherImage, config.DefaultPusherImage},
+	} {
+		if *img.field == "" {
+			*img.field = img.def
+		}
+	}
 	j := build.NewJob(p)
 	other := "example.com/elsewhere"
 	j.Spec.ManagedBy = &other
