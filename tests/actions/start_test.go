@@ -144,7 +144,7 @@ func TestCleanupScope(t *testing.T) {
 	ns := inputs["namespace"].(string)
 	alices := testkube.FinishedJob(t, kube.Client, build.Plan{
 		ID: testkube.ID('a'), User: "alice", Kind: "python", Namespace: ns, Pinned: runtime.String(),
-		PullSecret: config.DefaultRegistrySecret, PushSecret: config.DefaultRegistrySecret, KanikoImage: config.DefaultKanikoImage, Deadline: time.Hour, TTL: time.Hour,
+		PullSecret: config.DefaultRegistrySecret, PushSecret: config.DefaultRegistrySecret, KanikoImage: config.DefaultKanikoImage, Deadline: time.Hour, TTL: 24 * time.Hour,
 	}, batchv1.JobFailed, time.Now().Add(-time.Hour))
 	forged := web(inputs, "post", "", map[string]any{"authorization": aliceToken}, map[string]any{"max_age_hours": "0"})
 	forged["__ow_user"] = "whisk-system"
@@ -174,7 +174,7 @@ func TestCleanupScope(t *testing.T) {
 	// The owner's schedule: system scope comes from the action's own name.
 	bobs := testkube.FinishedJob(t, kube.Client, build.Plan{
 		ID: testkube.ID('b'), User: "bob", Kind: "python", Namespace: ns, Pinned: runtime.String(),
-		PullSecret: config.DefaultRegistrySecret, PushSecret: config.DefaultRegistrySecret, KanikoImage: config.DefaultKanikoImage, Deadline: time.Hour, TTL: time.Hour,
+		PullSecret: config.DefaultRegistrySecret, PushSecret: config.DefaultRegistrySecret, KanikoImage: config.DefaultKanikoImage, Deadline: time.Hour, TTL: 24 * time.Hour,
 	}, batchv1.JobComplete, time.Now().Add(-time.Hour))
 	schedule := func(actionName string) float64 {
 		params := map[string]any{"max_age_hours": "0"}
