@@ -239,11 +239,13 @@ func TestFaults(t *testing.T) {
 					recover = dep.kill(t)
 				}
 				answers := sendAll(statusID)
+				for _, op := range ops {
+					record(dep.name, mode, answers[op])
+				}
 				require.NoError(t, recover(), "recovering %s", dep.name)
 
 				for _, op := range ops {
 					a := answers[op]
-					record(dep.name, mode, a)
 					require.NoError(t, a.err, op)
 					assert.Less(t, a.took, answerBound, "%s took %s", op, a.took)
 					if dep.reached[op] {

@@ -52,7 +52,7 @@ func Start(ctx context.Context, root, dir, user, password string, log io.Writer)
 		if s.port, err = freePort(); err != nil {
 			return nil, err
 		}
-		if err = s.launch(ctx); err == nil {
+		if err = s.launch(ctx, false); err == nil {
 			return s, nil
 		}
 		fmt.Fprintf(log, "pouchdb-server: %v\n", err)
@@ -78,17 +78,19 @@ func (s *Server) Kill() error {
 }
 
 // Restart starts a killed server again on the same port, empty, with the
-// same admin.
+// same admin, which pouchdb-server kept in its config.json.
 func (s *Server) Restart(ctx context.Context) error {
 	select {
 	case <-s.done:
 	default:
 		return fmt.Errorf("pouchdb-server (pid %d) is still running", s.Pid())
 	}
-	return s.launch(ctx)
+	return s.launch(ctx, true)
 }
 
-func (s *Server) launch(ctx context.Context) error {
+// launch starts the process and sets the admin's password; adminExists
+// says the server's config.json already holds the admin.
+func (s *Server) launch(ctx context.Context, adminExists bool) error {
 	s.URL = "http://127.0.0.1:" + strconv.Itoa(s.port)
 	cmd := exec.Command(s.bin, "--in-memory", "--host", "127.0.0.1", "--port", strconv.Itoa(s.port), "--no-color")
 	cmd.Dir = s.dir
@@ -106,7 +108,7 @@ func (s *Server) launch(ctx context.Context) error {
 		return errors.Join(err, s.Stop())
 	}
 	// Before the first admin exists ("admin party") no credentials are needed.
-	if err := s.do(ctx, http.MethodPut, "/_config/admins/"+s.User, s.Password, false); err != nil {
+	if err := s.do(ctx, http.MethodPut, "/_config/admins/"+s.User, s.Password, adminExists); err != nil {
 		return errors.Join(fmt.Errorf("creating the CouchDB admin: %w", err), s.Stop())
 	}
 	return nil
