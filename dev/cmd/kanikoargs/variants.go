@@ -54,13 +54,29 @@ var variants = []variant{
 	{name: "compression-level=1", edit: func(a []string) []string { return append(a, "--compression=gzip", "--compression-level=1") }},
 	{name: "no-push+tar", edit: noPush, tar: true},
 	{name: "cache-dir (warm base)", edit: func(a []string) []string { return fromCache(a) }, warm: true},
-	{name: "cache-dir+no-push+tar", edit: func(a []string) []string { return noPush(fromCache(a)) }, warm: true, tar: true},
+	{name: "cache-dir+no-push+tar", edit: func(a []string) []string { return withCacheRepo(a, noPush(fromCache(a))) }, warm: true, tar: true},
 	{name: "proposed", edit: proposed, warm: true, tar: true},
 }
 
 // proposed is the argv the measurements recommend for the build step.
 func proposed(a []string) []string {
-	a = noPush(fromCache(a))
+	a = withCacheRepo(a, noPush(fromCache(a)))
 	a = append(a, "--single-snapshot", "--compressed-caching=false")
 	return set(a, "--snapshot-mode", "redo")
+}
+
+// withCacheRepo adds --cache-repo, which Kaniko requires with --cache and
+// --no-push ("if using cache with --no-push, specify cache repo") even when
+// no layer is cached: the destination's repository + "/cache", taken from
+// the arguments before --no-push dropped the destination.
+func withCacheRepo(orig, args []string) []string {
+	for _, a := range orig {
+		if d, ok := strings.CutPrefix(a, "--destination="); ok {
+			if i := strings.LastIndex(d, ":"); i > strings.LastIndex(d, "/") {
+				d = d[:i]
+			}
+			return append(args, "--cache-repo="+d+"/cache")
+		}
+	}
+	return args
 }
