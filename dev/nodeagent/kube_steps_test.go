@@ -48,7 +48,10 @@ func (e *kubeEnv) stepsJob(name, contextMap, base, dest string) *batchv1.Job {
 					Args: []string{"--dockerfile=/workspace/Dockerfile", "--context=dir:///workspace",
 						"--destination=" + dest, "--no-push", "--tar-path=/output/image.tar",
 						"--cache=true", "--cache-dir=/cache", "--cache-repo=" + repo + "/cache",
-						"--cache-run-layers=false", "--cache-copy-layers=false", "--insecure-registry=" + host},
+						"--cache-run-layers=false", "--cache-copy-layers=false",
+						// Without it Kaniko checks that it may push to the cache
+						// repository, which fails with no credential.
+						"--no-push-cache", "--insecure-registry=" + host},
 					VolumeMounts: []corev1.VolumeMount{
 						{Name: "context", MountPath: "/workspace/Dockerfile", SubPath: "Dockerfile"},
 						{Name: "context", MountPath: "/workspace/requirements.txt", SubPath: "requirements.txt"},
