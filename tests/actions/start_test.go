@@ -51,6 +51,8 @@ func namespace(t *testing.T) map[string]any {
 	inputs["apihost"] = whisk.URL
 	inputs["registry_push_host"] = reg.Host
 	inputs["registry_insecure"] = "true"
+	// As an operator allows the runtimes of their own registry.
+	inputs["allowed_sources"] = runtime.Context().Name()
 	return inputs
 }
 
