@@ -310,7 +310,7 @@ func TestRaceCleanupAndStarts(t *testing.T) {
 		for d := byte('a'); d <= 'c'; d++ {
 			testkube.FinishedJob(t, env.Kube.Client, build.Plan{
 				ID: fmt.Sprintf("%02x", n) + testkube.ID(d)[2:], User: u, Kind: "python", Namespace: local.Namespace, Pinned: env.Runtimes["python"].String(),
-				PullSecret: config.DefaultRegistrySecret, PushSecret: config.DefaultRegistrySecret, KanikoImage: config.DefaultKanikoImage, Deadline: time.Hour, TTL: time.Hour,
+				PullSecret: config.DefaultRegistrySecret, PushSecret: config.DefaultRegistrySecret, KanikoImage: config.DefaultKanikoImage, Deadline: time.Hour, TTL: 24 * time.Hour, // finished an hour ago: the TTL controller must not take them first
 			}, batchv1.JobComplete, time.Now().Add(-time.Hour))
 		}
 		reqs := []request{{u, http.MethodPost, "/cleanup", map[string]any{"max_age_hours": 0}}}
