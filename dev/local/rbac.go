@@ -12,6 +12,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -101,6 +102,20 @@ func InstallRBAC(ctx context.Context, client kubernetes.Interface, root, namespa
 	})
 	if err != nil {
 		return Identity{}, fmt.Errorf("waiting for the token of Secret %s/%s: %w", namespace, tokenSecret, err)
+	}
+	// The API server checks a Secret's token against its own cache of
+	// Secrets, which may not hold the new one yet: until it does, the token
+	// is Unauthorized. Wait until it authenticates.
+	c, err := id.Client()
+	if err != nil {
+		return Identity{}, err
+	}
+	err = wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, tokenTimeout, true, func(ctx context.Context) (bool, error) {
+		_, err := c.CoreV1().ConfigMaps(namespace).Get(ctx, "config", metav1.GetOptions{})
+		return !apierrors.IsUnauthorized(err), nil
+	})
+	if err != nil {
+		return Identity{}, fmt.Errorf("waiting for the token of %s to authenticate: %w", id.Username(), err)
 	}
 	return id, nil
 }
