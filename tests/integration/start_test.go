@@ -38,8 +38,9 @@ func TestStartCreatesWhatTheAPIServerAccepts(t *testing.T) {
 	assert.Equal(t, user, job.Labels[build.LabelUser])
 	assert.Equal(t, runtime.String(), job.Annotations[build.AnnotationSource])
 
-	cm, err := kube.Client.CoreV1().ConfigMaps(cfg.Namespace).Get(ctx, started.JobName, metav1.GetOptions{})
+	cm, err := kube.Client.CoreV1().ConfigMaps(cfg.Namespace).Get(ctx, job.Spec.Template.Spec.Volumes[0].ConfigMap.Name, metav1.GetOptions{})
 	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(cm.Name, started.JobName+"-"), "the context %s is named after its Job", cm.Name)
 	require.Len(t, cm.OwnerReferences, 1)
 	assert.Equal(t, job.UID, cm.OwnerReferences[0].UID)
 	assert.Contains(t, cm.Data["Dockerfile"], "FROM "+runtime.String()+"\n")
@@ -84,8 +85,12 @@ func TestStartLeavesNothingWhenTheContextCannotBeCreated(t *testing.T) {
 		Rules: []rbacv1.PolicyRule{
 			{APIGroups: []string{"batch"}, Resources: []string{"jobs"}, Verbs: []string{"create", "get", "list", "delete"}},
 			{APIGroups: []string{""}, Resources: []string{"secrets", "configmaps"}, Verbs: []string{"get"}},
+			{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: []string{build.QuotaRecord}, Verbs: []string{"update"}},
 		},
 	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	// The quota record exists (an earlier build made it): what fails is the context.
+	_, err = kube.Client.CoreV1().ConfigMaps(cfg.Namespace).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: build.QuotaRecord}}, metav1.CreateOptions{})
 	require.NoError(t, err)
 	_, err = kube.Client.RbacV1().RoleBindings(cfg.Namespace).Create(ctx, &rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: "no-configmaps"},
@@ -108,7 +113,7 @@ func TestStartLeavesNothingWhenTheContextCannotBeCreated(t *testing.T) {
 	jobs, err := kube.Client.BatchV1().Jobs(cfg.Namespace).List(ctx, metav1.ListOptions{})
 	require.NoError(t, err)
 	assert.Empty(t, jobs.Items, "the job must be deleted when its context cannot be created")
-	cms, err := kube.Client.CoreV1().ConfigMaps(cfg.Namespace).List(ctx, metav1.ListOptions{LabelSelector: build.LabelComponent})
+	cms, err := kube.Client.CoreV1().ConfigMaps(cfg.Namespace).List(ctx, metav1.ListOptions{LabelSelector: build.LabelBuildID})
 	require.NoError(t, err)
 	assert.Empty(t, cms.Items)
 	eventually(t, "no pod is left", func() bool {
