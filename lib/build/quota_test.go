@@ -313,4 +313,3 @@ func TestRefused(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) { assert.Equal(t, tt.want, refused(tt.err)) })
 	}
 }
-
