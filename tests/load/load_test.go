@@ -15,6 +15,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -73,19 +74,28 @@ func TestLoad(t *testing.T) {
 		return base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("package%d==1.0\n", i)))
 	}
 
-	// Request → image: one ensure, polled every 200 ms until it succeeds.
-	began := time.Now()
-	code, r, _ := post("/ensure", map[string]any{"builder": "python:local", "file": file(-1)})
-	require.Equal(t, http.StatusAccepted, code, "%v", r)
-	for {
-		code, st := get("/" + r["id"].(string))
-		if st["state"] == "succeeded" {
-			break
+	// Request → image: an ensure, polled every 200 ms until it succeeds;
+	// five builds one after the other (the first also warms the actions'
+	// processes and the node's caches), each of a file of its own.
+	var images []time.Duration
+	for k := 0; k < 5; k++ {
+		began := time.Now()
+		code, r, _ := post("/ensure", map[string]any{"builder": "python:local", "file": file(-1 - k)})
+		require.Equal(t, http.StatusAccepted, code, "%v", r)
+		for {
+			code, st := get("/" + r["id"].(string))
+			if st["state"] == "succeeded" {
+				break
+			}
+			require.Equal(t, http.StatusAccepted, code, "%v", st)
+			time.Sleep(200 * time.Millisecond)
 		}
-		require.Equal(t, http.StatusAccepted, code, "%v", st)
-		time.Sleep(200 * time.Millisecond)
+		images = append(images, time.Since(began))
 	}
-	t.Logf("request → image (ensure, poll every 200 ms): %s", time.Since(began).Round(time.Millisecond))
+	t.Logf("request → image (ensure, poll every 200 ms), 5 builds in order: %v", images)
+	sorted := append([]time.Duration(nil), images...)
+	slices.Sort(sorted)
+	t.Logf("request → image: min %s, median %s", sorted[0].Round(time.Millisecond), sorted[2].Round(time.Millisecond))
 
 	var exists, creates, starts []time.Duration
 	for i := 0; i < calls; i++ {
