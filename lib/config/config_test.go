@@ -283,7 +283,7 @@ var validValues = map[string]string{
 	"build_memory_request":       "256Mi",
 	"build_cpu_limit":            "4",
 	"build_memory_limit":         "8Gi",
-	"kube_host":                  "https://10.0.0.1:6443",
+	"kube_host":                  "https://127.0.0.2:6443",
 	"kube_token":                 "token",
 	"kube_ca":                    "-----BEGIN CERTIFICATE-----",
 	"kubeconfig":                 "/k/config",

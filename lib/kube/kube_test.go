@@ -49,9 +49,9 @@ func TestError(t *testing.T) {
 }
 
 func TestRESTConfig(t *testing.T) {
-	rc, err := RESTConfig(config.Config{KubeHost: "https://10.0.0.1:443", KubeToken: "t0ken", KubeCA: "PEM"})
+	rc, err := RESTConfig(config.Config{KubeHost: "https://127.0.0.2:443", KubeToken: "t0ken", KubeCA: "PEM"})
 	require.NoError(t, err)
-	assert.Equal(t, "https://10.0.0.1:443", rc.Host)
+	assert.Equal(t, "https://127.0.0.2:443", rc.Host)
 	assert.Equal(t, "t0ken", rc.BearerToken)
 	assert.Equal(t, []byte("PEM"), rc.TLSClientConfig.CAData)
 
