@@ -23,6 +23,7 @@ import (
 	"github.com/apache/openserverless-deployer/dev/stack"
 	"github.com/apache/openserverless-deployer/lib/build"
 	"github.com/apache/openserverless-deployer/tests/testapi"
+	"github.com/apache/openserverless-deployer/tests/testcouch"
 )
 
 // The users of the tests and their settings.
@@ -100,13 +101,13 @@ func run(m *testing.M) (code int) {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	couch, err := startCouch(ctx, root, couchDir, couchAdmin, randomish(), logf)
+	couch, err := testcouch.Start(ctx, root, couchDir, couchAdmin, randomish(), logf)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting pouchdb-server:", err)
 		return 1
 	}
 	defer func() {
-		if err := couch.stop(); err != nil {
+		if err := couch.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 		}
 	}()
@@ -157,9 +158,9 @@ func run(m *testing.M) (code int) {
 
 // seed stores the users' documents as the OpenServerless operator and
 // `ops` do: the administrator's "env", the user's own "userenv".
-func seed(ctx context.Context, couch *couchDB) error {
+func seed(ctx context.Context, couch *testcouch.Server) error {
 	const db = "users_metadata"
-	if err := couch.createDatabase(ctx, db); err != nil {
+	if err := couch.CreateDatabase(ctx, db); err != nil {
 		return err
 	}
 	pairs := func(kv ...string) []map[string]string {
@@ -190,7 +191,7 @@ func seed(ctx context.Context, couch *couchDB) error {
 		},
 	}
 	for _, d := range docs {
-		if err := couch.put(ctx, db, d); err != nil {
+		if err := couch.Put(ctx, db, d); err != nil {
 			return err
 		}
 	}
