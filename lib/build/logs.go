@@ -69,7 +69,7 @@ func (s *Service) podLogs(ctx context.Context, pod *corev1.Pod, o LogOptions) (L
 	o.Tail = min(o.Tail, MaxLogTail)
 	var all LogPage
 	for _, cs := range steps(pod) {
-		if cs.State.Running == nil && cs.State.Terminated == nil {
+		if !started(cs) {
 			continue // not started: no log yet
 		}
 		page, err := s.stepLog(ctx, pod, cs.Name, o)

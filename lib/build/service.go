@@ -108,7 +108,7 @@ func (s *Service) PlatformRegistry(ctx context.Context) (registry.Hosts, *regist
 // platform resolves the platform's registry hosts and loads the credentials
 // of its dockerconfigjson Secret.
 func (s *Service) platform(ctx context.Context) (registry.Hosts, *registry.Credentials, error) {
-	hosts, err := registry.ResolveHosts(ctx, s.client, s.cfg.Namespace, s.cfg.RegistryPushHost, s.cfg.RegistryPullHost)
+	hosts, err := s.platformHosts(ctx)
 	if err != nil {
 		return registry.Hosts{}, nil, err
 	}
@@ -128,4 +128,10 @@ func (s *Service) insecureRegistries(h registry.Hosts) []string {
 		return []string{h.Push, h.Pull}
 	}
 	return []string{h.Push}
+}
+
+// platformHosts resolves the platform registry's push and pull hosts from
+// the settings, then the operator's "config" ConfigMap.
+func (s *Service) platformHosts(ctx context.Context) (registry.Hosts, error) {
+	return registry.ResolveHosts(ctx, s.client, s.cfg.Namespace, s.cfg.RegistryPushHost, s.cfg.RegistryPullHost)
 }

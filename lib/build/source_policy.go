@@ -23,7 +23,7 @@ func (s *Service) checkSource(ctx context.Context, user, source string) error {
 	if Allowed(ref, s.allowedSources()) {
 		return nil
 	}
-	hosts, err := registry.ResolveHosts(ctx, s.client, s.cfg.Namespace, s.cfg.RegistryPushHost, s.cfg.RegistryPullHost)
+	hosts, err := s.platformHosts(ctx)
 	if err != nil {
 		return err
 	}

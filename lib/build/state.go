@@ -2,6 +2,7 @@ package build
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -143,14 +144,14 @@ func steps(pod *corev1.Pod) []corev1.ContainerStatus {
 	return append(append([]corev1.ContainerStatus(nil), pod.Status.InitContainerStatuses...), pod.Status.ContainerStatuses...)
 }
 
+// started reports whether a step has started (it runs, or it ran).
+func started(cs corev1.ContainerStatus) bool {
+	return cs.State.Running != nil || cs.State.Terminated != nil
+}
+
 // anyStarted reports whether a step of the Pod has started.
 func anyStarted(pod *corev1.Pod) bool {
-	for _, cs := range steps(pod) {
-		if cs.State.Running != nil || cs.State.Terminated != nil {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(steps(pod), started)
 }
 
 // digestOf reads the digest the push step wrote to its termination log.
