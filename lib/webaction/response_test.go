@@ -44,7 +44,7 @@ func TestFromErrorStatus(t *testing.T) {
 }
 
 func TestFromErrorWrapped(t *testing.T) {
-	cause := errors.New("dial tcp 10.0.0.1:443: secret internal detail")
+	cause := errors.New("dial tcp 127.0.0.2:443: secret internal detail")
 	err := fmt.Errorf("starting build: %w", fault.Wrap(cause, fault.Unavailable, "KubernetesUnavailable", "Kubernetes API is unavailable"))
 	r := FromError(err)
 	assert.Equal(t, http.StatusServiceUnavailable, r.Status)
