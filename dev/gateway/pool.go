@@ -159,6 +159,9 @@ func (c *pool) size() int {
 	return len(c.live)
 }
 
+// busy is the number of activations that hold, or are getting, a process.
+func (c *pool) busy() int { return len(c.slots) }
+
 // stop stops every live process, idle or busy, and refuses later
 // activations. It does not wait for the activations in progress: stopping
 // their processes ends them.
