@@ -174,12 +174,14 @@ func (s *Stack) Source(kind string) string { return s.Runtimes[kind].Context().N
 // inputs binds every setting, as the manifest does, for the local stack.
 func (s *Stack) inputs(overrides map[string]any) map[string]any {
 	builders := map[string]config.Builder{}
+	// The catalog pins each source by digest, as an operator's should: an
+	// ensure then reads nothing about the source from the registry.
 	for _, k := range Kinds {
-		builders[k+":local"] = config.Builder{Kind: k, Source: s.Source(k)}
+		builders[k+":local"] = config.Builder{Kind: k, Source: s.Source(k) + "@" + s.Runtimes[k].DigestStr()}
 	}
 	for rt, id := range RealisticBuilders {
 		if src := s.RealisticSource(id); src != "" {
-			builders[id] = config.Builder{Kind: rt, Source: src}
+			builders[id] = config.Builder{Kind: rt, Source: src + "@" + s.Realistic[id].DigestStr()}
 		}
 	}
 	catalog, _ := json.Marshal(builders)

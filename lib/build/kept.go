@@ -11,15 +11,17 @@ import (
 // pruneKept deletes the user's oldest finished build Jobs beyond
 // max_kept_builds_per_user, with what they own, so that no user can grow
 // the cluster's storage between cleanups. It runs after a new build was
-// created; failing, it only logs: the new build stands, and the next one or
-// the cleanup tries again.
-func (s *Service) pruneKept(ctx context.Context, user string) {
-	list, err := s.client.BatchV1().Jobs(s.cfg.Namespace).List(ctx, metav1.ListOptions{LabelSelector: ofUser(user)})
-	if err != nil {
-		s.log.WithError(err).Warn("listing finished builds to prune")
-		return
+// created, over the build Jobs the quota check listed just before (a Job
+// that finished since is pruned by the next build); failing, it only logs:
+// the new build stands, and the next one or the cleanup tries again.
+func (s *Service) pruneKept(ctx context.Context, user string, jobs []batchv1.Job) {
+	var mine []batchv1.Job
+	for _, j := range jobs {
+		if j.Labels[LabelUser] == user {
+			mine = append(mine, j)
+		}
 	}
-	for _, job := range overKept(list.Items, s.cfg.MaxKeptBuildsPerUser) {
+	for _, job := range overKept(mine, s.cfg.MaxKeptBuildsPerUser) {
 		if err := deleteJob(ctx, s.client, &job); err != nil {
 			s.log.WithError(err).WithField("job", job.Name).Warn("pruning a finished build")
 		}

@@ -54,13 +54,16 @@ func reservationExpiry(ctx context.Context, now time.Time) time.Time {
 
 // reserveQuota holds a place for the plan's Job under the per-user and the
 // global limit, or refuses it with 429. Identical requests share one
-// reservation: they make one Job.
-func (s *Service) reserveQuota(ctx context.Context, p Plan) error {
+// reservation: they make one Job. It returns the build Jobs it counted, so
+// the caller need not list them again.
+func (s *Service) reserveQuota(ctx context.Context, p Plan) ([]batchv1.Job, error) {
 	name := p.JobName()
 	var refusal error
+	var jobs []batchv1.Job
 	err := s.updateRecord(ctx, p.Namespace, func(entries reservations) (bool, error) {
 		refusal = nil
-		jobs, err := s.buildJobs(ctx, p.Namespace)
+		var err error
+		jobs, err = s.buildJobs(ctx, p.Namespace)
 		if err != nil {
 			return false, err
 		}
@@ -84,9 +87,9 @@ func (s *Service) reserveQuota(ctx context.Context, p Plan) error {
 		return true, nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return refusal
+	return jobs, refusal
 }
 
 // errReservationLost means a Job was created after its reservation

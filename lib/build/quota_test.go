@@ -240,18 +240,19 @@ func TestStartReleasesItsReservationWhenTheCreateFails(t *testing.T) {
 func TestIdenticalReservationsShareOnePlace(t *testing.T) {
 	e := newStartEnv(t, func(c *config.Config) { c.MaxActiveBuildsPerUser = 1 }, registrySecret("builds"))
 	p := Plan{ID: "0123456789abcdef0123456789abcdef", User: "alice", Namespace: "builds"}
-	require.NoError(t, e.svc.reserveQuota(context.Background(), p))
-	require.NoError(t, e.svc.reserveQuota(context.Background(), p), "the same build is no second place")
+	reserve := func(p Plan) error { _, err := e.svc.reserveQuota(context.Background(), p); return err }
+	require.NoError(t, reserve(p))
+	require.NoError(t, reserve(p), "the same build is no second place")
 	other := p
 	other.ID = "fedcba9876543210fedcba9876543210"
-	assert.Equal(t, fault.TooMany, fault.KindOf(e.svc.reserveQuota(context.Background(), other)))
+	assert.Equal(t, fault.TooMany, fault.KindOf(reserve(other)))
 	require.Equal(t, 2, e.record(t)[p.JobName()].Holders)
 
 	e.svc.releaseQuota(context.Background(), p, errForbidden())
 	assert.Equal(t, 1, e.record(t)[p.JobName()].Holders)
 	e.svc.releaseQuota(context.Background(), p, errForbidden())
 	assert.Empty(t, e.record(t))
-	assert.NoError(t, e.svc.reserveQuota(context.Background(), other))
+	assert.NoError(t, reserve(other))
 }
 
 // A Job created after its reservation expired was never counted: it is

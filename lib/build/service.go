@@ -106,15 +106,25 @@ func (s *Service) PlatformRegistry(ctx context.Context) (registry.Hosts, *regist
 }
 
 // platform resolves the platform's registry hosts and loads the credentials
-// of its dockerconfigjson Secret.
+// of its dockerconfigjson Secret. The two reads go to the API server at
+// once: every request that touches the registry waits for both.
 func (s *Service) platform(ctx context.Context) (registry.Hosts, *registry.Credentials, error) {
+	var (
+		creds   *registry.Credentials
+		credErr error
+		done    = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		creds, credErr = registry.LoadSecret(ctx, s.client, s.cfg.Namespace, s.cfg.RegistrySecret)
+	}()
 	hosts, err := s.platformHosts(ctx)
+	<-done
 	if err != nil {
 		return registry.Hosts{}, nil, err
 	}
-	creds, err := registry.LoadSecret(ctx, s.client, s.cfg.Namespace, s.cfg.RegistrySecret)
-	if err != nil {
-		return registry.Hosts{}, nil, err
+	if credErr != nil {
+		return registry.Hosts{}, nil, credErr
 	}
 	return hosts, creds, nil
 }

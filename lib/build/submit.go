@@ -24,15 +24,21 @@ import (
 // so the others can be owned by it; a Pod that starts before they exist
 // waits for its volumes, as kubelet retries the mount.
 func (s *Service) submit(ctx context.Context, p Plan) (job *batchv1.Job, existing bool, err error) {
-	jobs := s.client.BatchV1().Jobs(p.Namespace)
 	if job, err := s.existing(ctx, p); job != nil || err != nil {
 		return job, job != nil, err
 	}
-	if err := s.reserveQuota(ctx, p); err != nil {
+	return s.create(ctx, p)
+}
+
+// create is submit for a caller that has just seen no Job of the plan's
+// name: a Job made since is found by the create's conflict.
+func (s *Service) create(ctx context.Context, p Plan) (job *batchv1.Job, existing bool, err error) {
+	counted, err := s.reserveQuota(ctx, p)
+	if err != nil {
 		return nil, false, err
 	}
 	p.Attempt = attempt()
-	job, err = jobs.Create(ctx, NewJob(p), metav1.CreateOptions{})
+	job, err = s.client.BatchV1().Jobs(p.Namespace).Create(ctx, NewJob(p), metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {
 		job, err := s.existing(ctx, p)
 		return job, job != nil, err
@@ -57,7 +63,7 @@ func (s *Service) submit(ctx context.Context, p Plan) (job *batchv1.Job, existin
 		return nil, false, kube.Error(err, "creating build context %s", p.JobName())
 	}
 	log.Info("build job created")
-	s.pruneKept(ctx, p.User)
+	s.pruneKept(ctx, p.User, counted)
 	return job, false, nil
 }
 

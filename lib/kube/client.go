@@ -76,9 +76,11 @@ func Client(c config.Config) (kubernetes.Interface, error) {
 	}
 	rc.UserAgent = "openserverless-deployer"
 	// client-go's default (5 per second, bursts of 10) throttles a warm action
-	// to one call per 400 ms once its burst is spent; one activation makes a
-	// handful of requests, so allow a busy process more.
-	rc.QPS, rc.Burst = 50, 100
+	// to one call per 400 ms once its burst is spent, and 50 per second still
+	// held a warm ensure (two reads) to 40 ms a call once 100 calls had
+	// spent the burst. The API server's own priority and fairness is what
+	// protects it; this limit only stops a runaway loop in one process.
+	rc.QPS, rc.Burst = 1000, 1000
 	// Without a bound, a request to an API server that accepts the
 	// connection and never answers waits for the activation's deadline.
 	rc.Timeout = c.KubeTimeout

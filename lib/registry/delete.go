@@ -35,7 +35,7 @@ func (c *Client) DeleteTag(ctx context.Context, repo, tag string) (_ Deletion, f
 	if err != nil {
 		return Deletion{}, false, fmt.Errorf("parsing repository %q: %w", repo, err)
 	}
-	desc, err := remote.Head(r.Tag(tag), c.remote(ctx)...)
+	desc, err := remote.Head(r.Tag(tag), c.remote(ctx, r.Registry)...)
 	if IsNotFound(err) {
 		return Deletion{}, false, nil
 	}
@@ -53,7 +53,7 @@ func (c *Client) DeleteTag(ctx context.Context, repo, tag string) (_ Deletion, f
 		}
 	}
 	slices.Sort(d.Tags)
-	err = remote.Delete(r.Digest(d.Digest), c.remote(ctx)...)
+	err = remote.Delete(r.Digest(d.Digest), c.remote(ctx, r.Registry)...)
 	switch {
 	case err == nil, IsNotFound(err):
 		// Gone already (a concurrent delete): the outcome asked for.

@@ -34,7 +34,7 @@ func (c *Client) Tags(ctx context.Context, repo string) ([]Tag, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing repository %q: %w", repo, err)
 	}
-	names, err := remote.List(r, c.remote(ctx)...)
+	names, err := remote.List(r, c.remote(ctx, r.Registry)...)
 	if IsNotFound(err) {
 		return []Tag{}, nil
 	}
@@ -52,7 +52,7 @@ func (c *Client) Tags(ctx context.Context, repo string) ([]Tag, error) {
 	for range min(headWorkers, len(names)) {
 		wg.Go(func() {
 			for i := range work {
-				desc, err := remote.Head(r.Tag(names[i]), c.remote(ctx)...)
+				desc, err := remote.Head(r.Tag(names[i]), c.remote(ctx, r.Registry)...)
 				switch {
 				case IsNotFound(err):
 				case err != nil:
@@ -94,7 +94,7 @@ func (c *Client) Catalog(ctx context.Context, host string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing registry %q: %w", host, err)
 	}
-	repos, err := remote.Catalog(ctx, reg, c.remote(ctx)...)
+	repos, err := remote.Catalog(ctx, reg, c.remote(ctx, reg)...)
 	if err != nil {
 		return nil, registryError(err, "listing the repositories of %s", host)
 	}

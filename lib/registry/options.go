@@ -18,6 +18,9 @@ type Client struct {
 	// timeout bounds one operation; maxAnswer one answer's body.
 	timeout   time.Duration
 	maxAnswer int64
+	// sharedTransport is set when the Client uses the process's transport
+	// for its timeout, whose authenticated Pullers it may then reuse.
+	sharedTransport bool
 }
 
 // Option configures a Client.
@@ -62,6 +65,7 @@ func New(opts ...Option) *Client {
 	}
 	if c.transport == nil {
 		c.transport = boundedTransport(c.timeout)
+		c.sharedTransport = true
 	}
 	c.transport = limitTransport{base: c.transport, max: c.maxAnswer}
 	return c
@@ -94,6 +98,9 @@ func (c *Client) Repository(repo string) (name.Repository, error) {
 	return r, nil
 }
 
-func (c *Client) remote(ctx context.Context) []remote.Option {
-	return []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(c.keychain), remote.WithTransport(c.transport)}
+// remote is the options of one call to reg: the context, the credentials
+// and transport, and the process's Puller for them when there is one.
+func (c *Client) remote(ctx context.Context, reg name.Registry) []remote.Option {
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(c.keychain), remote.WithTransport(c.transport)}
+	return append(opts, c.reuse(ctx, reg)...)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
@@ -39,10 +40,23 @@ func (c *Client) Resolve(ctx context.Context, ref string) (Source, error) {
 	if err != nil {
 		return Source{}, fault.Wrap(err, fault.Invalid, "InvalidSource", "Invalid source image %q", ref)
 	}
-	opts := append(c.remote(ctx), remote.WithPlatform(platform))
+	// What a digest names never changes: a reference pinned by digest is
+	// answered from what an earlier call read, and a tag costs the one
+	// request that tells its digest.
+	if d, pinned := r.(name.Digest); pinned {
+		if src, ok := resolved.get(d); ok {
+			return src, nil
+		}
+	}
+	opts := append(c.remote(ctx, r.Context().Registry), remote.WithPlatform(platform))
 	desc, err := remote.Get(r, opts...)
 	if err != nil {
 		return Source{}, sourceError(err, ref)
+	}
+	src := Source{Repository: r.Context().Name(), Name: r.Name(), Digest: desc.Digest.String()}
+	if user, ok := resolved.user(src.Pinned()); ok {
+		src.User = user
+		return src, nil
 	}
 	// An index without a linux/amd64 image is the caller's mistake, not a
 	// registry failure.
@@ -57,12 +71,9 @@ func (c *Client) Resolve(ctx context.Context, ref string) (Source, error) {
 	if err != nil {
 		return Source{}, sourceError(fmt.Errorf("reading config of %s: %w", ref, err), ref)
 	}
-	return Source{
-		Repository: r.Context().Name(),
-		Name:       r.Name(),
-		Digest:     desc.Digest.String(),
-		User:       cfg.Config.User,
-	}, nil
+	src.User = cfg.Config.User
+	resolved.put(src.Pinned(), src.User)
+	return src, nil
 }
 
 // hasPlatform reports whether an index lists an image for the build
@@ -106,7 +117,7 @@ func (c *Client) Digest(ctx context.Context, ref string) (digest string, found b
 	if err != nil {
 		return "", false, fmt.Errorf("parsing %q: %w", ref, err)
 	}
-	desc, err := remote.Head(r, c.remote(ctx)...)
+	desc, err := remote.Head(r, c.remote(ctx, r.Context().Registry)...)
 	if IsNotFound(err) {
 		return "", false, nil
 	}
