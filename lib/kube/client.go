@@ -56,20 +56,9 @@ func RESTConfig(c config.Config) (*rest.Config, error) {
 	}
 }
 
-var (
-	mu      sync.Mutex
-	clients = map[[32]byte]kubernetes.Interface{}
-)
-
-// Client returns a clientset for the settings, made once per settings in
-// the process: activations of a warm action share it.
-func Client(c config.Config) (kubernetes.Interface, error) {
-	key := sha256.Sum256([]byte(c.KubeHost + "\x00" + c.KubeToken + "\x00" + c.KubeCA + "\x00" + c.Kubeconfig + "\x00" + c.KubeTimeout.String()))
-	mu.Lock()
-	defer mu.Unlock()
-	if cs, ok := clients[key]; ok {
-		return cs, nil
-	}
+// ClientConfig is the rest.Config Client makes its clientset from:
+// RESTConfig with the deployer's user agent, rate limit and call timeout.
+func ClientConfig(c config.Config) (*rest.Config, error) {
 	rc, err := RESTConfig(c)
 	if err != nil {
 		return nil, err
@@ -84,6 +73,27 @@ func Client(c config.Config) (kubernetes.Interface, error) {
 	rc.Timeout = c.KubeTimeout
 	if rc.Timeout <= 0 {
 		rc.Timeout = config.DefaultCallTimeout
+	}
+	return rc, nil
+}
+
+var (
+	mu      sync.Mutex
+	clients = map[[32]byte]kubernetes.Interface{}
+)
+
+// Client returns a clientset for the settings, made once per settings in
+// the process: activations of a warm action share it.
+func Client(c config.Config) (kubernetes.Interface, error) {
+	key := sha256.Sum256([]byte(c.KubeHost + "\x00" + c.KubeToken + "\x00" + c.KubeCA + "\x00" + c.Kubeconfig + "\x00" + c.KubeTimeout.String()))
+	mu.Lock()
+	defer mu.Unlock()
+	if cs, ok := clients[key]; ok {
+		return cs, nil
+	}
+	rc, err := ClientConfig(c)
+	if err != nil {
+		return nil, err
 	}
 	cs, err := kubernetes.NewForConfig(rc)
 	if err != nil {
