@@ -121,7 +121,7 @@ func (c *counter) report() []string {
 	var lines []string
 	for _, v := range verbs {
 		n := c.calls[v]
-		lines = append(lines, fmt.Sprintf("%-7s %5d calls, mean round trip %s", v, n, (c.busy[v] / time.Duration(n)).Round(10*time.Microsecond)))
+		lines = append(lines, fmt.Sprintf("%-7s %5d calls, mean round trip %s", v, n, (c.busy[v]/time.Duration(n)).Round(10*time.Microsecond)))
 	}
 	return lines
 }

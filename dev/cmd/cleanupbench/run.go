@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/apache/openserverless-deployer/dev/local"
 	"github.com/apache/openserverless-deployer/dev/stack"
@@ -23,7 +24,7 @@ const maxAge = 24 * time.Hour
 
 // run starts the stack, seeds it, measures one cleanup and checks it, and
 // stops the stack (by pid) whatever happened.
-func run(ctx context.Context, old, keep int) (err error) {
+func run(ctx context.Context, old, keep int, limit rateLimit) (err error) {
 	k, err := stack.StartKube(ctx, stack.KubeOptions{Log: os.Stderr})
 	if err != nil {
 		return err
@@ -52,11 +53,12 @@ func run(ctx context.Context, old, keep int) (err error) {
 		return err
 	}
 	rc.Wrap(counted.wrap)
+	limit.apply(rc)
 	client, err := kubernetes.NewForConfig(rc)
 	if err != nil {
 		return fmt.Errorf("making the counted client: %w", err)
 	}
-	fmt.Printf("client: the deployer's identity, QPS %g, burst %d, call timeout %s (lib/kube)\n", rc.QPS, rc.Burst, rc.Timeout)
+	fmt.Printf("client: the deployer's identity, QPS %g, burst %d, call timeout %s (lib/kube unless -qps/-burst)\n", rc.QPS, rc.Burst, rc.Timeout)
 
 	began = time.Now()
 	n, cleanupErr := build.NewService(client, cfg).Cleanup(ctx, "", true, maxAge)
@@ -70,6 +72,21 @@ func run(ctx context.Context, old, keep int) (err error) {
 		return fmt.Errorf("the cleanup failed: %w", cleanupErr)
 	}
 	return check(ctx, k.Client, cfg.Namespace, jobs, n)
+}
+
+// rateLimit replaces the client's rate limit where set.
+type rateLimit struct {
+	qps   float64
+	burst int
+}
+
+func (l rateLimit) apply(rc *rest.Config) {
+	if l.qps != 0 {
+		rc.QPS = float32(l.qps)
+	}
+	if l.burst != 0 {
+		rc.Burst = l.burst
+	}
 }
 
 // calls is how many requests the counter saw.
