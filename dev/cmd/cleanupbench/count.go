@@ -125,3 +125,14 @@ func (c *counter) report() []string {
 	}
 	return lines
 }
+
+// total is how many requests the counter saw.
+func (c *counter) total() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	total := 0
+	for _, n := range c.calls {
+		total += n
+	}
+	return total
+}

@@ -63,7 +63,7 @@ func run(ctx context.Context, old, keep int, limit rateLimit) (err error) {
 	began = time.Now()
 	n, cleanupErr := build.NewService(client, cfg).Cleanup(ctx, "", true, maxAge)
 	took := time.Since(began)
-	fmt.Printf("cleanup (system scope, max age %s): %d deleted in %s (%.1f calls/s)\n", maxAge, n, took.Round(10*time.Millisecond), float64(calls(counted))/took.Seconds())
+	fmt.Printf("cleanup (system scope, max age %s): %d deleted in %s (%.1f calls/s)\n", maxAge, n, took.Round(10*time.Millisecond), float64(counted.total())/took.Seconds())
 	for _, line := range counted.report() {
 		fmt.Println("  " + line)
 	}
@@ -87,17 +87,6 @@ func (l rateLimit) apply(rc *rest.Config) {
 	if l.burst != 0 {
 		rc.Burst = l.burst
 	}
-}
-
-// calls is how many requests the counter saw.
-func calls(c *counter) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	total := 0
-	for _, n := range c.calls {
-		total += n
-	}
-	return total
 }
 
 // deployer installs deploy/rbac.yaml in a fresh namespace and returns the
