@@ -3,11 +3,13 @@ package build
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
@@ -93,6 +95,10 @@ func CleanupMessage(deleted int, failed []CleanupFailure) string {
 	return fmt.Sprintf("Cleaned up %d jobs; could not delete %d: %s.", deleted, len(failed), named(failed))
 }
 
+// cleanupPage is how many Jobs one list call brings: a cleanup holds one
+// page of full Job objects (about 7 KB each) at a time, not every build.
+const cleanupPage = 500
+
 // Cleanup deletes the finished build Jobs, Complete or Failed, that ended
 // more than maxAge ago: the user's own, or everyone's with system scope.
 // Jobs still running are left alone. Deletion propagates in the background,
@@ -103,46 +109,84 @@ func CleanupMessage(deleted int, failed []CleanupFailure) string {
 // a *CleanupFailures naming it. An API server that stops answering does
 // stop it, as every further delete would wait out the same timeout: the
 // error is Unavailable and its details say what was done until then.
+//
+// The Jobs are listed a page at a time and each page's old ones deleted a
+// few at once (deleteJobs), so thousands of them neither sit in memory
+// together nor wait on one another's round trips.
 func (s *Service) Cleanup(ctx context.Context, user string, system bool, maxAge time.Duration) (int, error) {
 	selector := ofUser(user)
 	if system {
 		selector = builds()
 	}
-	list, err := s.client.BatchV1().Jobs(s.cfg.Namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
-	if err != nil {
-		return 0, kube.Error(err, "listing build jobs")
-	}
 	cutoff := s.now().Add(-maxAge)
-	deleted := 0
-	var failed []CleanupFailure
-	for i := range list.Items {
-		job := &list.Items[i]
-		at, done := finished(job)
-		if !done || at.After(cutoff) {
+	var r cleanupResult
+	opts := metav1.ListOptions{LabelSelector: selector, Limit: cleanupPage}
+	for {
+		list, err := s.client.BatchV1().Jobs(s.cfg.Namespace).List(ctx, opts)
+		if err != nil {
+			return r.stop(kube.Error(err, "listing build jobs"))
+		}
+		var old []*batchv1.Job
+		for i := range list.Items {
+			if at, done := finished(&list.Items[i]); done && !at.After(cutoff) {
+				old = append(old, &list.Items[i])
+			}
+		}
+		if err := s.recordDeletes(&r, old, deleteJobs(ctx, s.client, old)); err != nil {
+			return r.stop(err)
+		}
+		if opts.Continue = list.Continue; opts.Continue == "" {
+			break
+		}
+	}
+	if len(r.failed) > 0 {
+		return r.deleted, &CleanupFailures{Failed: r.failed}
+	}
+	return r.deleted, nil
+}
+
+// cleanupResult is what a cleanup did so far.
+type cleanupResult struct {
+	deleted int
+	failed  []CleanupFailure
+}
+
+// recordDeletes logs and counts the outcomes of deleting jobs, in the order
+// of jobs, and returns the error that stops the cleanup: the first
+// Unavailable one.
+func (s *Service) recordDeletes(r *cleanupResult, jobs []*batchv1.Job, errs []error) error {
+	var stop error
+	for i, err := range errs {
+		job := jobs[i]
+		if errors.Is(err, errNotTried) {
 			continue
 		}
-		err := deleteJob(ctx, s.client, job)
 		if err == nil {
 			s.log.WithField("job", job.Name).Info("build job cleaned up")
-			deleted++
+			r.deleted++
 			continue
 		}
 		s.log.WithField("job", job.Name).WithError(err).Warn("build job not cleaned up")
 		if isConflict(err) {
 			// The UID precondition failed: the name now belongs to a newer
 			// build, which is not this cleanup's to delete.
-			failed = append(failed, CleanupFailure{Job: job.Name, Reason: "replaced by a new build since it was listed"})
+			r.failed = append(r.failed, CleanupFailure{Job: job.Name, Reason: "replaced by a new build since it was listed"})
 			continue
 		}
 		fe := fault.As(kube.Error(err, "deleting build job %s", job.Name))
-		if fe.Kind == fault.Unavailable {
-			fe.Details = map[string]any{"deleted": deleted, "failed": append(failed, CleanupFailure{Job: job.Name, Reason: fe.Message})}
-			return deleted, fe
+		r.failed = append(r.failed, CleanupFailure{Job: job.Name, Reason: fe.Message})
+		if fe.Kind == fault.Unavailable && stop == nil {
+			stop = fe
 		}
-		failed = append(failed, CleanupFailure{Job: job.Name, Reason: fe.Message})
 	}
-	if len(failed) > 0 {
-		return deleted, &CleanupFailures{Failed: failed}
+	return stop
+}
+
+// stop ends a cleanup on err; when the API server is unavailable after some
+// work, the error's details say what was done until then.
+func (r *cleanupResult) stop(err error) (int, error) {
+	if fe := fault.As(err); fe != nil && fe.Kind == fault.Unavailable && (r.deleted > 0 || len(r.failed) > 0) {
+		fe.Details = map[string]any{"deleted": r.deleted, "failed": r.failed}
 	}
-	return deleted, nil
+	return r.deleted, err
 }

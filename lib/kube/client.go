@@ -56,6 +56,31 @@ func RESTConfig(c config.Config) (*rest.Config, error) {
 	}
 }
 
+// ClientConfig is the rest.Config Client makes its clientset from:
+// RESTConfig with the deployer's user agent, rate limit and call timeout.
+func ClientConfig(c config.Config) (*rest.Config, error) {
+	rc, err := RESTConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	rc.UserAgent = "openserverless-deployer"
+	// client-go's default (5 per second, bursts of 10) throttles a warm action
+	// to one call per 400 ms once its burst is spent. At 50 per second a
+	// cleanup's 5,000 deletes took 98 s of the action's 120, and a warm
+	// ensure (two reads) was held to 40 ms a call once 100 calls had spent
+	// the burst (README, Figures). The API server's own priority and
+	// fairness queues or refuses (429, which client-go retries) what exceeds
+	// the deployer's share; this limit only stops a runaway loop.
+	rc.QPS, rc.Burst = 1000, 1000
+	// Without a bound, a request to an API server that accepts the
+	// connection and never answers waits for the activation's deadline.
+	rc.Timeout = c.KubeTimeout
+	if rc.Timeout <= 0 {
+		rc.Timeout = config.DefaultCallTimeout
+	}
+	return rc, nil
+}
+
 var (
 	mu      sync.Mutex
 	clients = map[[32]byte]kubernetes.Interface{}
@@ -70,22 +95,9 @@ func Client(c config.Config) (kubernetes.Interface, error) {
 	if cs, ok := clients[key]; ok {
 		return cs, nil
 	}
-	rc, err := RESTConfig(c)
+	rc, err := ClientConfig(c)
 	if err != nil {
 		return nil, err
-	}
-	rc.UserAgent = "openserverless-deployer"
-	// client-go's default (5 per second, bursts of 10) throttles a warm action
-	// to one call per 400 ms once its burst is spent, and 50 per second still
-	// held a warm ensure (two reads) to 40 ms a call once 100 calls had
-	// spent the burst. The API server's own priority and fairness is what
-	// protects it; this limit only stops a runaway loop in one process.
-	rc.QPS, rc.Burst = 1000, 1000
-	// Without a bound, a request to an API server that accepts the
-	// connection and never answers waits for the activation's deadline.
-	rc.Timeout = c.KubeTimeout
-	if rc.Timeout <= 0 {
-		rc.Timeout = config.DefaultCallTimeout
 	}
 	cs, err := kubernetes.NewForConfig(rc)
 	if err != nil {

@@ -2,6 +2,7 @@ package testkube
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -23,7 +24,14 @@ import (
 // before Complete, FailureTarget before Failed.
 func FinishedJob(t *testing.T, client kubernetes.Interface, p build.Plan, final batchv1.JobConditionType, at time.Time) *batchv1.Job {
 	t.Helper()
-	ctx := context.Background()
+	job, err := CreateFinishedJob(context.Background(), client, p, final, at)
+	require.NoError(t, err)
+	return job
+}
+
+// CreateFinishedJob is FinishedJob for callers without a *testing.T (the
+// measurement commands): it returns what failed.
+func CreateFinishedJob(ctx context.Context, client kubernetes.Interface, p build.Plan, final batchv1.JobConditionType, at time.Time) (*batchv1.Job, error) {
 	// Images the plan leaves out are the defaults: the API server wants one for every step.
 	for _, img := range []struct {
 		field *string
@@ -39,11 +47,14 @@ func FinishedJob(t *testing.T, client kubernetes.Interface, p build.Plan, final 
 	other := "example.com/elsewhere"
 	j.Spec.ManagedBy = &other
 	job, err := client.BatchV1().Jobs(p.Namespace).Create(ctx, j, metav1.CreateOptions{})
-	require.NoError(t, err)
-	_, err = client.CoreV1().ConfigMaps(p.Namespace).Create(ctx, build.NewContext(p, job), metav1.CreateOptions{})
-	require.NoError(t, err)
+	if err != nil {
+		return nil, fmt.Errorf("creating job %s: %w", j.Name, err)
+	}
+	if _, err := client.CoreV1().ConfigMaps(p.Namespace).Create(ctx, build.NewContext(p, job), metav1.CreateOptions{}); err != nil {
+		return nil, fmt.Errorf("creating the context of job %s: %w", job.Name, err)
+	}
 	if final == "" {
-		return job
+		return job, nil
 	}
 	start := metav1.NewTime(at.Add(-time.Minute))
 	end := metav1.NewTime(at)
@@ -64,8 +75,10 @@ func FinishedJob(t *testing.T, client kubernetes.Interface, p build.Plan, final 
 		job.Status.Failed = 1
 	}
 	job, err = client.BatchV1().Jobs(p.Namespace).UpdateStatus(ctx, job, metav1.UpdateOptions{})
-	require.NoError(t, err)
-	return job
+	if err != nil {
+		return nil, fmt.Errorf("writing the status of job %s: %w", j.Name, err)
+	}
+	return job, nil
 }
 
 // ID returns a build id made of one repeated hex digit, for tests.

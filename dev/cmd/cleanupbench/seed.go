@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	batchv1 "k8s.io/api/batch/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/apache/openserverless-deployer/lib/build"
+	"github.com/apache/openserverless-deployer/lib/config"
+	"github.com/apache/openserverless-deployer/tests/testkube"
+)
+
+// seedWorkers bounds the concurrent creations: enough to keep a 2-core API
+// server busy, few enough not to queue behind its priority levels.
+const seedWorkers = 16
+
+// seeded is one Job made for the measurement.
+type seeded struct {
+	name  string
+	final batchv1.JobConditionType
+	old   bool // ended before the cutoff
+}
+
+// seed creates, with the admin client, old finished build Jobs (Complete and
+// Failed in turn) and the ones that must stay (running, and finished an hour
+// ago in turn), each with its context ConfigMap, as real builds of twenty
+// users label them.
+func seed(ctx context.Context, admin kubernetes.Interface, cfg config.Config, old, keep int) ([]seeded, error) {
+	now := time.Now()
+	jobs := make([]seeded, old+keep)
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(seedWorkers)
+	for i := range jobs {
+		at, final := now.Add(-48*time.Hour-time.Duration(i)*time.Second), batchv1.JobComplete
+		switch {
+		case i < old && i%2 == 1:
+			final = batchv1.JobFailed
+		case i >= old && i%2 == 0:
+			final = "" // running
+		case i >= old:
+			at = now.Add(-time.Hour)
+		}
+		g.Go(func() error {
+			job, err := testkube.CreateFinishedJob(ctx, admin, plan(cfg, i), final, at)
+			if err != nil {
+				return err
+			}
+			jobs[i] = seeded{name: job.Name, final: final, old: i < old}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("creating build jobs: %w", err)
+	}
+	return jobs, nil
+}
+
+// plan is the i-th build: one of twenty users, a python runtime pinned by
+// digest in a loopback registry nothing pulls from (no Pod ever starts), a
+// requirements file of its own.
+func plan(cfg config.Config, i int) build.Plan {
+	user := fmt.Sprintf("user%02d", i%20)
+	pinned := "127.0.0.1:9/runtime-python@sha256:" + strings.Repeat("0", 64)
+	id := build.ID(build.Inputs{Kind: "python", Source: pinned, File: fmt.Appendf(nil, "package-%d==1.0\n", i)})
+	image := "127.0.0.1:9/" + user + "-python:" + id[:12]
+	return build.Plan{
+		ID: id, User: user, Kind: "python", Namespace: cfg.Namespace,
+		Source: "127.0.0.1:9/runtime-python:v3.13", Pinned: pinned,
+		PullSecret: cfg.RegistrySecret, PushSecret: cfg.RegistrySecret,
+		WarmerImage: cfg.WarmerImage, KanikoImage: cfg.KanikoImage, PusherImage: cfg.PusherImage,
+		Deadline: cfg.BuildTimeout, TTL: cfg.JobTTL, Resources: cfg.Resources,
+		Destination: image, Image: image,
+	}
+}
