@@ -28,7 +28,10 @@ func (s *Service) pruneKept(ctx context.Context, user string, jobs []batchv1.Job
 	}
 }
 
-// overKept returns the finished Jobs past the newest keep, oldest last.
+// overKept returns, once more than keep Jobs are finished, the finished Jobs
+// past the newest keep-keep/5, oldest last: pruning a fifth below the bound
+// leaves room for the next builds, so a user who builds often pays for a
+// delete once every few builds, not on each one.
 func overKept(jobs []batchv1.Job, keep int) []batchv1.Job {
 	type done struct {
 		job batchv1.Job
@@ -43,6 +46,7 @@ func overKept(jobs []batchv1.Job, keep int) []batchv1.Job {
 	if len(ended) <= keep {
 		return nil
 	}
+	keep -= keep / 5
 	sort.SliceStable(ended, func(a, b int) bool {
 		if !ended[a].at.Equal(&ended[b].at) {
 			return ended[b].at.Before(&ended[a].at)

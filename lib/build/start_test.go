@@ -522,6 +522,7 @@ func activeJob(name, user string) *batchv1.Job {
 		Name: name, Namespace: "builds", UID: types.UID("uid-" + name),
 		CreationTimestamp: metav1.NewTime(startNow.Add(-time.Minute)),
 		Labels:            map[string]string{LabelComponent: Component, LabelUser: user},
+		Annotations:       map[string]string{AnnotationAttempt: "att-" + name},
 	}}
 }
 
@@ -701,7 +702,7 @@ func TestStartKubernetesErrors(t *testing.T) {
 	}{
 		{name: "job create refused", verb: "create", resource: "jobs", err: errForbidden(), wantKind: fault.Internal},
 		{name: "job create unavailable", verb: "create", resource: "jobs", err: errUnavailable(), wantKind: fault.Unavailable},
-		{name: "job read refused", verb: "get", resource: "jobs", err: errForbidden(), wantKind: fault.Internal},
+		{name: "job list refused", verb: "list", resource: "jobs", err: errForbidden(), wantKind: fault.Internal},
 		{name: "job list timeout", verb: "list", resource: "jobs", err: apierrors.NewTimeoutError("slow", 1), wantKind: fault.Unavailable},
 		{name: "registry config unreadable", verb: "get", resource: "secrets", err: errUnavailable(), wantKind: fault.Unavailable},
 	}

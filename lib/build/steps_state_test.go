@@ -1,6 +1,7 @@
 package build
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -135,6 +136,15 @@ func TestOverKept(t *testing.T) {
 	assert.Empty(t, overKept(jobs, 4))
 	assert.Empty(t, overKept(jobs, 5))
 	assert.Equal(t, []string{"done-5", "done-3", "done-2", "done-1"}, names(overKept(jobs, 0)), "running builds are never pruned")
+
+	// Past a bound of 5 or more, a fifth more goes, so the next builds do
+	// not each delete one.
+	many := []batchv1.Job{job("running", 0)}
+	for i := 1; i <= 11; i++ {
+		many = append(many, job(fmt.Sprintf("done-%02d", i), i))
+	}
+	assert.Empty(t, overKept(many, 11))
+	assert.Equal(t, []string{"done-03", "done-02", "done-01"}, names(overKept(many, 10)), "10 kept at most: down to 8")
 }
 
 func TestCheckBaseUser(t *testing.T) {

@@ -3,6 +3,7 @@ package build
 import (
 	"context"
 	"crypto/rand"
+	"sync"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -24,20 +25,11 @@ import (
 // so the others can be owned by it; a Pod that starts before they exist
 // waits for its volumes, as kubelet retries the mount.
 func (s *Service) submit(ctx context.Context, p Plan) (job *batchv1.Job, existing bool, err error) {
-	if job, err := s.existing(ctx, p); job != nil || err != nil {
-		return job, job != nil, err
+	got, err := s.reserveQuota(ctx, p)
+	if err != nil || got.existing != nil {
+		return got.existing, got.existing != nil, err
 	}
-	return s.create(ctx, p)
-}
-
-// create is submit for a caller that has just seen no Job of the plan's
-// name: a Job made since is found by the create's conflict.
-func (s *Service) create(ctx context.Context, p Plan) (job *batchv1.Job, existing bool, err error) {
-	counted, err := s.reserveQuota(ctx, p)
-	if err != nil {
-		return nil, false, err
-	}
-	p.Attempt = attempt()
+	p.Attempt = got.attempt
 	job, err = s.client.BatchV1().Jobs(p.Namespace).Create(ctx, NewJob(p), metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {
 		job, err := s.existing(ctx, p)
@@ -47,24 +39,42 @@ func (s *Service) create(ctx context.Context, p Plan) (job *batchv1.Job, existin
 		s.releaseQuota(ctx, p, err)
 		return nil, false, kube.Error(err, "creating build job %s", p.JobName())
 	}
-	log := s.log.WithField("job", job.Name).WithField("build_id", p.ID)
-	if err := s.confirmQuota(ctx, job); err != nil {
+	// Pruning the user's oldest finished builds touches none of the new
+	// Job's objects: it runs beside their creation.
+	var pruned sync.WaitGroup
+	pruned.Go(func() { s.pruneKept(ctx, p.User, got.jobs) })
+	defer pruned.Wait()
+	if err := s.complete(ctx, p, job); err != nil {
 		s.remove(ctx, job)
 		return nil, false, err
 	}
+	s.log.WithField("job", job.Name).WithField("build_id", p.ID).Info("build job created")
+	return job, false, nil
+}
+
+// complete creates what the Job owns — its temporary Secret when the plan
+// carries credentials, then its context — and confirms the Job's quota
+// reservation. The confirmation and the context are independent writes, so
+// they go at once; the first failure, in that order, is the answer.
+func (s *Service) complete(ctx context.Context, p Plan, job *batchv1.Job) error {
 	if secret := NewSecret(p, job); secret != nil {
 		if _, err := s.client.CoreV1().Secrets(p.Namespace).Create(ctx, secret, metav1.CreateOptions{}); err != nil {
-			s.remove(ctx, job)
-			return nil, false, kube.Error(withheld(err), "creating registry credentials %s", p.JobName())
+			return kube.Error(withheld(err), "creating registry credentials %s", p.JobName())
 		}
 	}
-	if _, err := s.client.CoreV1().ConfigMaps(p.Namespace).Create(ctx, NewContext(p, job), metav1.CreateOptions{}); err != nil {
-		s.remove(ctx, job)
-		return nil, false, kube.Error(err, "creating build context %s", p.JobName())
+	var confirmErr, contextErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { confirmErr = s.confirmQuota(ctx, job) })
+	wg.Go(func() {
+		if _, err := s.client.CoreV1().ConfigMaps(p.Namespace).Create(ctx, NewContext(p, job), metav1.CreateOptions{}); err != nil {
+			contextErr = kube.Error(err, "creating build context %s", p.JobName())
+		}
+	})
+	wg.Wait()
+	if confirmErr != nil {
+		return confirmErr
 	}
-	log.Info("build job created")
-	s.pruneKept(ctx, p.User, counted)
-	return job, false, nil
+	return contextErr
 }
 
 // existing returns the Job of the plan's build if it exists. A Job of the
@@ -77,10 +87,7 @@ func (s *Service) existing(ctx context.Context, p Plan) (*batchv1.Job, error) {
 	if err != nil {
 		return nil, kube.Error(err, "reading build job %s", p.JobName())
 	}
-	if job.Annotations[AnnotationBuildID] != p.ID || job.Labels[LabelUser] != p.User {
-		return nil, fault.New(fault.Conflict, "JobNameConflict", "Job %s exists for another build", job.Name)
-	}
-	return job, nil
+	return ownJob(job, p)
 }
 
 // removeTimeout bounds the undoing of a half-made build.
@@ -109,4 +116,13 @@ func attempt() string {
 		b[i] = letters[int(b[i])%len(letters)]
 	}
 	return string(b)
+}
+
+// ownJob returns job when it is the plan's build's. A Job of the same name
+// for another build (a 64-bit prefix collision) is a conflict.
+func ownJob(job *batchv1.Job, p Plan) (*batchv1.Job, error) {
+	if job.Annotations[AnnotationBuildID] != p.ID || job.Labels[LabelUser] != p.User {
+		return nil, fault.New(fault.Conflict, "JobNameConflict", "Job %s exists for another build", job.Name)
+	}
+	return job, nil
 }
