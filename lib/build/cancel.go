@@ -22,9 +22,6 @@ func (s *Service) Cancel(ctx context.Context, user, id string) (Status, error) {
 	} else if err != nil {
 		return Status{}, kube.Error(err, "cancelling build %s", id)
 	}
-	if st.State == Queued || st.State == Running {
-		s.dropReservation(ctx, job)
-	}
 	s.log.WithField("job", job.Name).WithField("build_id", id).Info("build cancelled")
 	return st, nil
 }

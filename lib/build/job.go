@@ -45,7 +45,6 @@ func NewJob(p Plan) *batchv1.Job {
 				AnnotationSource:     p.Pinned,
 				AnnotationFileSHA256: fileSum,
 				AnnotationBuildID:    p.ID,
-				AnnotationAttempt:    p.Attempt,
 			},
 		},
 		Spec: batchv1.JobSpec{

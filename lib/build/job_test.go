@@ -74,7 +74,6 @@ func TestNewJobMetadata(t *testing.T) {
 		"openserverless.apache.org/source":      "r.example.com/rt@" + testDigest,
 		"openserverless.apache.org/file-sha256": hex.EncodeToString(sum[:]),
 		"openserverless.apache.org/build-id":    p.ID,
-		"openserverless.apache.org/attempt":     "a1b2c3",
 	}, job.Annotations)
 }
 

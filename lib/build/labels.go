@@ -16,8 +16,6 @@ const (
 	AnnotationSource     = "openserverless.apache.org/source"
 	AnnotationFileSHA256 = "openserverless.apache.org/file-sha256"
 	AnnotationBuildID    = "openserverless.apache.org/build-id"
-	// AnnotationAttempt ties a Job to its quota reservation (Plan.Attempt).
-	AnnotationAttempt = "openserverless.apache.org/attempt"
 )
 
 // builds selects every build Job; ofUser, one user's.

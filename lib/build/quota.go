@@ -52,11 +52,10 @@ func reservationExpiry(ctx context.Context, now time.Time) time.Time {
 	return until.Add(apiServerTimeout + clockSkew)
 }
 
-// place is what a reservation gives the plan's creator: the attempt its
-// Job is created with, or the plan's Job already there; and the build Jobs
-// it counted, so the caller need not list them again.
+// place is what a reservation tells the plan's creator: the plan's Job when
+// it exists already, and the build Jobs it counted, so the caller need not
+// list them again.
 type place struct {
-	attempt  string
 	existing *batchv1.Job
 	jobs     []batchv1.Job
 }
@@ -69,7 +68,7 @@ type listed struct {
 
 // reserveQuota holds a place for the plan's Job under the per-user and the
 // global limit, or refuses it with 429. Identical requests share one
-// reservation, and its attempt: they make one Job. The Job list it counts
+// reservation: they make one Job. The Job list it counts
 // also tells whether the plan's Job exists already, which then needs no
 // place.
 func (s *Service) reserveQuota(ctx context.Context, p Plan) (place, error) {
@@ -105,19 +104,16 @@ func (s *Service) reserveQuota(ctx context.Context, p Plan) (place, error) {
 				return pruned, err
 			}
 		}
-		got.attempt = attempt()
 		if r, ok := entries[name]; ok {
-			// Another request holds the place for the same build, or held it
-			// for a Job deleted since (a retry, a cancel): the Job about to be
-			// made carries the new attempt. If the other request's Job wins
-			// the create instead, the reservation no longer matches it and
-			// holds until it expires, the Job counted once all the while.
+			if r.UID != "" {
+				// Its Job exists, being deleted: the create will say so.
+				return pruned, nil
+			}
 			r.Holders++
-			r.Attempt = got.attempt
 			entries[name] = r
 			return true, nil
 		}
-		entries[name] = reservation{User: p.User, Attempt: got.attempt, Expires: reservationExpiry(ctx, now), Holders: 1}
+		entries[name] = reservation{User: p.User, Expires: reservationExpiry(ctx, now), Holders: 1}
 		mine, all := count(entries, jobs, p.User)
 		if refusal = s.overQuota(mine > s.cfg.MaxActiveBuildsPerUser, all > s.cfg.MaxActiveBuilds); refusal != nil {
 			delete(entries, name)
@@ -135,36 +131,25 @@ func (s *Service) reserveQuota(ctx context.Context, p Plan) (place, error) {
 // expired: it was never counted, so it must not run.
 var errReservationLost = errors.New("the quota reservation expired before the job was created")
 
-// confirmQuota checks, once job exists, that a reservation of its name is
-// still in the record: from then on the reservation holds for as long as
-// the Job carrying its attempt is unfinished (prune), so nothing needs
-// writing.
+// confirmQuota ties the reservation of job's name to job itself, so that it
+// holds exactly as long as this Job is unfinished.
 func (s *Service) confirmQuota(ctx context.Context, job *batchv1.Job) error {
-	cm, err := s.record(ctx, job.Namespace)
-	if err != nil {
-		return err
-	}
-	if _, ok := decodeRecord(cm)[job.Name]; !ok {
-		return fault.Wrap(errReservationLost, fault.Unavailable, "QuotaReservationLost", "Creating the build took too long; retry")
-	}
-	return nil
-}
-
-// dropReservation gives back the place of a Job deleted before it finished
-// (cancel), at once rather than when the reservation expires. A failure is
-// only logged: the place comes back at the expiry anyway.
-func (s *Service) dropReservation(ctx context.Context, job *batchv1.Job) {
 	err := s.updateRecord(ctx, job.Namespace, func(entries reservations) (bool, error) {
 		r, ok := entries[job.Name]
-		if !ok || r.Attempt != job.Annotations[AnnotationAttempt] {
+		if !ok {
+			return false, errReservationLost
+		}
+		if r.UID == job.UID {
 			return false, nil
 		}
-		delete(entries, job.Name)
+		r.UID = job.UID
+		entries[job.Name] = r
 		return true, nil
 	})
-	if err != nil {
-		s.log.WithError(err).WithField("job", job.Name).Warn("giving back the quota place of a cancelled build")
+	if errors.Is(err, errReservationLost) {
+		return fault.Wrap(err, fault.Unavailable, "QuotaReservationLost", "Creating the build took too long; retry")
 	}
+	return err
 }
 
 // releaseQuota gives back the place reserved for the plan's Job when the API
@@ -179,7 +164,7 @@ func (s *Service) releaseQuota(ctx context.Context, p Plan, createErr error) {
 	name := p.JobName()
 	err := s.updateRecord(ctx, p.Namespace, func(entries reservations) (bool, error) {
 		r, ok := entries[name]
-		if !ok {
+		if !ok || r.UID != "" {
 			return false, nil
 		}
 		if r.Holders--; r.Holders <= 0 {
@@ -221,10 +206,10 @@ func unfinished(j *batchv1.Job) bool {
 	return !done && j.DeletionTimestamp == nil
 }
 
-// prune drops the reservations that no longer hold a place: one whose Job
-// (the Job of its name carrying its attempt) is finished or being deleted;
-// one whose Job is not there (not created yet, gone, or the name another
-// Job's) past its expiry. It reports whether it dropped any.
+// prune drops the reservations that no longer hold a place: a confirmed one
+// whose Job is finished, being deleted or gone (the name now another Job's
+// or no Job's); an unconfirmed one past its expiry unless a Job of its name
+// is unfinished. It reports whether it dropped any.
 func prune(entries reservations, jobs []batchv1.Job, now time.Time) bool {
 	byName := make(map[string]*batchv1.Job, len(jobs))
 	for i := range jobs {
@@ -232,11 +217,11 @@ func prune(entries reservations, jobs []batchv1.Job, now time.Time) bool {
 	}
 	dropped := false
 	for name, r := range entries {
-		// The Job made under the reservation carries its attempt; until
-		// it is seen, the reservation holds until it expires.
-		keep := now.Before(r.Expires)
-		if j := byName[name]; j != nil && r.Attempt != "" && j.Annotations[AnnotationAttempt] == r.Attempt {
-			keep = unfinished(j)
+		j := byName[name]
+		live := j != nil && unfinished(j)
+		keep := live && j.UID == r.UID
+		if r.UID == "" {
+			keep = live || now.Before(r.Expires)
 		}
 		if !keep {
 			delete(entries, name)

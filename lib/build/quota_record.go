@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
 	"github.com/apache/openserverless-deployer/lib/kube"
@@ -30,17 +31,15 @@ const quotaComponent = "runtime-builder-quota"
 // shows it) until the Job is seen finished or gone.
 type reservation struct {
 	User string `json:"user"`
-	// Attempt is the one the Job is created with (its annotation
-	// AnnotationAttempt, and the suffix of what it owns): the Job that
-	// carries it is the reservation's, which then holds until that Job is
-	// finished, being deleted, or gone (cancel, cleanup, the TTL, a retry's
-	// delete).
-	Attempt string `json:"attempt,omitempty"`
-	// Expires bounds a reservation whose Job is not seen yet: its creator
-	// can no longer get the Job created after it (see reservationExpiry).
+	// UID is the Job's, written once the Job exists ("confirmed"). A
+	// confirmed reservation ends when that Job is finished, being deleted,
+	// or gone (cancel, cleanup, the TTL, a retry's delete).
+	UID types.UID `json:"uid,omitempty"`
+	// Expires bounds an unconfirmed reservation: its creator can no longer
+	// get the Job created after it (see reservationExpiry).
 	Expires time.Time `json:"expires"`
-	// Holders counts the reservation's creators: identical requests share
-	// it, and it is released when all failed to create.
+	// Holders counts the unconfirmed reservation's creators: identical
+	// requests share it, and it is released when all failed to create.
 	Holders int `json:"holders"`
 }
 

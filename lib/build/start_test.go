@@ -522,7 +522,6 @@ func activeJob(name, user string) *batchv1.Job {
 		Name: name, Namespace: "builds", UID: types.UID("uid-" + name),
 		CreationTimestamp: metav1.NewTime(startNow.Add(-time.Minute)),
 		Labels:            map[string]string{LabelComponent: Component, LabelUser: user},
-		Annotations:       map[string]string{AnnotationAttempt: "att-" + name},
 	}}
 }
 

@@ -29,7 +29,7 @@ func (s *Service) submit(ctx context.Context, p Plan) (job *batchv1.Job, existin
 	if err != nil || got.existing != nil {
 		return got.existing, got.existing != nil, err
 	}
-	p.Attempt = got.attempt
+	p.Attempt = attempt()
 	job, err = s.client.BatchV1().Jobs(p.Namespace).Create(ctx, NewJob(p), metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {
 		job, err := s.existing(ctx, p)
