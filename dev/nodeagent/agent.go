@@ -80,6 +80,7 @@ type Agent struct {
 	done     map[types.UID]bool // pods handled to their end, kept until deleted
 	stopping bool
 	wg       sync.WaitGroup
+	trashed  atomic.Int64 // sandboxes moved to WorkDir/trash so far
 }
 
 // New checks o, applies its defaults and returns an Agent.

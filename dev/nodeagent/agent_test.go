@@ -134,6 +134,8 @@ func startAgent(t *testing.T, client *fake.Clientset, executor string, change fu
 		assert.Empty(t, left, "nothing stays mounted")
 		entries, _ := os.ReadDir(filepath.Join(work, "pods"))
 		assert.Empty(t, entries, "no sandbox stays")
+		trash, _ := os.ReadDir(filepath.Join(work, "trash"))
+		assert.Empty(t, trash, "Run returns once the removed roots are deleted")
 		if t.Failed() {
 			logsMu.Lock()
 			t.Logf("node agent log:\n%s", logs.String())

@@ -5,7 +5,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"os"
 	"path/filepath"
+	"strconv"
+	"time"
 
 	"github.com/sirupsen/logrus"
 	v1 "k8s.io/api/core/v1"
@@ -55,7 +58,7 @@ func (a *Agent) runStep(ctx context.Context, pod *v1.Pod, cs *containerStates, c
 		return startError(err)
 	}
 	defer func() {
-		if err := sb.remove(); err != nil {
+		if err := a.removeSandbox(sb); err != nil {
 			log.WithError(err).Error("removing sandbox")
 		}
 	}()
@@ -149,4 +152,19 @@ func isClosed(ch <-chan struct{}) bool {
 	default:
 		return false
 	}
+}
+
+// removeSandbox takes sb away from its pod's folder at once and deletes its
+// files in the background; Run waits for them before it returns.
+func (a *Agent) removeSandbox(sb *sandbox) error {
+	trash := filepath.Join(a.o.WorkDir, "trash", strconv.FormatInt(a.trashed.Add(1), 10)+"-"+strconv.FormatInt(time.Now().UnixNano(), 36))
+	if err := sb.removeLater(trash); err != nil {
+		return err
+	}
+	a.wg.Go(func() {
+		if err := os.RemoveAll(trash); err != nil {
+			a.o.Log.WithError(err).Error("deleting a removed sandbox")
+		}
+	})
+	return nil
 }

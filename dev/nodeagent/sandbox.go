@@ -151,6 +151,47 @@ func (s *sandbox) remove() error {
 	if s.removed {
 		return nil
 	}
+	if err := s.unmount(); err != nil {
+		return err
+	}
+	if err := clearDir(s.dir); err != nil {
+		return fmt.Errorf("deleting sandbox: %w", err)
+	}
+	s.removed = true
+	return nil
+}
+
+// removeLater unmounts as remove does, then moves the sandbox to trash,
+// whose deleting the caller leaves to the background: a build's root holds
+// tens of thousands of files its executor unpacked, and deleting them took
+// seconds the next step waited for. The kubelet, too, starts a pod's next
+// container without waiting for the last one's files to go.
+func (s *sandbox) removeLater(trash string) error {
+	if err := s.unmount(); err != nil {
+		return err
+	}
+	left, err := mountsUnder(s.dir)
+	if err != nil {
+		return err
+	}
+	if len(left) > 0 {
+		return fmt.Errorf("%s still has mounts: %v", s.dir, left)
+	}
+	if err := os.MkdirAll(filepath.Dir(trash), 0o700); err != nil {
+		return fmt.Errorf("moving sandbox away: %w", err)
+	}
+	if err := os.Rename(s.dir, trash); err != nil {
+		return fmt.Errorf("moving sandbox away: %w", err)
+	}
+	s.removed = true
+	return nil
+}
+
+// unmount undoes every mount of the sandbox, the last first.
+func (s *sandbox) unmount() error {
+	if s.removed {
+		return nil
+	}
 	var errs []error
 	for i := len(s.mounts) - 1; i >= 0; i-- {
 		if err := syscall.Unmount(s.mounts[i], 0); err != nil {
@@ -160,14 +201,7 @@ func (s *sandbox) remove() error {
 		}
 	}
 	s.mounts = nil
-	if len(errs) > 0 {
-		return errors.Join(errs...)
-	}
-	if err := clearDir(s.dir); err != nil {
-		return fmt.Errorf("deleting sandbox: %w", err)
-	}
-	s.removed = true
-	return nil
+	return errors.Join(errs...)
 }
 
 // mountsUnder lists the mount points at or below dir in this process's

@@ -22,8 +22,10 @@ const (
 // pod's volumes are laid out once, before the first step, and shared. The
 // first step that fails ends the pod and the later ones never run. A step
 // whose image is refused leaves the pod Pending until it is deleted; release
-// gives back the pod's slot meanwhile. Everything on disk is removed before
-// the final status is written, so a finished Job never leaves a sandbox.
+// gives back the pod's slot meanwhile. The pod's folder is removed before
+// the final status is written, so a finished Job never leaves a sandbox;
+// each step's root is moved out of it as the step ends and deleted in the
+// background (removeSandbox), so the next step does not wait for that.
 func (a *Agent) runSteps(ctx context.Context, pod *v1.Pod, w *podWorker, release func(), log logrus.FieldLogger) {
 	cs := newContainerStates(pod)
 	a.writeStatus(ctx, pod, cs, log)
