@@ -95,7 +95,7 @@ func (s *Service) registryFor(ctx context.Context, user string) (registryAccess,
 			return registryAccess{}, err
 		}
 		reg.credentials = &pushCredentials{config: config}
-		own = staticKeychain{auth: &authn.Basic{Username: username, Password: password}}
+		own = registry.Static(&authn.Basic{Username: username, Password: password})
 	default:
 		creds, err := s.userSecret(ctx, user, secret)
 		if err != nil {
@@ -215,9 +215,3 @@ func (k hostKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
 	}
 	return k.platform.Resolve(r)
 }
-
-// staticKeychain answers every resource with one authenticator.
-type staticKeychain struct{ auth authn.Authenticator }
-
-// Resolve implements authn.Keychain.
-func (k staticKeychain) Resolve(authn.Resource) (authn.Authenticator, error) { return k.auth, nil }

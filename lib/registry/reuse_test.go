@@ -57,7 +57,7 @@ func TestWarmProcessReusesItsAuthentication(t *testing.T) {
 	digest := pushAuth(t, builder, reg.host+"/apache/runtime:v1", userImage(t, "1001", "amd64"))
 	_ = reg.requests()
 	client := func(user, pass string) *Client {
-		return New(WithKeychain(staticAuth{authn.FromConfig(authn.AuthConfig{Username: user, Password: pass})}))
+		return New(WithKeychain(Static(authn.FromConfig(authn.AuthConfig{Username: user, Password: pass}))))
 	}
 	ctx := context.Background()
 
@@ -108,7 +108,7 @@ func TestOwnTransportDoesNotReuse(t *testing.T) {
 	reg := newBasicAuthRegistry(t, map[string]string{"builder": "pw"})
 	builder := authn.FromConfig(authn.AuthConfig{Username: "builder", Password: "pw"})
 	pushAuth(t, builder, reg.host+"/apache/runtime:v1", userImage(t, "1001", "amd64"))
-	c := New(WithKeychain(staticAuth{builder}), WithTransport(http.DefaultTransport))
+	c := New(WithKeychain(Static(builder)), WithTransport(http.DefaultTransport))
 	for range 2 {
 		_ = reg.requests()
 		_, _, err := c.Digest(context.Background(), reg.host+"/apache/runtime:v1")
@@ -116,8 +116,3 @@ func TestOwnTransportDoesNotReuse(t *testing.T) {
 		assert.Contains(t, reg.requests(), "GET /v2/ ")
 	}
 }
-
-// staticAuth is a keychain answering every registry with one credential.
-type staticAuth struct{ auth authn.Authenticator }
-
-func (s staticAuth) Resolve(authn.Resource) (authn.Authenticator, error) { return s.auth, nil }

@@ -34,6 +34,15 @@ func (s scoped) Resolve(r authn.Resource) (authn.Authenticator, error) {
 	return s.kc.Resolve(r)
 }
 
+// Static answers every registry with auth: for credentials given for one
+// registry, which the caller scopes to it (Scoped, or a keychain of its own).
+func Static(auth authn.Authenticator) authn.Keychain { return static{auth: auth} }
+
+type static struct{ auth authn.Authenticator }
+
+// Resolve implements authn.Keychain.
+func (s static) Resolve(authn.Resource) (authn.Authenticator, error) { return s.auth, nil }
+
 // RegistryOf returns the registry ("host[:port]", as go-containerregistry
 // spells it) of a host or a push host with a path, "" when it is none.
 func RegistryOf(host string) string {
