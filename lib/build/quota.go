@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -60,12 +61,6 @@ type place struct {
 	jobs     []batchv1.Job
 }
 
-// listed is a Job list read ahead, or why it could not be.
-type listed struct {
-	jobs []batchv1.Job
-	err  error
-}
-
 // reserveQuota holds a place for the plan's Job under the per-user and the
 // global limit, or refuses it with 429. Identical requests share one
 // reservation: they make one Job. The Job list it counts
@@ -77,18 +72,18 @@ func (s *Service) reserveQuota(ctx context.Context, p Plan) (place, error) {
 	var got place
 	// The first Job list is read while the record is: each change reads
 	// both, and a retried one lists again.
-	first := make(chan listed, 1)
-	go func() {
-		jobs, err := s.buildJobs(ctx, p.Namespace)
-		first <- listed{jobs, err}
-	}()
+	var ahead []batchv1.Job
+	var aheadErr error
+	var listing sync.WaitGroup
+	listing.Go(func() { ahead, aheadErr = s.buildJobs(ctx, p.Namespace) })
+	first := true
 	err := s.updateRecord(ctx, p.Namespace, func(entries reservations) (bool, error) {
 		refusal = nil
 		var jobs []batchv1.Job
 		var err error
-		if first != nil {
-			l := <-first
-			jobs, err, first = l.jobs, l.err, nil
+		if first {
+			listing.Wait()
+			jobs, err, first = ahead, aheadErr, false
 		} else {
 			jobs, err = s.buildJobs(ctx, p.Namespace)
 		}

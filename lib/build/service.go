@@ -3,6 +3,7 @@ package build
 import (
 	"context"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -109,17 +110,12 @@ func (s *Service) PlatformRegistry(ctx context.Context) (registry.Hosts, *regist
 // of its dockerconfigjson Secret. The two reads go to the API server at
 // once: every request that touches the registry waits for both.
 func (s *Service) platform(ctx context.Context) (registry.Hosts, *registry.Credentials, error) {
-	var (
-		creds   *registry.Credentials
-		credErr error
-		done    = make(chan struct{})
-	)
-	go func() {
-		defer close(done)
-		creds, credErr = registry.LoadSecret(ctx, s.client, s.cfg.Namespace, s.cfg.RegistrySecret)
-	}()
+	var creds *registry.Credentials
+	var credErr error
+	var loaded sync.WaitGroup
+	loaded.Go(func() { creds, credErr = registry.LoadSecret(ctx, s.client, s.cfg.Namespace, s.cfg.RegistrySecret) })
 	hosts, err := s.platformHosts(ctx)
-	<-done
+	loaded.Wait()
 	if err != nil {
 		return registry.Hosts{}, nil, err
 	}
