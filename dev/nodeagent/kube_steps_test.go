@@ -155,20 +155,9 @@ func (e *kubeEnv) testSteps(t *testing.T) {
 }
 
 func (e *kubeEnv) testStepsFetchFails(t *testing.T) {
-	ctx := t.Context()
 	missing := e.registry.Host + "/nobody@sha256:" + strings.Repeat("1", 64)
 	e.createContext(t, "ctx-nofetch", missing)
-	job := e.stepsJob("build-nofetch", "ctx-nofetch", missing, e.registry.Host+"/alice:nofetch")
-	_, err := e.client.BatchV1().Jobs(e.ns).Create(ctx, job, metav1.CreateOptions{})
-	require.NoError(t, err)
-	pod := e.waitJobPod(t, job.Name)
-	cond := e.waitJobFinished(t, job.Name, 3*time.Minute)
-	assert.Equal(t, batchv1.JobFailed, cond.Type)
-
-	pod, err = e.client.CoreV1().Pods(e.ns).Get(ctx, pod.Name, metav1.GetOptions{})
-	require.NoError(t, err)
-	assert.Equal(t, corev1.PodFailed, pod.Status.Phase)
-	require.Len(t, pod.Status.InitContainerStatuses, 2)
+	pod := e.failedStepsPod(t, e.stepsJob("build-nofetch", "ctx-nofetch", missing, e.registry.Host+"/alice:nofetch"))
 	fetch := pod.Status.InitContainerStatuses[0].State.Terminated
 	require.NotNil(t, fetch)
 	assert.NotEqual(t, int32(0), fetch.ExitCode)
@@ -185,19 +174,8 @@ func (e *kubeEnv) testStepsFetchFails(t *testing.T) {
 }
 
 func (e *kubeEnv) testStepsBuildFails(t *testing.T) {
-	ctx := t.Context()
 	e.createContextWith(t, "ctx-badbuild", e.base, "fail-the-build\n")
-	job := e.stepsJob("build-badbuild", "ctx-badbuild", e.base, e.registry.Host+"/alice:badbuild")
-	_, err := e.client.BatchV1().Jobs(e.ns).Create(ctx, job, metav1.CreateOptions{})
-	require.NoError(t, err)
-	pod := e.waitJobPod(t, job.Name)
-	cond := e.waitJobFinished(t, job.Name, 3*time.Minute)
-	assert.Equal(t, batchv1.JobFailed, cond.Type)
-
-	pod, err = e.client.CoreV1().Pods(e.ns).Get(ctx, pod.Name, metav1.GetOptions{})
-	require.NoError(t, err)
-	assert.Equal(t, corev1.PodFailed, pod.Status.Phase)
-	require.Len(t, pod.Status.InitContainerStatuses, 2)
+	pod := e.failedStepsPod(t, e.stepsJob("build-badbuild", "ctx-badbuild", e.base, e.registry.Host+"/alice:badbuild"))
 	assert.Equal(t, "Completed", pod.Status.InitContainerStatuses[0].State.Terminated.Reason)
 	build := pod.Status.InitContainerStatuses[1].State.Terminated
 	require.NotNil(t, build)
@@ -290,4 +268,22 @@ func podCondition(p *corev1.Pod, t corev1.PodConditionType) corev1.PodCondition 
 		}
 	}
 	return corev1.PodCondition{}
+}
+
+// failedStepsPod creates job, waits for it to fail, and returns its Pod as
+// it ended: Failed, with the statuses of both init steps.
+func (e *kubeEnv) failedStepsPod(t *testing.T, job *batchv1.Job) *corev1.Pod {
+	t.Helper()
+	ctx := t.Context()
+	_, err := e.client.BatchV1().Jobs(e.ns).Create(ctx, job, metav1.CreateOptions{})
+	require.NoError(t, err)
+	pod := e.waitJobPod(t, job.Name)
+	cond := e.waitJobFinished(t, job.Name, 3*time.Minute)
+	assert.Equal(t, batchv1.JobFailed, cond.Type)
+
+	pod, err = e.client.CoreV1().Pods(e.ns).Get(ctx, pod.Name, metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, corev1.PodFailed, pod.Status.Phase)
+	require.Len(t, pod.Status.InitContainerStatuses, 2)
+	return pod
 }

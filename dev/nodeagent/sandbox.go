@@ -40,15 +40,24 @@ func newSandbox(dir string) (*sandbox, error) {
 // clearDir deletes dir unless something is still mounted below it:
 // deleting through a mount would delete the mounted files.
 func clearDir(dir string) error {
+	if err := noMountsUnder(dir); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("deleting %s: %w", dir, err)
+	}
+	return nil
+}
+
+// noMountsUnder fails when something is still mounted at or below dir:
+// deleting or moving dir would then take the mounted files along.
+func noMountsUnder(dir string) error {
 	left, err := mountsUnder(dir)
 	if err != nil {
 		return err
 	}
 	if len(left) > 0 {
 		return fmt.Errorf("%s still has mounts: %v", dir, left)
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("deleting %s: %w", dir, err)
 	}
 	return nil
 }
@@ -170,12 +179,8 @@ func (s *sandbox) removeLater(trash string) error {
 	if err := s.unmount(); err != nil {
 		return err
 	}
-	left, err := mountsUnder(s.dir)
-	if err != nil {
+	if err := noMountsUnder(s.dir); err != nil {
 		return err
-	}
-	if len(left) > 0 {
-		return fmt.Errorf("%s still has mounts: %v", s.dir, left)
 	}
 	if err := os.MkdirAll(filepath.Dir(trash), 0o700); err != nil {
 		return fmt.Errorf("moving sandbox away: %w", err)
