@@ -8,7 +8,6 @@ package e2e
 import (
 	"context"
 	"encoding/base64"
-	"flag"
 	"fmt"
 	"os"
 	"testing"
@@ -21,40 +20,20 @@ import (
 var env *local.Stack
 
 func TestMain(m *testing.M) {
-	flag.Parse()
-	if testing.Short() {
-		fmt.Println("e2e: skipped in -short mode (needs the local stack)")
-		os.Exit(0)
-	}
-	if os.Geteuid() != 0 {
-		fmt.Println("e2e: the node agent runs Kaniko in a sandbox (unshare, chroot) and needs root")
-		os.Exit(1)
-	}
-	os.Exit(run(m))
+	testapi.StackMain("e2e", func(dir string, logf *os.File) int { return run(m, dir, logf) })
 }
 
-func run(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	logf, err := os.Create(dir + "/stack.log")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
+func run(m *testing.M, dir string, logf *os.File) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	began := time.Now()
+	var err error
 	env, err = local.Start(ctx, local.Options{
 		Dir: dir, Users: []string{"alice", "bob", "carol", "erin", "a.b", "a-b"}, Log: logf,
 		Inputs: map[string]any{"max_kept_builds_per_user": "3"},
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the local stack:", err)
-		testapi.Dump(dir + "/stack.log")
 		return 1
 	}
 	api = testapi.New(env)
@@ -62,9 +41,6 @@ func run(m *testing.M) int {
 	code := m.Run()
 	if err := env.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
-	}
-	if code != 0 {
-		testapi.Dump(dir + "/stack.log")
 	}
 	return code
 }

@@ -11,7 +11,6 @@ package faults
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -38,37 +37,10 @@ func TestMain(m *testing.M) {
 	if addr := os.Getenv(apiHostAddrEnv); addr != "" {
 		os.Exit(serveAPIHost(addr, os.Getenv(apiHostSubjectsEnv)))
 	}
-	flag.Parse()
-	if testing.Short() {
-		fmt.Println("faults: skipped in -short mode (needs the local stack)")
-		os.Exit(0)
-	}
-	if os.Geteuid() != 0 {
-		fmt.Println("faults: the node agent runs Kaniko in a sandbox (unshare, chroot) and needs root")
-		os.Exit(1)
-	}
-	os.Exit(run(m))
+	testapi.StackMain("faults", func(dir string, logf *os.File) int { return run(m, dir, logf) })
 }
 
-func run(m *testing.M) (code int) {
-	dir, err := os.MkdirTemp("", "faults-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	stackLog := filepath.Join(dir, "stack.log")
-	logf, err := os.Create(stackLog)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer logf.Close()
-	defer func() {
-		if code != 0 {
-			testapi.Dump(stackLog)
-		}
-	}()
+func run(m *testing.M, dir string, logf *os.File) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	began := time.Now()

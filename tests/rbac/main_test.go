@@ -10,12 +10,10 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -45,36 +43,13 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	flag.Parse()
-	if testing.Short() {
-		fmt.Println("rbac: skipped in -short mode (needs the local stack)")
-		os.Exit(0)
-	}
-	if os.Geteuid() != 0 {
-		fmt.Println("rbac: the node agent runs Kaniko in a sandbox (unshare, chroot) and needs root")
-		os.Exit(1)
-	}
-	os.Exit(run(m))
+	testapi.StackMain("rbac", func(stackDir string, logf *os.File) int {
+		dir = stackDir
+		return run(m, logf)
+	})
 }
 
-func run(m *testing.M) (code int) {
-	var err error
-	if dir, err = os.MkdirTemp("", "rbac-"); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	logf, err := os.Create(filepath.Join(dir, "stack.log"))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer logf.Close()
-	defer func() {
-		if code != 0 {
-			testapi.Dump(logf.Name())
-		}
-	}()
+func run(m *testing.M, logf *os.File) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	began := time.Now()
@@ -82,6 +57,7 @@ func run(m *testing.M) (code int) {
 	couch := httptest.NewServer(users)
 	defer couch.Close()
 
+	var err error
 	env, err = local.Start(ctx, local.Options{
 		Dir: dir, Users: []string{alice, bob, carol, dave}, Log: logf, Audit: true,
 		Inputs: map[string]any{"couchdb_url": couch.URL, "max_active_builds_per_user": "5"},

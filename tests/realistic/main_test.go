@@ -29,35 +29,21 @@ func TestMain(m *testing.M) {
 		fmt.Println("realistic: skipped (DEPLOYER_REALISTIC=1 runs them; they take minutes)")
 		os.Exit(0)
 	}
-	if os.Geteuid() != 0 {
-		fmt.Println("realistic: the node agent runs Kaniko in a sandbox (unshare, chroot) and needs root")
-		os.Exit(1)
-	}
-	os.Exit(run(m))
+	testapi.RequireRoot("realistic")
+	os.Exit(testapi.InStackDir("realistic", func(dir string, logf *os.File) int { return run(m, dir, logf) }))
 }
 
-func run(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "realistic-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	logf, err := os.Create(dir + "/stack.log")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
+func run(m *testing.M, dir string, logf *os.File) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	began := time.Now()
+	var err error
 	env, err = local.Start(ctx, local.Options{
 		Dir: dir, Users: []string{"alice"}, Log: logf, Realistic: true,
 		Inputs: map[string]any{"build_timeout_seconds": "900"},
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the local stack:", err)
-		testapi.Dump(dir + "/stack.log")
 		return 1
 	}
 	api = testapi.New(env)
@@ -65,9 +51,6 @@ func run(m *testing.M) int {
 	code := m.Run()
 	if err := env.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
-	}
-	if code != 0 {
-		testapi.Dump(dir + "/stack.log")
 	}
 	return code
 }

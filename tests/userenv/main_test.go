@@ -9,7 +9,6 @@ package userenv
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -56,37 +55,11 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	flag.Parse()
-	if testing.Short() {
-		fmt.Println("userenv: skipped in -short mode (needs the local stack)")
-		os.Exit(0)
-	}
-	if os.Geteuid() != 0 {
-		fmt.Println("userenv: the node agent runs Kaniko in a sandbox (unshare, chroot) and needs root")
-		os.Exit(1)
-	}
-	os.Exit(run(m))
+	testapi.StackMain("userenv", func(dir string, logf *os.File) int { return run(m, dir, logf) })
 }
 
-func run(m *testing.M) (code int) {
-	dir, err := os.MkdirTemp("", "userenv-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	stackLog = filepath.Join(dir, "stack.log")
-	logf, err := os.Create(stackLog)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer logf.Close()
-	defer func() {
-		if code != 0 {
-			testapi.Dump(stackLog)
-		}
-	}()
+func run(m *testing.M, dir string, logf *os.File) int {
+	stackLog = logf.Name()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	began := time.Now()

@@ -1,0 +1,54 @@
+package testapi
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// StackMain is the TestMain of a package whose tests need a local stack of
+// their own: skipped in -short mode, refused without root. run sets the
+// package up and runs its tests (InStackDir); StackMain exits with its code.
+func StackMain(name string, run func(dir string, log *os.File) int) {
+	flag.Parse()
+	if testing.Short() {
+		fmt.Printf("%s: skipped in -short mode (needs the local stack)\n", name)
+		os.Exit(0)
+	}
+	RequireRoot(name)
+	os.Exit(InStackDir(name, run))
+}
+
+// RequireRoot exits when the tests do not run as root: the node agent runs
+// Kaniko in a sandbox (unshare, chroot).
+func RequireRoot(name string) {
+	if os.Geteuid() != 0 {
+		fmt.Printf("%s: the node agent runs Kaniko in a sandbox (unshare, chroot) and needs root\n", name)
+		os.Exit(1)
+	}
+}
+
+// InStackDir gives run a fresh folder and the stack's log file in it
+// (stack.log), and returns run's code. The log is printed when the code is
+// not 0; the folder is removed afterwards.
+func InStackDir(name string, run func(dir string, log *os.File) int) int {
+	dir, err := os.MkdirTemp("", name+"-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	logf, err := os.Create(filepath.Join(dir, "stack.log"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer logf.Close()
+	code := run(dir, logf)
+	if code != 0 {
+		Dump(logf.Name())
+	}
+	return code
+}
