@@ -13,9 +13,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/apache/openserverless-deployer/lib/build"
 	"github.com/apache/openserverless-deployer/lib/config"
 	"github.com/apache/openserverless-deployer/lib/kube"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 )
 
 // cluster loads the settings from the environment, as an action would, and
@@ -41,7 +41,7 @@ func cleanjobs(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("cleanjobs", flag.ExitOnError)
 	hours := fs.String("max-age-hours", "24", "delete finished builds older than this")
 	_ = fs.Parse(args)
-	h, err := build.ParseMaxAgeHours(*hours, true)
+	h, err := runtimebuild.ParseMaxAgeHours(*hours, true)
 	if err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func cleanjobs(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	n, err := build.NewService(client, cfg).Cleanup(ctx, "", true, time.Duration(h)*time.Hour)
+	n, err := runtimebuild.NewService(client, cfg).Cleanup(ctx, "", true, time.Duration(h)*time.Hour)
 	if err != nil {
 		return err
 	}
@@ -64,7 +64,7 @@ func logs(ctx context.Context, _ []string) error {
 		return err
 	}
 	pods, err := client.CoreV1().Pods(cfg.Namespace).List(ctx, metav1.ListOptions{
-		LabelSelector: build.LabelComponent + "=" + build.Component,
+		LabelSelector: runtimebuild.LabelComponent + "=" + runtimebuild.Component,
 	})
 	if err != nil {
 		return err
@@ -76,7 +76,7 @@ func logs(ctx context.Context, _ []string) error {
 		return pods.Items[j].CreationTimestamp.Before(&pods.Items[i].CreationTimestamp)
 	})
 	pod := pods.Items[0]
-	fmt.Fprintf(os.Stderr, "pod %s (%s, build %s)\n", pod.Name, pod.Status.Phase, pod.Labels[build.LabelBuildID])
+	fmt.Fprintf(os.Stderr, "pod %s (%s, build %s)\n", pod.Name, pod.Status.Phase, pod.Labels[runtimebuild.LabelBuildID])
 	rc, err := client.CoreV1().Pods(cfg.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{}).Stream(ctx)
 	if err != nil {
 		return err

@@ -18,9 +18,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/apache/openserverless-deployer/lib/build"
 	"github.com/apache/openserverless-deployer/lib/images"
-	"github.com/apache/openserverless-deployer/lib/registry"
+	"github.com/apache/openserverless-deployer/lib/imagestore"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 )
 
 // registryAccess finds the registry the registry tasks work on, and its
@@ -30,40 +30,40 @@ import (
 // ConfigMap, credentials from the build namespace's pull secret); else the
 // local stack's (stack.json). REGISTRY_INSECURE=true makes the configured
 // hosts plain HTTP; loopback hosts always are.
-func registryAccess(ctx context.Context) (registry.Hosts, *registry.Client, error) {
+func registryAccess(ctx context.Context) (imagestore.Hosts, *imagestore.Client, error) {
 	insecure, err := envBool("REGISTRY_INSECURE")
 	if err != nil {
-		return registry.Hosts{}, nil, err
+		return imagestore.Hosts{}, nil, err
 	}
 	if host := os.Getenv("REGISTRY_HOST"); host != "" {
-		h := registry.Hosts{Push: host, Pull: firstOf(os.Getenv("REGISTRY_PULL_HOST"), host)}
+		h := imagestore.Hosts{Push: host, Pull: firstOf(os.Getenv("REGISTRY_PULL_HOST"), host)}
 		return h, newRegistryClient(h, os.Getenv("REGISTRY_USER"), os.Getenv("REGISTRY_PASS"), insecure), nil
 	}
 	if l := local(); l != nil && os.Getenv("KUBECONFIG") == "" {
-		h := registry.Hosts{Push: l.Registry, Pull: l.Registry}
+		h := imagestore.Hosts{Push: l.Registry, Pull: l.Registry}
 		return h, newRegistryClient(h, l.RegUser, l.RegPass, insecure), nil
 	}
 	client, cfg, err := cluster()
 	if err != nil {
-		return registry.Hosts{}, nil, err
+		return imagestore.Hosts{}, nil, err
 	}
-	return build.NewService(client, cfg).PlatformRegistry(ctx)
+	return runtimebuild.NewService(client, cfg).PlatformRegistry(ctx)
 }
 
 // newRegistryClient is a client holding user's credentials for both hosts
 // (anonymous when user is empty).
-func newRegistryClient(h registry.Hosts, user, pass string, insecure bool) *registry.Client {
-	opts := []registry.Option{}
+func newRegistryClient(h imagestore.Hosts, user, pass string, insecure bool) *imagestore.Client {
+	opts := []imagestore.Option{}
 	if user != "" {
-		opts = append(opts, registry.WithKeychain(hostKeychain{
+		opts = append(opts, imagestore.WithKeychain(hostKeychain{
 			hosts: map[string]bool{h.Push: true, h.Pull: true},
 			auth:  authn.FromConfig(authn.AuthConfig{Username: user, Password: pass}),
 		}))
 	}
 	if insecure {
-		opts = append(opts, registry.WithInsecure(h.Push, h.Pull))
+		opts = append(opts, imagestore.WithInsecure(h.Push, h.Pull))
 	}
-	return registry.New(opts...)
+	return imagestore.New(opts...)
 }
 
 // hostKeychain gives one set of credentials to the named registry hosts
@@ -260,7 +260,7 @@ func updatetoml(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	hosts, err := registry.ResolveHosts(ctx, client, cfg.Namespace, cfg.RegistryPushHost, cfg.RegistryPullHost)
+	hosts, err := imagestore.ResolveHosts(ctx, client, cfg.Namespace, cfg.RegistryPushHost, cfg.RegistryPullHost)
 	if err != nil {
 		return err
 	}
@@ -283,7 +283,7 @@ func updatetoml(ctx context.Context, args []string, out io.Writer) error {
 // newRegistryConfigMap holds the registry settings in TOML, with the
 // [registry."<host>"] tables of buildkitd.toml: http and insecure for the
 // push and pull hosts, mirrors for docker.io.
-func newRegistryConfigMap(namespace string, h registry.Hosts, insecure bool, mirrors []string) *corev1.ConfigMap {
+func newRegistryConfigMap(namespace string, h imagestore.Hosts, insecure bool, mirrors []string) *corev1.ConfigMap {
 	var b strings.Builder
 	b.WriteString("# Registry settings of the runtime builder (Kaniko), written by `task builder:updatetoml`.\n")
 	b.WriteString("# The build Jobs take --insecure-registry from the registry_insecure setting;\n")
@@ -308,7 +308,7 @@ func newRegistryConfigMap(namespace string, h registry.Hosts, insecure bool, mir
 			Name:      registryConfigMap,
 			Namespace: namespace,
 			Labels: map[string]string{
-				build.LabelComponent:           build.Component,
+				runtimebuild.LabelComponent:    runtimebuild.Component,
 				"app.kubernetes.io/managed-by": "openserverless-deployer",
 			},
 		},

@@ -16,7 +16,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
-	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
@@ -26,7 +26,7 @@ import (
 
 	"github.com/apache/openserverless-deployer/lib/fault"
 	"github.com/apache/openserverless-deployer/lib/images"
-	"github.com/apache/openserverless-deployer/lib/registry"
+	"github.com/apache/openserverless-deployer/lib/imagestore"
 )
 
 // registryEnv clears every setting registryAccess reads.
@@ -44,7 +44,7 @@ func recordingRegistry(t *testing.T, demand bool) (host string, seen func() []st
 	t.Helper()
 	var mu sync.Mutex
 	var auths []string
-	reg := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
+	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a := r.Header.Get("Authorization")
 		mu.Lock()
@@ -117,7 +117,7 @@ func TestRegistryAccess(t *testing.T) {
 			before := len(seen())
 			hosts, client, err := registryAccess(context.Background())
 			require.NoError(t, err)
-			assert.Equal(t, registry.Hosts{Push: host, Pull: tt.wantPull}, hosts)
+			assert.Equal(t, imagestore.Hosts{Push: host, Pull: tt.wantPull}, hosts)
 			tags, err := client.Tags(context.Background(), host+"/alice")
 			if tt.wantAuth == "" {
 				assert.Equal(t, fault.Internal, fault.KindOf(err), "anonymous is refused: %v", err)
@@ -142,10 +142,10 @@ func TestRegistryAccess(t *testing.T) {
 }
 
 func TestHostKeychain(t *testing.T) {
-	c := newRegistryClient(registry.Hosts{Push: "push:5000", Pull: "pull.example.com"}, "u", "p", true)
+	c := newRegistryClient(imagestore.Hosts{Push: "push:5000", Pull: "pull.example.com"}, "u", "p", true)
 	assert.True(t, c.Insecure("push:5000"))
 	assert.True(t, c.Insecure("pull.example.com"))
-	assert.False(t, newRegistryClient(registry.Hosts{Push: "push:5000", Pull: "push:5000"}, "", "", false).Insecure("push:5000"))
+	assert.False(t, newRegistryClient(imagestore.Hosts{Push: "push:5000", Pull: "push:5000"}, "", "", false).Insecure("push:5000"))
 
 	basic := &authn.Basic{Username: "u", Password: "p"}
 	k := hostKeychain{hosts: map[string]bool{"push:5000": true}, auth: basic}
@@ -204,7 +204,7 @@ func TestRegistryCommands(t *testing.T) {
 
 	out.Reset()
 	require.NoError(t, getImage(ctx, []string{"-image", "alice:t2"}, &out))
-	var m registry.Manifest
+	var m imagestore.Manifest
 	require.NoError(t, json.Unmarshal(out.Bytes(), &m))
 	assert.Equal(t, d2, m.Digest)
 	assert.Len(t, m.Layers, 1)
@@ -236,17 +236,17 @@ func TestRegistryCommands(t *testing.T) {
 func TestNewRegistryConfigMap(t *testing.T) {
 	tests := []struct {
 		name     string
-		hosts    registry.Hosts
+		hosts    imagestore.Hosts
 		insecure bool
 		mirrors  []string
 		want     string
 	}{
 		{
-			name: "internal registry over plain HTTP", hosts: registry.Hosts{Push: "nuvolaris-registry-svc:5000", Pull: "nuvolaris-registry-svc:5000"}, insecure: true,
+			name: "internal registry over plain HTTP", hosts: imagestore.Hosts{Push: "nuvolaris-registry-svc:5000", Pull: "nuvolaris-registry-svc:5000"}, insecure: true,
 			want: "push_host = \"nuvolaris-registry-svc:5000\"\npull_host = \"nuvolaris-registry-svc:5000\"\n\n[registry.\"nuvolaris-registry-svc:5000\"]\nhttp = true\ninsecure = true\n",
 		},
 		{
-			name: "two hosts over TLS, mirrors", hosts: registry.Hosts{Push: "push:5000", Pull: "registry.example.com"}, mirrors: []string{"mirror.example.com", "m2:5000/hub"},
+			name: "two hosts over TLS, mirrors", hosts: imagestore.Hosts{Push: "push:5000", Pull: "registry.example.com"}, mirrors: []string{"mirror.example.com", "m2:5000/hub"},
 			want: "push_host = \"push:5000\"\npull_host = \"registry.example.com\"\n\n[registry.\"push:5000\"]\nhttp = false\ninsecure = false\n\n[registry.\"registry.example.com\"]\nhttp = false\ninsecure = false\n\n[registry.\"docker.io\"]\nmirrors = [\"mirror.example.com\", \"m2:5000/hub\"]\n",
 		},
 	}
@@ -272,7 +272,7 @@ func TestNewRegistryConfigMap(t *testing.T) {
 func TestApplyConfigMap(t *testing.T) {
 	client := fake.NewClientset()
 	ctx := context.Background()
-	first := newRegistryConfigMap("nuvolaris", registry.Hosts{Push: "a:5000", Pull: "a:5000"}, true, nil)
+	first := newRegistryConfigMap("nuvolaris", imagestore.Hosts{Push: "a:5000", Pull: "a:5000"}, true, nil)
 	require.NoError(t, applyConfigMap(ctx, client, first))
 	got, err := client.CoreV1().ConfigMaps("nuvolaris").Get(ctx, "builder-registry-config", metav1.GetOptions{})
 	require.NoError(t, err)
@@ -281,7 +281,7 @@ func TestApplyConfigMap(t *testing.T) {
 	got.Labels["kept"] = "yes"
 	_, err = client.CoreV1().ConfigMaps("nuvolaris").Update(ctx, got, metav1.UpdateOptions{})
 	require.NoError(t, err)
-	second := newRegistryConfigMap("nuvolaris", registry.Hosts{Push: "b:5000", Pull: "b:5000"}, false, nil)
+	second := newRegistryConfigMap("nuvolaris", imagestore.Hosts{Push: "b:5000", Pull: "b:5000"}, false, nil)
 	require.NoError(t, applyConfigMap(ctx, client, second))
 	got, err = client.CoreV1().ConfigMaps("nuvolaris").Get(ctx, "builder-registry-config", metav1.GetOptions{})
 	require.NoError(t, err)

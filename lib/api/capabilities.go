@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"sort"
 
-	"github.com/apache/openserverless-deployer/lib/build"
 	"github.com/apache/openserverless-deployer/lib/requirements"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 	"github.com/apache/openserverless-deployer/lib/webaction"
 )
 
@@ -31,7 +31,7 @@ func Capabilities(_ context.Context, c Call) (webaction.Response, error) {
 		builders = append(builders, map[string]any{"id": id, "kind": b.Kind, "source": b.Source})
 	}
 	return webaction.Reply(http.StatusOK, "", map[string]any{
-		"version":  build.Version,
+		"version":  runtimebuild.Version,
 		"kinds":    kinds,
 		"builders": builders,
 		"limits": map[string]any{
@@ -40,7 +40,7 @@ func Capabilities(_ context.Context, c Call) (webaction.Response, error) {
 			"max_active_builds_per_user": c.Config.MaxActiveBuildsPerUser,
 			"max_active_builds":          c.Config.MaxActiveBuilds,
 			"build_timeout_seconds":      int(c.Config.BuildTimeout.Seconds()),
-			"log_tail_max":               build.MaxLogTail,
+			"log_tail_max":               runtimebuild.MaxLogTail,
 			"max_age_hours_max":          8760,
 		},
 		"allowed_sources": nonNil(c.Config.AllowedSources),

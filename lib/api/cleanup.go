@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/apache/openserverless-deployer/lib/build"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 	"github.com/apache/openserverless-deployer/lib/webaction"
 )
 
@@ -18,19 +18,19 @@ func Cleanup(ctx context.Context, c Call) (webaction.Response, error) {
 		return webaction.Response{}, err
 	}
 	v, present := c.Request.Field("max_age_hours")
-	hours, err := build.ParseMaxAgeHours(v, present)
+	hours, err := runtimebuild.ParseMaxAgeHours(v, present)
 	if err != nil {
 		return webaction.Response{}, err
 	}
 	n, err := c.Builds.Cleanup(ctx, c.Caller.User, c.Caller.System, time.Duration(hours)*time.Hour)
-	var partial *build.CleanupFailures
+	var partial *runtimebuild.CleanupFailures
 	switch {
 	case errors.As(err, &partial):
 		// What could be deleted was: the reply says so and names the rest.
-		return webaction.Reply(http.StatusOK, build.CleanupMessage(n, partial.Failed),
+		return webaction.Reply(http.StatusOK, runtimebuild.CleanupMessage(n, partial.Failed),
 			map[string]any{"deleted": n, "failed": partial.Failed}), nil
 	case err != nil:
 		return webaction.Response{}, err
 	}
-	return webaction.Reply(http.StatusOK, build.CleanupMessage(n, nil), map[string]any{"deleted": n}), nil
+	return webaction.Reply(http.StatusOK, runtimebuild.CleanupMessage(n, nil), map[string]any{"deleted": n}), nil
 }

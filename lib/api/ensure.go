@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/apache/openserverless-deployer/lib/build"
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 	"github.com/apache/openserverless-deployer/lib/webaction"
 )
 
@@ -29,7 +29,7 @@ func Ensure(ctx context.Context, c Call) (webaction.Response, error) {
 		}
 		retry = b
 	}
-	e, err := c.Builds.Ensure(ctx, c.Caller.User, build.EnsureRequest{
+	e, err := c.Builds.Ensure(ctx, c.Caller.User, runtimebuild.EnsureRequest{
 		Builder: r.String("builder"),
 		Source:  r.String("source"),
 		Kind:    r.String("kind"),

@@ -10,12 +10,12 @@ import (
 	"github.com/sirupsen/logrus"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/apache/openserverless-deployer/lib/build"
 	"github.com/apache/openserverless-deployer/lib/config"
 	"github.com/apache/openserverless-deployer/lib/fault"
 	"github.com/apache/openserverless-deployer/lib/identity"
 	"github.com/apache/openserverless-deployer/lib/kube"
 	"github.com/apache/openserverless-deployer/lib/openwhisk"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 	"github.com/apache/openserverless-deployer/lib/webaction"
 )
 
@@ -24,7 +24,7 @@ type Call struct {
 	Request webaction.Request
 	Caller  identity.Caller
 	Config  config.Config
-	Builds  *build.Service
+	Builds  *runtimebuild.Service
 	Log     logrus.FieldLogger
 }
 
@@ -119,7 +119,7 @@ func serve(ctx context.Context, env Env, args map[string]any, op Operation, log 
 	if err != nil {
 		return webaction.Response{}, fault.Wrap(err, fault.Internal, "ConfigurationError", "The deployer cannot reach Kubernetes")
 	}
-	svc := build.NewService(client, cfg, build.WithLogger(log))
+	svc := runtimebuild.NewService(client, cfg, runtimebuild.WithLogger(log))
 	return op(ctx, Call{Request: req, Caller: caller, Config: cfg, Builds: svc, Log: log})
 }
 

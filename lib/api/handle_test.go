@@ -22,9 +22,9 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
-	"github.com/apache/openserverless-deployer/lib/build"
 	"github.com/apache/openserverless-deployer/lib/config"
 	"github.com/apache/openserverless-deployer/lib/openwhisk"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 	"github.com/apache/openserverless-deployer/lib/webaction"
 )
 
@@ -116,8 +116,8 @@ var (
 
 // apiJob is user's build Job for kind, as build.NewJob writes it, created at apiT0.
 func apiJob(user, kind string) *batchv1.Job {
-	id := build.ID(build.Inputs{Kind: kind, Source: "r.example.com/rt@sha256:aa", Target: user + ":" + kind})
-	job := build.NewJob(build.Plan{
+	id := runtimebuild.ID(runtimebuild.Inputs{Kind: kind, Source: "r.example.com/rt@sha256:aa", Target: user + ":" + kind})
+	job := runtimebuild.NewJob(runtimebuild.Plan{
 		ID: id, User: user, Kind: kind, Namespace: "builds",
 		Image: "pull.example.com/" + user + ":" + kind, Pinned: "r.example.com/rt@sha256:aa",
 		KanikoImage: config.DefaultKanikoImage, Deadline: time.Minute, TTL: time.Hour,
@@ -128,7 +128,7 @@ func apiJob(user, kind string) *batchv1.Job {
 	return job
 }
 
-func buildIDOf(job *batchv1.Job) string { return job.Annotations[build.AnnotationBuildID] }
+func buildIDOf(job *batchv1.Job) string { return job.Annotations[runtimebuild.AnnotationBuildID] }
 
 // apiPod is the Pod of job in phase with its container in state.
 func apiPod(job *batchv1.Job, phase corev1.PodPhase, state corev1.ContainerState) *corev1.Pod {
@@ -277,14 +277,14 @@ func TestCapabilities(t *testing.T) {
 	resp := e.serve(Capabilities, web("get", "", aliceToken, nil))
 	require.Equal(t, http.StatusOK, resp.Status, "%v", resp.Body)
 	assert.Equal(t, "ok", resp.Body["status"])
-	assert.Equal(t, build.Version, resp.Body["version"])
+	assert.Equal(t, runtimebuild.Version, resp.Body["version"])
 	kinds, ok := resp.Body["kinds"].(map[string]string)
 	require.True(t, ok, "%T", resp.Body["kinds"])
 	assert.Equal(t, "requirements.txt", kinds["python"])
 	assert.Equal(t, "go.mod", kinds["go"])
 	limits, ok := resp.Body["limits"].(map[string]any)
 	require.True(t, ok)
-	assert.Equal(t, build.MaxLogTail, limits["log_tail_max"])
+	assert.Equal(t, runtimebuild.MaxLogTail, limits["log_tail_max"])
 	assert.Equal(t, 2, limits["max_active_builds_per_user"])
 	assert.Equal(t, 10, limits["max_active_builds"])
 	assert.Equal(t, 900, limits["build_timeout_seconds"])
@@ -351,7 +351,7 @@ func TestCleanupScope(t *testing.T) {
 			require.NoError(t, err)
 			var left []string
 			for _, j := range jobs.Items {
-				left = append(left, j.Labels[build.LabelUser])
+				left = append(left, j.Labels[runtimebuild.LabelUser])
 			}
 			assert.ElementsMatch(t, tt.wantLeft, left)
 		})

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sirupsen/logrus"
@@ -20,10 +20,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 
-	"github.com/apache/openserverless-deployer/lib/build"
 	"github.com/apache/openserverless-deployer/lib/config"
 	"github.com/apache/openserverless-deployer/lib/identity"
 	"github.com/apache/openserverless-deployer/lib/images"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 	"github.com/apache/openserverless-deployer/lib/webaction"
 )
 
@@ -46,7 +46,7 @@ func imagesCall(t *testing.T, push, user, method, path string) Call {
 		Request: webaction.Decode(map[string]any{"__ow_method": method, "__ow_path": path}),
 		Caller:  identity.Caller{User: user, Web: true},
 		Config:  cfg,
-		Builds:  build.NewService(client, cfg),
+		Builds:  runtimebuild.NewService(client, cfg),
 		Log:     discard,
 	}
 }
@@ -59,7 +59,7 @@ func ref(t *testing.T, s string) name.Reference {
 }
 
 func TestImages(t *testing.T) {
-	srv := httptest.NewServer(ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0))))
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
 	img, err := random.Image(64, 1)
@@ -133,7 +133,7 @@ func TestImages(t *testing.T) {
 }
 
 func TestImagesDeleteNamesTheOtherTags(t *testing.T) {
-	srv := httptest.NewServer(ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0))))
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
 	img, err := random.Image(64, 1)

@@ -4,8 +4,8 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/apache/openserverless-deployer/lib/build"
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 	"github.com/apache/openserverless-deployer/lib/webaction"
 )
 
@@ -19,7 +19,7 @@ func Start(ctx context.Context, c Call) (webaction.Response, error) {
 	if !r.HasAny("source", "target", "kind", "file") {
 		return webaction.Response{}, fault.New(fault.Invalid, "NoPayload", "No JSON payload provided for build.")
 	}
-	started, err := c.Builds.Start(ctx, c.Caller.User, build.StartRequest{
+	started, err := c.Builds.Start(ctx, c.Caller.User, runtimebuild.StartRequest{
 		Source: r.String("source"),
 		Target: r.String("target"),
 		Kind:   r.String("kind"),

@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/apache/openserverless-deployer/lib/build"
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 	"github.com/apache/openserverless-deployer/lib/webaction"
 )
 
@@ -52,7 +52,7 @@ func buildID(r webaction.Request) (string, error) {
 
 // statusReply answers a build's state: 200 succeeded, 202 queued or
 // running, 409 failed with its reason and last log lines.
-func statusReply(st build.Status, tail []string) webaction.Response {
+func statusReply(st runtimebuild.Status, tail []string) webaction.Response {
 	fields := map[string]any{
 		"id":    st.ID,
 		"state": string(st.State),
@@ -75,10 +75,10 @@ func statusReply(st build.Status, tail []string) webaction.Response {
 		fields["reason"] = st.Reason
 	}
 	switch st.State {
-	case build.Succeeded:
+	case runtimebuild.Succeeded:
 		fields["digest"] = st.Digest
 		return webaction.Reply(http.StatusOK, "Build succeeded.", fields)
-	case build.Failed:
+	case runtimebuild.Failed:
 		fields["logs"] = nonNil(tail)
 		r := webaction.Reply(http.StatusConflict, st.Message, fields)
 		r.Body["status"] = "ko"
@@ -109,11 +109,11 @@ func Logs(ctx context.Context, c Call) (webaction.Response, error) {
 	if err != nil {
 		return webaction.Response{}, err
 	}
-	o := build.LogOptions{Tail: build.DefaultLogTail}
+	o := runtimebuild.LogOptions{Tail: runtimebuild.DefaultLogTail}
 	if v := c.Request.String("tail"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > build.MaxLogTail {
-			return webaction.Response{}, fault.New(fault.Invalid, "InvalidTail", "tail must be a whole number from 1 to %d", build.MaxLogTail)
+		if err != nil || n < 1 || n > runtimebuild.MaxLogTail {
+			return webaction.Response{}, fault.New(fault.Invalid, "InvalidTail", "tail must be a whole number from 1 to %d", runtimebuild.MaxLogTail)
 		}
 		o.Tail = n
 	}

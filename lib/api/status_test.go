@@ -16,23 +16,23 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	k8stesting "k8s.io/client-go/testing"
 
-	"github.com/apache/openserverless-deployer/lib/build"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 )
 
 func TestStatusReply(t *testing.T) {
 	started, finished := apiRunAt, apiEndAt
-	base := build.Status{
+	base := runtimebuild.Status{
 		ID: strings.Repeat("ab", 32), JobName: "build-alice-abababababababab", User: "alice", Kind: "python",
 		Image: "pull.example.com/alice:py", Created: apiT0,
 	}
-	with := func(change func(*build.Status)) build.Status {
+	with := func(change func(*runtimebuild.Status)) runtimebuild.Status {
 		s := base
 		change(&s)
 		return s
 	}
 	tests := []struct {
 		name        string
-		st          build.Status
+		st          runtimebuild.Status
 		tail        []string
 		wantStatus  int
 		wantOK      bool
@@ -42,8 +42,8 @@ func TestStatusReply(t *testing.T) {
 	}{
 		{
 			name: "succeeded",
-			st: with(func(s *build.Status) {
-				s.State, s.Digest, s.Started, s.Finished = build.Succeeded, "sha256:"+strings.Repeat("0", 64), &started, &finished
+			st: with(func(s *runtimebuild.Status) {
+				s.State, s.Digest, s.Started, s.Finished = runtimebuild.Succeeded, "sha256:"+strings.Repeat("0", 64), &started, &finished
 			}),
 			wantStatus: http.StatusOK, wantOK: true, wantMessage: "Build succeeded.",
 			want: map[string]any{
@@ -54,46 +54,46 @@ func TestStatusReply(t *testing.T) {
 		},
 		{
 			name:       "queued",
-			st:         with(func(s *build.Status) { s.State = build.Queued }),
+			st:         with(func(s *runtimebuild.Status) { s.State = runtimebuild.Queued }),
 			wantStatus: http.StatusAccepted, wantOK: true, wantMessage: "Build queued.",
 			want:   map[string]any{"state": "queued"},
 			absent: []string{"digest", "started", "finished", "reason", "logs"},
 		},
 		{
 			name: "queued, stuck",
-			st: with(func(s *build.Status) {
-				s.State, s.Reason, s.Message = build.Queued, build.ReasonBuilderPullFailed, `Failed to pull image "kaniko": not found`
+			st: with(func(s *runtimebuild.Status) {
+				s.State, s.Reason, s.Message = runtimebuild.Queued, runtimebuild.ReasonBuilderPullFailed, `Failed to pull image "kaniko": not found`
 			}),
 			wantStatus: http.StatusAccepted, wantOK: true, wantMessage: `Failed to pull image "kaniko": not found`,
-			want: map[string]any{"state": "queued", "reason": build.ReasonBuilderPullFailed},
+			want: map[string]any{"state": "queued", "reason": runtimebuild.ReasonBuilderPullFailed},
 		},
 		{
 			name:       "running",
-			st:         with(func(s *build.Status) { s.State, s.Started = build.Running, &started }),
+			st:         with(func(s *runtimebuild.Status) { s.State, s.Started = runtimebuild.Running, &started }),
 			wantStatus: http.StatusAccepted, wantOK: true, wantMessage: "Build running.",
 			want:   map[string]any{"state": "running", "started": "2025-06-01T12:00:05Z"},
 			absent: []string{"digest", "finished"},
 		},
 		{
 			name: "failed",
-			st: with(func(s *build.Status) {
-				s.State, s.Reason, s.Message, s.Started, s.Finished = build.Failed, build.ReasonSourcePullFailed, "The source image could not be pulled", &started, &finished
+			st: with(func(s *runtimebuild.Status) {
+				s.State, s.Reason, s.Message, s.Started, s.Finished = runtimebuild.Failed, runtimebuild.ReasonSourcePullFailed, "The source image could not be pulled", &started, &finished
 			}),
 			tail:       []string{"line 1", "error building image"},
 			wantStatus: http.StatusConflict, wantMessage: "The source image could not be pulled",
 			want: map[string]any{
-				"state": "failed", "reason": build.ReasonSourcePullFailed,
+				"state": "failed", "reason": runtimebuild.ReasonSourcePullFailed,
 				"logs": []string{"line 1", "error building image"}, "finished": "2025-06-01T12:00:40Z",
 			},
 			absent: []string{"digest"},
 		},
 		{
 			name: "failed without a log",
-			st: with(func(s *build.Status) {
-				s.State, s.Reason, s.Message = build.Failed, build.ReasonDeadlineExceeded, "late"
+			st: with(func(s *runtimebuild.Status) {
+				s.State, s.Reason, s.Message = runtimebuild.Failed, runtimebuild.ReasonDeadlineExceeded, "late"
 			}),
 			wantStatus: http.StatusConflict, wantMessage: "late",
-			want: map[string]any{"state": "failed", "reason": build.ReasonDeadlineExceeded, "logs": []string{}},
+			want: map[string]any{"state": "failed", "reason": runtimebuild.ReasonDeadlineExceeded, "logs": []string{}},
 		},
 	}
 	for _, tt := range tests {
@@ -188,10 +188,10 @@ func TestStatusRoutes(t *testing.T) {
 		{name: "queued", method: "get", path: "/" + id(f.queued), wantStatus: http.StatusAccepted,
 			want: map[string]any{"state": "queued", "message": "Build queued."}},
 		{name: "queued, stuck on the builder image", method: "get", path: "/" + id(f.stuck), wantStatus: http.StatusAccepted,
-			want: map[string]any{"state": "queued", "reason": build.ReasonBuilderPullFailed, "message": pullFailure}},
+			want: map[string]any{"state": "queued", "reason": runtimebuild.ReasonBuilderPullFailed, "message": pullFailure}},
 		{name: "running", method: "get", path: "/" + id(f.running), wantStatus: http.StatusAccepted,
 			want: map[string]any{"state": "running", "started": "2025-06-01T12:00:05Z"}},
-		{name: "failed", method: "get", path: "/" + id(f.failed), wantStatus: http.StatusConflict, wantReason: build.ReasonSourcePullFailed,
+		{name: "failed", method: "get", path: "/" + id(f.failed), wantStatus: http.StatusConflict, wantReason: runtimebuild.ReasonSourcePullFailed,
 			want: map[string]any{"state": "failed", "logs": []string{"INFO[0000] Retrieving image manifest 127.0.0.1:5000/x", sourceFailure}}},
 		{name: "trailing slash", method: "get", path: "/" + id(f.running) + "/", wantStatus: http.StatusAccepted},
 		{name: "id as a parameter", method: "get", path: "", params: map[string]any{"id": id(f.running)}, wantStatus: http.StatusAccepted,
@@ -271,7 +271,7 @@ func TestLogsParameters(t *testing.T) {
 		wantSince  string // the sinceTime asked of the API server, RFC 3339
 		wantLines  int
 	}{
-		{name: "defaults", wantStatus: http.StatusOK, wantTail: build.DefaultLogTail, wantLines: 2},
+		{name: "defaults", wantStatus: http.StatusOK, wantTail: runtimebuild.DefaultLogTail, wantLines: 2},
 		{name: "tail 1", params: map[string]any{"tail": "1"}, wantStatus: http.StatusOK, wantTail: 1, wantLines: 1},
 		{name: "tail at the maximum", params: map[string]any{"tail": "5000"}, wantStatus: http.StatusOK, wantTail: 5000, wantLines: 2},
 		{name: "tail as a JSON number", params: map[string]any{"tail": float64(30)}, wantStatus: http.StatusOK, wantTail: 30, wantLines: 2},
@@ -282,11 +282,11 @@ func TestLogsParameters(t *testing.T) {
 		{name: "tail a fraction", params: map[string]any{"tail": "1.5"}, wantStatus: http.StatusBadRequest, wantReason: "InvalidTail"},
 		{
 			name: "since", params: map[string]any{"since": "2025-06-01T12:00:01.2Z"}, wantStatus: http.StatusOK,
-			wantTail: build.DefaultLogTail, wantSince: "2025-06-01T12:00:01Z", wantLines: 1,
+			wantTail: runtimebuild.DefaultLogTail, wantSince: "2025-06-01T12:00:01Z", wantLines: 1,
 		},
 		{
 			name: "since with an offset", params: map[string]any{"since": "2025-06-01T14:00:00+02:00"}, wantStatus: http.StatusOK,
-			wantTail: build.DefaultLogTail, wantSince: "2025-06-01T12:00:00Z", wantLines: 2,
+			wantTail: runtimebuild.DefaultLogTail, wantSince: "2025-06-01T12:00:00Z", wantLines: 2,
 		},
 		{name: "since a date", params: map[string]any{"since": "2025-06-01"}, wantStatus: http.StatusBadRequest, wantReason: "InvalidSince"},
 		{name: "since words", params: map[string]any{"since": "yesterday"}, wantStatus: http.StatusBadRequest, wantReason: "InvalidSince"},

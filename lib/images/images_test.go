@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
-	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -22,14 +22,14 @@ import (
 
 	"github.com/apache/openserverless-deployer/dev/stack"
 	"github.com/apache/openserverless-deployer/lib/fault"
-	"github.com/apache/openserverless-deployer/lib/registry"
+	"github.com/apache/openserverless-deployer/lib/imagestore"
 )
 
 // inProcess starts go-containerregistry's registry on 127.0.0.1 behind
 // wrap (nil: none) and returns its host.
 func inProcess(t *testing.T, wrap func(http.Handler) http.Handler) string {
 	t.Helper()
-	var h http.Handler = ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
+	var h http.Handler = registry.New(registry.Logger(log.New(io.Discard, "", 0)))
 	if wrap != nil {
 		h = wrap(h)
 	}
@@ -63,7 +63,7 @@ func TestList(t *testing.T) {
 	db := push(t, authn.Anonymous, host+"/bob:t1", randomImage(t))
 	push(t, authn.Anonymous, host+"/alice-old:t9", randomImage(t))
 	push(t, authn.Anonymous, host+"/team/alice:t8", randomImage(t))
-	svc := New(registry.New(), registry.Hosts{Push: host, Pull: "pull.example.com"})
+	svc := New(imagestore.New(), imagestore.Hosts{Push: host, Pull: "pull.example.com"})
 
 	tests := []struct {
 		user string
@@ -86,7 +86,7 @@ func TestList(t *testing.T) {
 }
 
 func TestListAndDeleteRefuseWhatIsNotAUser(t *testing.T) {
-	svc := New(registry.New(), registry.Hosts{Push: "127.0.0.1:9", Pull: "127.0.0.1:9"})
+	svc := New(imagestore.New(), imagestore.Hosts{Push: "127.0.0.1:9", Pull: "127.0.0.1:9"})
 	for _, user := range []string{"", "Alice", "team/alice", "../bob", "alice:t1", "127.0.0.1:5000/alice"} {
 		t.Run(user, func(t *testing.T) {
 			_, err := svc.List(context.Background(), user)
@@ -106,7 +106,7 @@ func TestDeleteRefusesInvalidTags(t *testing.T) {
 			w.WriteHeader(http.StatusTeapot)
 		})
 	})
-	svc := New(registry.New(), registry.Hosts{Push: host, Pull: host})
+	svc := New(imagestore.New(), imagestore.Hosts{Push: host, Pull: host})
 	for _, tag := range []string{"", "../bob:t1", "bob:t1", "t1/x", "-t1", ".t1", "t 1", "sha256:" + strings.Repeat("a", 64), strings.Repeat("a", 129), "t1@sha256"} {
 		t.Run(tag, func(t *testing.T) {
 			_, err := svc.Delete(context.Background(), "alice", tag)
@@ -142,7 +142,7 @@ func TestDeleteFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(registry.New(), registry.Hosts{Push: tt.push, Pull: tt.push}).Delete(context.Background(), "alice", "t1")
+			_, err := New(imagestore.New(), imagestore.Hosts{Push: tt.push, Pull: tt.push}).Delete(context.Background(), "alice", "t1")
 			fe := fault.As(err)
 			require.NotNil(t, fe, "error %v", err)
 			assert.Equal(t, tt.wantKind, fe.Kind)
@@ -160,7 +160,7 @@ func TestDeleteOnTheReferenceRegistry(t *testing.T) {
 	reg, err := stack.StartRegistry(ctx, stack.RegistryOptions{})
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, reg.Stop()) })
-	creds, err := registry.ParseDockerConfig(reg.DockerConfigJSON())
+	creds, err := imagestore.ParseDockerConfig(reg.DockerConfigJSON())
 	require.NoError(t, err)
 	h := reg.Host
 	shared := randomImage(t)
@@ -168,7 +168,7 @@ func TestDeleteOnTheReferenceRegistry(t *testing.T) {
 	push(t, reg.Auth(), h+"/alice:t2", shared)
 	d3 := push(t, reg.Auth(), h+"/alice:t3", randomImage(t))
 	push(t, reg.Auth(), h+"/bob:t1", shared)
-	svc := New(registry.New(registry.WithKeychain(creds)), registry.Hosts{Push: h, Pull: "pull.example.com"})
+	svc := New(imagestore.New(imagestore.WithKeychain(creds)), imagestore.Hosts{Push: h, Pull: "pull.example.com"})
 
 	got, err := svc.Delete(ctx, "alice", "t2")
 	require.NoError(t, err)

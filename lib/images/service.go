@@ -1,18 +1,18 @@
 package images
 
 import (
-	"github.com/apache/openserverless-deployer/lib/registry"
+	"github.com/apache/openserverless-deployer/lib/imagestore"
 )
 
 // Service lists and deletes users' images in one registry.
 type Service struct {
-	client *registry.Client
-	hosts  registry.Hosts
+	client *imagestore.Client
+	hosts  imagestore.Hosts
 }
 
 // New returns a Service over client, for the images pushed to hosts.Push
 // and pulled from hosts.Pull.
-func New(client *registry.Client, hosts registry.Hosts) *Service {
+func New(client *imagestore.Client, hosts imagestore.Hosts) *Service {
 	return &Service{client: client, hosts: hosts}
 }
 

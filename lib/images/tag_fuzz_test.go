@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/apache/openserverless-deployer/lib/build"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 )
 
 // FuzzValidTag checks that a tag ValidTag accepts can only name a tag of
@@ -20,7 +20,7 @@ func FuzzValidTag(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, tag string) {
-		_, err := build.ParseTarget("alice:"+tag, "alice", true)
+		_, err := runtimebuild.ParseTarget("alice:"+tag, "alice", true)
 		require.Equal(t, err == nil, ValidTag(tag), "the start target and build/images disagree on %q", tag)
 		if !ValidTag(tag) {
 			return

@@ -15,8 +15,8 @@ import (
 
 	"github.com/apache/openserverless-deployer/dev/local"
 	"github.com/apache/openserverless-deployer/lib/actionloop"
-	"github.com/apache/openserverless-deployer/lib/build"
 	"github.com/apache/openserverless-deployer/lib/config"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 	"github.com/apache/openserverless-deployer/tests/testkube"
 )
 
@@ -127,7 +127,7 @@ func TestStartOverActionLoop(t *testing.T) {
 			assert.Equal(t, job, body["job_name"], "the same request answers the same job")
 		})
 	}
-	jobs, err := kube.Client.BatchV1().Jobs(inputs["namespace"].(string)).List(context.Background(), metav1.ListOptions{LabelSelector: build.LabelUser + "=alice"})
+	jobs, err := kube.Client.BatchV1().Jobs(inputs["namespace"].(string)).List(context.Background(), metav1.ListOptions{LabelSelector: runtimebuild.LabelUser + "=alice"})
 	require.NoError(t, err)
 	assert.Len(t, jobs.Items, 1)
 }
@@ -144,7 +144,7 @@ func TestCleanupScope(t *testing.T) {
 	inputs := namespace(t)
 	cleanup := action(t, "cleanup")
 	ns := inputs["namespace"].(string)
-	alices := testkube.FinishedJob(t, kube.Client, build.Plan{
+	alices := testkube.FinishedJob(t, kube.Client, runtimebuild.Plan{
 		ID: testkube.ID('a'), User: "alice", Kind: "python", Namespace: ns, Pinned: runtime.String(),
 		PullSecret: config.DefaultRegistrySecret, PushSecret: config.DefaultRegistrySecret, KanikoImage: config.DefaultKanikoImage, Deadline: time.Hour, TTL: 24 * time.Hour,
 	}, batchv1.JobFailed, time.Now().Add(-time.Hour))
@@ -174,7 +174,7 @@ func TestCleanupScope(t *testing.T) {
 	assert.Equal(t, float64(1), body["deleted"])
 
 	// The owner's schedule: system scope comes from the action's own name.
-	bobs := testkube.FinishedJob(t, kube.Client, build.Plan{
+	bobs := testkube.FinishedJob(t, kube.Client, runtimebuild.Plan{
 		ID: testkube.ID('b'), User: "bob", Kind: "python", Namespace: ns, Pinned: runtime.String(),
 		PullSecret: config.DefaultRegistrySecret, PushSecret: config.DefaultRegistrySecret, KanikoImage: config.DefaultKanikoImage, Deadline: time.Hour, TTL: 24 * time.Hour,
 	}, batchv1.JobComplete, time.Now().Add(-time.Hour))

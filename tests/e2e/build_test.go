@@ -14,7 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apache/openserverless-deployer/dev/local"
-	"github.com/apache/openserverless-deployer/lib/build"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 )
 
 // A start builds for real: the Job completes by the real Job controller and
@@ -88,7 +88,7 @@ func TestFailingBuildsAndCleanup(t *testing.T) {
 			st := follow(t, "bob", r.Str("id"))
 			assert.Equal(t, http.StatusConflict, st.Code)
 			assert.Equal(t, "failed", st.Str("state"))
-			assert.Equal(t, build.ReasonBuildFailed, st.Str("reason"))
+			assert.Equal(t, runtimebuild.ReasonBuildFailed, st.Str("reason"))
 			assert.Contains(t, st.Str("message"), "exit code")
 			logs, _ := st.Body["logs"].([]any)
 			require.NotEmpty(t, logs)

@@ -14,8 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apache/openserverless-deployer/dev/local"
-	"github.com/apache/openserverless-deployer/lib/build"
 	"github.com/apache/openserverless-deployer/lib/config"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 	"github.com/apache/openserverless-deployer/tests/testkube"
 )
 
@@ -23,7 +23,7 @@ import (
 func jobsOf(t *testing.T, id string) int {
 	t.Helper()
 	list, err := env.Kube.Client.BatchV1().Jobs(local.Namespace).List(context.Background(), metav1.ListOptions{
-		LabelSelector: build.LabelBuildID + "=" + id[:32],
+		LabelSelector: runtimebuild.LabelBuildID + "=" + id[:32],
 	})
 	require.NoError(t, err)
 	return len(list.Items)
@@ -109,7 +109,7 @@ func TestEnsureFailedBuild(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, r.Code, "%v", r.Body)
 	st := follow(t, "bob", r.Str("id"))
 	require.Equal(t, http.StatusConflict, st.Code, "%v", st.Body)
-	assert.Equal(t, build.ReasonBuildFailed, st.Str("reason"))
+	assert.Equal(t, runtimebuild.ReasonBuildFailed, st.Str("reason"))
 	logs, _ := st.Body["logs"].([]any)
 	assert.NotEmpty(t, logs)
 
@@ -151,7 +151,7 @@ func TestCancelRunningBuild(t *testing.T) {
 // With two unfinished builds, a user's third is refused with 429 and Retry-After.
 func TestQuotaPerUser(t *testing.T) {
 	for i, d := range []byte{'e', 'f'} {
-		testkube.FinishedJob(t, env.Kube.Client, build.Plan{
+		testkube.FinishedJob(t, env.Kube.Client, runtimebuild.Plan{
 			ID: testkube.ID(d), User: "dave", Kind: "python", Namespace: local.Namespace, Pinned: env.Runtimes["python"].String(),
 			PullSecret: config.DefaultRegistrySecret, PushSecret: config.DefaultRegistrySecret, KanikoImage: config.DefaultKanikoImage, Deadline: time.Hour, TTL: time.Hour,
 		}, "", time.Time{})
@@ -160,7 +160,7 @@ func TestQuotaPerUser(t *testing.T) {
 	t.Cleanup(func() {
 		for _, d := range []byte{'e', 'f'} {
 			bg := metav1.DeletePropagationBackground
-			_ = env.Kube.Client.BatchV1().Jobs(local.Namespace).Delete(context.Background(), build.JobName("dave", testkube.ID(d)), metav1.DeleteOptions{PropagationPolicy: &bg})
+			_ = env.Kube.Client.BatchV1().Jobs(local.Namespace).Delete(context.Background(), runtimebuild.JobName("dave", testkube.ID(d)), metav1.DeleteOptions{PropagationPolicy: &bg})
 		}
 	})
 	env.Tokens["dave"] = env.Subjects.Add("dave")

@@ -21,7 +21,7 @@ import (
 
 	"github.com/apache/openserverless-deployer/dev/fixtures"
 	"github.com/apache/openserverless-deployer/dev/local"
-	"github.com/apache/openserverless-deployer/lib/build"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 )
 
 // probeScript is the /bin/extend of a base image a user may push to their
@@ -219,7 +219,7 @@ func TestKeptBuildsAreBounded(t *testing.T) {
 		jobs = append(jobs, r.Str("job_name"))
 	}
 	eventually(t, "erin keeps her newest builds only", func() bool {
-		list, err := env.Kube.Client.BatchV1().Jobs(local.Namespace).List(ctx, metav1.ListOptions{LabelSelector: build.LabelUser + "=erin"})
+		list, err := env.Kube.Client.BatchV1().Jobs(local.Namespace).List(ctx, metav1.ListOptions{LabelSelector: runtimebuild.LabelUser + "=erin"})
 		if err != nil {
 			return false
 		}

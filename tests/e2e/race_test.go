@@ -18,8 +18,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apache/openserverless-deployer/dev/local"
-	"github.com/apache/openserverless-deployer/lib/build"
 	"github.com/apache/openserverless-deployer/lib/config"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 	"github.com/apache/openserverless-deployer/tests/testkube"
 )
 
@@ -136,7 +136,7 @@ func raceUsers(prefix string, n int) []string {
 func buildJobs(t *testing.T) []batchv1.Job {
 	t.Helper()
 	list, err := env.Kube.Client.BatchV1().Jobs(local.Namespace).List(context.Background(), metav1.ListOptions{
-		LabelSelector: build.LabelComponent + "=" + build.Component,
+		LabelSelector: runtimebuild.LabelComponent + "=" + runtimebuild.Component,
 	})
 	require.NoError(t, err)
 	return list.Items
@@ -149,7 +149,7 @@ func unfinishedByUser(t *testing.T) map[string]int {
 	out := map[string]int{}
 	for _, j := range buildJobs(t) {
 		if j.DeletionTimestamp == nil && !hasCondition(&j, batchv1.JobComplete) && !hasCondition(&j, batchv1.JobFailed) {
-			out[j.Labels[build.LabelUser]]++
+			out[j.Labels[runtimebuild.LabelUser]]++
 		}
 	}
 	return out
@@ -308,7 +308,7 @@ func TestRaceCleanupAndStarts(t *testing.T) {
 		// Ids unique to the round: the contexts of the round before may
 		// still be on their way out.
 		for d := byte('a'); d <= 'c'; d++ {
-			testkube.FinishedJob(t, env.Kube.Client, build.Plan{
+			testkube.FinishedJob(t, env.Kube.Client, runtimebuild.Plan{
 				ID: fmt.Sprintf("%02x", n) + testkube.ID(d)[2:], User: u, Kind: "python", Namespace: local.Namespace, Pinned: env.Runtimes["python"].String(),
 				PullSecret: config.DefaultRegistrySecret, PushSecret: config.DefaultRegistrySecret, KanikoImage: config.DefaultKanikoImage, Deadline: time.Hour, TTL: 24 * time.Hour, // finished an hour ago: the TTL controller must not take them first
 			}, batchv1.JobComplete, time.Now().Add(-time.Hour))

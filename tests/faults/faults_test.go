@@ -22,7 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/apache/openserverless-deployer/dev/local"
-	"github.com/apache/openserverless-deployer/lib/build"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 )
 
 // answerBound is what the brief promises: a 503 within 10 s, whatever hangs.
@@ -289,7 +289,7 @@ func assertNothingLeft(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
 	c := env.Kube.Client
-	sel := metav1.ListOptions{LabelSelector: build.LabelComponent + "=" + build.Component}
+	sel := metav1.ListOptions{LabelSelector: runtimebuild.LabelComponent + "=" + runtimebuild.Component}
 	var problems []string
 	deadline := time.Now().Add(30 * time.Second)
 	for {

@@ -11,15 +11,15 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/apache/openserverless-deployer/lib/build"
 	"github.com/apache/openserverless-deployer/lib/config"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 	"github.com/apache/openserverless-deployer/tests/testkube"
 )
 
 // finishedJob makes a build Job of user that ended at "at" (see testkube.FinishedJob).
 func finishedJob(t *testing.T, cfg config.Config, user, id string, final batchv1.JobConditionType, at time.Time) *batchv1.Job {
 	t.Helper()
-	return testkube.FinishedJob(t, kube.Client, build.Plan{
+	return testkube.FinishedJob(t, kube.Client, runtimebuild.Plan{
 		ID: id, User: user, Kind: "python", Namespace: cfg.Namespace, Pinned: runtime.String(),
 		PullSecret: cfg.RegistrySecret, PushSecret: cfg.RegistrySecret, WarmerImage: cfg.WarmerImage, KanikoImage: cfg.KanikoImage, PusherImage: cfg.PusherImage, Deadline: cfg.BuildTimeout, TTL: cfg.JobTTL,
 		Destination: reg.Host + "/" + user + ":t", Image: reg.Host + "/" + user + ":t",
@@ -37,7 +37,7 @@ func TestCleanupDeletesFinishedJobsWithTheirContext(t *testing.T) {
 	recent := finishedJob(t, cfg, "alice", id('4'), batchv1.JobComplete, time.Now().Add(-time.Hour))
 	others := finishedJob(t, cfg, "bob", id('5'), batchv1.JobComplete, old)
 
-	n, err := build.NewService(deployer, cfg).Cleanup(ctx, "alice", false, 24*time.Hour)
+	n, err := runtimebuild.NewService(deployer, cfg).Cleanup(ctx, "alice", false, 24*time.Hour)
 	require.NoError(t, err)
 	assert.Equal(t, 2, n)
 
@@ -54,7 +54,7 @@ func TestCleanupDeletesFinishedJobsWithTheirContext(t *testing.T) {
 	}
 
 	// System scope (the schedule) cleans every user's.
-	n, err = build.NewService(deployer, cfg).Cleanup(ctx, "", true, 24*time.Hour)
+	n, err = runtimebuild.NewService(deployer, cfg).Cleanup(ctx, "", true, 24*time.Hour)
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
 }

@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/apache/openserverless-deployer/lib/build"
 	"github.com/apache/openserverless-deployer/lib/config"
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 )
 
 // rounds is how many times each race runs, each in a fresh namespace.
@@ -21,12 +21,12 @@ const rounds = 10
 
 // race runs n calls at once, each with its own Service (as each action
 // process has its own), released together, and returns their errors.
-func race(cfg config.Config, client kubernetes.Interface, n int, call func(svc *build.Service, i int) error) []error {
+func race(cfg config.Config, client kubernetes.Interface, n int, call func(svc *runtimebuild.Service, i int) error) []error {
 	errs := make([]error, n)
 	gate := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
-		svc := build.NewService(client, cfg)
+		svc := runtimebuild.NewService(client, cfg)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -40,8 +40,8 @@ func race(cfg config.Config, client kubernetes.Interface, n int, call func(svc *
 }
 
 // startOf is a start of user's build tag; builds with other tags are other builds.
-func startOf(user, tag string) build.StartRequest {
-	return build.StartRequest{Source: runtime.Context().Name() + ":v3.13", Target: user + ":" + tag, Kind: "python"}
+func startOf(user, tag string) runtimebuild.StartRequest {
+	return runtimebuild.StartRequest{Source: runtime.Context().Name() + ":v3.13", Target: user + ":" + tag, Kind: "python"}
 }
 
 // unfinishedJobs counts the unfinished build Jobs of the namespace by user.
@@ -53,7 +53,7 @@ func unfinishedJobs(t *testing.T, namespace string) map[string]int {
 	out := map[string]int{}
 	for _, j := range list.Items {
 		require.Empty(t, j.Status.Conditions, "job %s", j.Name)
-		out[j.Labels[build.LabelUser]]++
+		out[j.Labels[runtimebuild.LabelUser]]++
 	}
 	return out
 }
@@ -90,7 +90,7 @@ func TestQuotaPerUserUnderARace(t *testing.T) {
 		t.Run(fmt.Sprint("round ", round), func(t *testing.T) {
 			cfg, client := namespace(t)
 			ctx := context.Background()
-			errs := race(cfg, client, 12, func(svc *build.Service, i int) error {
+			errs := race(cfg, client, 12, func(svc *runtimebuild.Service, i int) error {
 				_, err := svc.Start(ctx, "alice", startOf("alice", fmt.Sprint("t", i)))
 				return err
 			})
@@ -101,7 +101,7 @@ func TestQuotaPerUserUnderARace(t *testing.T) {
 			assert.Equal(t, map[string]int{"alice": 2}, jobs)
 
 			// The quota holds once the race is over, and frees with the Jobs.
-			svc := build.NewService(client, cfg)
+			svc := runtimebuild.NewService(client, cfg)
 			_, err := svc.Start(ctx, "alice", startOf("alice", "late"))
 			assert.Equal(t, fault.TooMany, fault.KindOf(err), "%v", err)
 			deleteOneJob(t, cfg.Namespace)
@@ -121,7 +121,7 @@ func TestQuotaGlobalUnderARace(t *testing.T) {
 			cfg, client := namespace(t)
 			cfg.MaxActiveBuilds = 5
 			ctx := context.Background()
-			errs := race(cfg, client, users*each, func(svc *build.Service, i int) error {
+			errs := race(cfg, client, users*each, func(svc *runtimebuild.Service, i int) error {
 				user := fmt.Sprint("user", i%users)
 				_, err := svc.Start(ctx, user, startOf(user, fmt.Sprint("t", i)))
 				return err
@@ -146,7 +146,7 @@ func TestQuotaIdenticalStartsUnderARace(t *testing.T) {
 			cfg, client := namespace(t)
 			ctx := context.Background()
 			names := make([]string, 12)
-			errs := race(cfg, client, 12, func(svc *build.Service, i int) error {
+			errs := race(cfg, client, 12, func(svc *runtimebuild.Service, i int) error {
 				tag := "same"
 				if i%3 == 0 {
 					tag = fmt.Sprint("other", i)

@@ -14,8 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/apache/openserverless-deployer/lib/build"
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 	"github.com/apache/openserverless-deployer/lib/webaction"
 )
 
@@ -23,10 +23,10 @@ func TestStartCreatesWhatTheAPIServerAccepts(t *testing.T) {
 	cfg, deployer := namespace(t)
 	ctx := context.Background()
 	user := strings.Repeat("a", 40)
-	svc := build.NewService(deployer, cfg)
+	svc := runtimebuild.NewService(deployer, cfg)
 	file := base64.StdEncoding.EncodeToString([]byte("requests==2.32.3\n"))
 
-	started, err := svc.Start(ctx, user, build.StartRequest{
+	started, err := svc.Start(ctx, user, runtimebuild.StartRequest{
 		Source: runtime.Context().Name() + ":v3.13", Target: user + ":custom", Kind: "python", File: file,
 	})
 	require.NoError(t, err)
@@ -35,8 +35,8 @@ func TestStartCreatesWhatTheAPIServerAccepts(t *testing.T) {
 
 	job, err := kube.Client.BatchV1().Jobs(cfg.Namespace).Get(ctx, started.JobName, metav1.GetOptions{})
 	require.NoError(t, err)
-	assert.Equal(t, user, job.Labels[build.LabelUser])
-	assert.Equal(t, runtime.String(), job.Annotations[build.AnnotationSource])
+	assert.Equal(t, user, job.Labels[runtimebuild.LabelUser])
+	assert.Equal(t, runtime.String(), job.Annotations[runtimebuild.AnnotationSource])
 
 	cm, err := kube.Client.CoreV1().ConfigMaps(cfg.Namespace).Get(ctx, job.Spec.Template.Spec.Volumes[0].ConfigMap.Name, metav1.GetOptions{})
 	require.NoError(t, err)
@@ -49,11 +49,11 @@ func TestStartCreatesWhatTheAPIServerAccepts(t *testing.T) {
 
 	// The real Job controller accepts the template: it creates the Pod.
 	eventually(t, "the job controller creates the pod", func() bool {
-		pods, err := kube.Client.CoreV1().Pods(cfg.Namespace).List(ctx, metav1.ListOptions{LabelSelector: build.LabelUser + "=" + user})
+		pods, err := kube.Client.CoreV1().Pods(cfg.Namespace).List(ctx, metav1.ListOptions{LabelSelector: runtimebuild.LabelUser + "=" + user})
 		return err == nil && len(pods.Items) == 1
 	})
 
-	again, err := svc.Start(ctx, user, build.StartRequest{
+	again, err := svc.Start(ctx, user, runtimebuild.StartRequest{
 		Source: runtime.Context().Name() + ":v3.13", Target: user + ":custom", Kind: "python", File: file,
 	})
 	require.NoError(t, err)
@@ -67,7 +67,7 @@ func TestStartCreatesWhatTheAPIServerAccepts(t *testing.T) {
 func TestStartWithoutTheRegistrySecret(t *testing.T) {
 	cfg, deployer := namespace(t)
 	cfg.RegistrySecret = "no-such-secret"
-	_, err := build.NewService(deployer, cfg).Start(context.Background(), "alice", build.StartRequest{
+	_, err := runtimebuild.NewService(deployer, cfg).Start(context.Background(), "alice", runtimebuild.StartRequest{
 		Source: runtime.Context().Name() + ":v3.13", Target: "alice:t", Kind: "python",
 	})
 	require.Error(t, err)
@@ -85,12 +85,12 @@ func TestStartLeavesNothingWhenTheContextCannotBeCreated(t *testing.T) {
 		Rules: []rbacv1.PolicyRule{
 			{APIGroups: []string{"batch"}, Resources: []string{"jobs"}, Verbs: []string{"create", "get", "list", "delete"}},
 			{APIGroups: []string{""}, Resources: []string{"secrets", "configmaps"}, Verbs: []string{"get"}},
-			{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: []string{build.QuotaRecord}, Verbs: []string{"update"}},
+			{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: []string{runtimebuild.QuotaRecord}, Verbs: []string{"update"}},
 		},
 	}, metav1.CreateOptions{})
 	require.NoError(t, err)
 	// The quota record exists (an earlier build made it): what fails is the context.
-	_, err = kube.Client.CoreV1().ConfigMaps(cfg.Namespace).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: build.QuotaRecord}}, metav1.CreateOptions{})
+	_, err = kube.Client.CoreV1().ConfigMaps(cfg.Namespace).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: runtimebuild.QuotaRecord}}, metav1.CreateOptions{})
 	require.NoError(t, err)
 	_, err = kube.Client.RbacV1().RoleBindings(cfg.Namespace).Create(ctx, &rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: "no-configmaps"},
@@ -103,7 +103,7 @@ func TestStartLeavesNothingWhenTheContextCannotBeCreated(t *testing.T) {
 	limited, err := kubernetes.NewForConfig(rc)
 	require.NoError(t, err)
 
-	_, err = build.NewService(limited, cfg).Start(ctx, "alice", build.StartRequest{
+	_, err = runtimebuild.NewService(limited, cfg).Start(ctx, "alice", runtimebuild.StartRequest{
 		Source: runtime.Context().Name() + ":v3.13", Target: "alice:t", Kind: "python",
 	})
 	require.Error(t, err)
@@ -113,7 +113,7 @@ func TestStartLeavesNothingWhenTheContextCannotBeCreated(t *testing.T) {
 	jobs, err := kube.Client.BatchV1().Jobs(cfg.Namespace).List(ctx, metav1.ListOptions{})
 	require.NoError(t, err)
 	assert.Empty(t, jobs.Items, "the job must be deleted when its context cannot be created")
-	cms, err := kube.Client.CoreV1().ConfigMaps(cfg.Namespace).List(ctx, metav1.ListOptions{LabelSelector: build.LabelBuildID})
+	cms, err := kube.Client.CoreV1().ConfigMaps(cfg.Namespace).List(ctx, metav1.ListOptions{LabelSelector: runtimebuild.LabelBuildID})
 	require.NoError(t, err)
 	assert.Empty(t, cms.Items)
 	eventually(t, "no pod is left", func() bool {

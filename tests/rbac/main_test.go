@@ -21,7 +21,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apache/openserverless-deployer/dev/local"
-	"github.com/apache/openserverless-deployer/lib/build"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 	"github.com/apache/openserverless-deployer/tests/testapi"
 )
 
@@ -72,11 +72,11 @@ func run(m *testing.M, logf *os.File) int {
 		}
 	}()
 	api = testapi.New(env)
-	users.docs[carol] = map[string]string{build.EnvRegistrySecret: carolSecret}
-	users.docs[dave] = map[string]string{build.EnvRegistrySecret: env.Registry.User + ":" + env.Registry.Password}
+	users.docs[carol] = map[string]string{runtimebuild.EnvRegistrySecret: carolSecret}
+	users.docs[dave] = map[string]string{runtimebuild.EnvRegistrySecret: env.Registry.User + ":" + env.Registry.Password}
 	// An administrator's Secret for carol: the platform registry's credentials.
 	_, err = env.Kube.Client.CoreV1().Secrets(local.Namespace).Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: carolSecret, Labels: map[string]string{build.LabelUser: carol}},
+		ObjectMeta: metav1.ObjectMeta{Name: carolSecret, Labels: map[string]string{runtimebuild.LabelUser: carol}},
 		Type:       corev1.SecretTypeDockerConfigJson,
 		Data:       map[string][]byte{corev1.DockerConfigJsonKey: env.Registry.DockerConfigJSON()},
 	}, metav1.CreateOptions{})

@@ -14,7 +14,7 @@ import (
 
 	"github.com/apache/openserverless-deployer/dev/local"
 	"github.com/apache/openserverless-deployer/lib/actionloop"
-	"github.com/apache/openserverless-deployer/lib/build"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 	"github.com/apache/openserverless-deployer/tests/testapi"
 )
 
@@ -126,7 +126,7 @@ func operations(t *testing.T) {
 		body, _ := res["body"].(map[string]any)
 		assert.Equal(t, float64(4), body["deleted"], "alice's, bob's two and dave's: %v", body)
 		testapi.Eventually(t, "every finished build is gone", func() bool {
-			jobs, err := kube.BatchV1().Jobs(local.Namespace).List(ctx, metav1.ListOptions{LabelSelector: build.LabelUser})
+			jobs, err := kube.BatchV1().Jobs(local.Namespace).List(ctx, metav1.ListOptions{LabelSelector: runtimebuild.LabelUser})
 			return err == nil && len(jobs.Items) == 0
 		})
 	})

@@ -10,7 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apache/openserverless-deployer/dev/local"
-	"github.com/apache/openserverless-deployer/lib/build"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 	"github.com/apache/openserverless-deployer/tests/testapi"
 )
 
@@ -32,7 +32,7 @@ func TestRestartBeforeGarbageCollection(t *testing.T) {
 			require.NoError(t, err)
 			owned := func(uid string) int {
 				n := 0
-				cms, err := kube.CoreV1().ConfigMaps(local.Namespace).List(ctx, metav1.ListOptions{LabelSelector: build.LabelUser + "=" + user})
+				cms, err := kube.CoreV1().ConfigMaps(local.Namespace).List(ctx, metav1.ListOptions{LabelSelector: runtimebuild.LabelUser + "=" + user})
 				require.NoError(t, err)
 				for _, cm := range cms.Items {
 					if ref := metav1.GetControllerOf(&cm); ref != nil && string(ref.UID) == uid {

@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/apache/openserverless-deployer/lib/build"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 	"github.com/apache/openserverless-deployer/tests/testapi"
 )
 
@@ -94,7 +94,7 @@ func TestMissingPackagesFailTheBuild(t *testing.T) {
 			began := time.Now()
 			st := ensure(t, tt.builder, tt.file)
 			require.Equal(t, "failed", st.Str("state"), "%v", st.Body)
-			assert.Equal(t, build.ReasonBuildFailed, st.Str("reason"))
+			assert.Equal(t, runtimebuild.ReasonBuildFailed, st.Str("reason"))
 			assert.Less(t, time.Since(began), 5*time.Minute, "a failed install ends the build")
 			logs := api.Call(t, "alice", http.MethodGet, "/"+st.Str("id")+"/logs?tail=200", nil)
 			var text []string
@@ -106,7 +106,7 @@ func TestMissingPackagesFailTheBuild(t *testing.T) {
 			}
 			joined := strings.Join(text, "\n")
 			assert.Contains(t, joined, tt.installerSays)
-			said := build.InstallerError(joined)
+			said := runtimebuild.InstallerError(joined)
 			assert.NotEmpty(t, said)
 			t.Logf("installer says:\n%s", strings.Join(said, "\n"))
 		})

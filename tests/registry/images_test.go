@@ -17,7 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apache/openserverless-deployer/dev/local"
-	"github.com/apache/openserverless-deployer/lib/registry"
+	"github.com/apache/openserverless-deployer/lib/imagestore"
 )
 
 // seeded are the digests of alice's and bob's images, pushed once.
@@ -119,7 +119,7 @@ func TestDeleteRemovesTheManifestByDigest(t *testing.T) {
 		t.Run(tt.ref, func(t *testing.T) {
 			err := head(t, tt.ref)
 			if tt.wantGone {
-				assert.True(t, registry.IsNotFound(err), "HEAD %s: %v", tt.ref, err)
+				assert.True(t, imagestore.IsNotFound(err), "HEAD %s: %v", tt.ref, err)
 			} else {
 				assert.NoError(t, err)
 			}
@@ -225,7 +225,7 @@ func TestBuilderCommandsPrintWhatTheAPIShows(t *testing.T) {
 
 			out, err = runBuilder(t, vars, "get-image", "-image", "alice:t1")
 			require.NoError(t, err)
-			var m registry.Manifest
+			var m imagestore.Manifest
 			require.NoError(t, json.Unmarshal([]byte(out), &m), out)
 			assert.Equal(t, seeded.shared, m.Digest)
 			assert.Equal(t, env.Registry.Host+"/alice:t1", m.Reference)
@@ -248,7 +248,7 @@ func TestBuilderDeleteImage(t *testing.T) {
 	assert.Contains(t, out, "tags removed: x1 x2")
 	assert.Contains(t, out, "garbage collection")
 	assert.Equal(t, []listed{{Tag: "x3", Digest: d3, Image: env.Registry.Host + "/frank:x3"}}, list(t, "frank"))
-	assert.True(t, registry.IsNotFound(head(t, "frank@"+d)))
+	assert.True(t, imagestore.IsNotFound(head(t, "frank@"+d)))
 
 	_, err = runBuilder(t, vars, "delete-image", "-image", "frank:x1")
 	assert.ErrorContains(t, err, "not found")

@@ -20,7 +20,7 @@ import (
 
 	"github.com/apache/openserverless-deployer/dev/local"
 	"github.com/apache/openserverless-deployer/dev/stack"
-	"github.com/apache/openserverless-deployer/lib/build"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 	"github.com/apache/openserverless-deployer/tests/testapi"
 	"github.com/apache/openserverless-deployer/tests/testcouch"
 )
@@ -147,20 +147,20 @@ func seed(ctx context.Context, couch *testcouch.Server) error {
 		{
 			"login": owner, "email": owner + "@example.com",
 			// The user's own setting wins over the administrator's.
-			"env":     pairs(build.EnvRegistryHost, "registry.invalid"),
-			"userenv": pairs(build.EnvRegistryHost, userRegistry.Host, build.EnvRegistrySecret, pusher+":"+pusherPassword),
+			"env":     pairs(runtimebuild.EnvRegistryHost, "registry.invalid"),
+			"userenv": pairs(runtimebuild.EnvRegistryHost, userRegistry.Host, runtimebuild.EnvRegistrySecret, pusher+":"+pusherPassword),
 		},
 		{
 			"login": wrong, "email": wrong + "@example.com",
-			"userenv": pairs(build.EnvRegistryHost, userRegistry.Host, build.EnvRegistrySecret, pusher+":not-the-password"),
+			"userenv": pairs(runtimebuild.EnvRegistryHost, userRegistry.Host, runtimebuild.EnvRegistrySecret, pusher+":not-the-password"),
 		},
 		{
 			"login": anonymous, "email": anonymous + "@example.com",
-			"userenv": pairs(build.EnvRegistryHost, userRegistry.Host),
+			"userenv": pairs(runtimebuild.EnvRegistryHost, userRegistry.Host),
 		},
 		{
 			"login": borrower, "email": borrower + "@example.com",
-			"userenv": pairs(build.EnvRegistryHost, userRegistry.Host, build.EnvRegistrySecret, lenderSecret),
+			"userenv": pairs(runtimebuild.EnvRegistryHost, userRegistry.Host, runtimebuild.EnvRegistrySecret, lenderSecret),
 		},
 	}
 	for _, d := range docs {
@@ -175,7 +175,7 @@ func seed(ctx context.Context, couch *testcouch.Server) error {
 // would for one user.
 func lendSecret(ctx context.Context) error {
 	_, err := env.Kube.Client.CoreV1().Secrets(local.Namespace).Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: lenderSecret, Labels: map[string]string{build.LabelUser: lender}},
+		ObjectMeta: metav1.ObjectMeta{Name: lenderSecret, Labels: map[string]string{runtimebuild.LabelUser: lender}},
 		Type:       corev1.SecretTypeDockerConfigJson,
 		Data:       map[string][]byte{corev1.DockerConfigJsonKey: userRegistry.DockerConfigJSON()},
 	}, metav1.CreateOptions{})

@@ -20,7 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apache/openserverless-deployer/dev/local"
-	"github.com/apache/openserverless-deployer/lib/build"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 )
 
 // A user whose environment names a registry of their own, with
@@ -124,7 +124,7 @@ func TestSecretOfAnotherUserIsRefused(t *testing.T) {
 	assert.Equal(t, "RegistrySecretRefused", r.Str("reason"))
 	assert.Equal(t, "Registry secret "+lenderSecret+" is not available to this user", r.Str("message"))
 
-	jobs, err := env.Kube.Client.BatchV1().Jobs(local.Namespace).List(ctx, metav1.ListOptions{LabelSelector: build.LabelUser + "=" + borrower})
+	jobs, err := env.Kube.Client.BatchV1().Jobs(local.Namespace).List(ctx, metav1.ListOptions{LabelSelector: runtimebuild.LabelUser + "=" + borrower})
 	require.NoError(t, err)
 	assert.Empty(t, jobs.Items, "no build for the borrower")
 	_, err = env.Kube.Client.CoreV1().Secrets(local.Namespace).Get(ctx, lenderSecret, metav1.GetOptions{})
@@ -135,7 +135,7 @@ func TestSecretOfAnotherUserIsRefused(t *testing.T) {
 func temporarySecret(t *testing.T, job *batchv1.Job) *corev1.Secret {
 	t.Helper()
 	list, err := env.Kube.Client.CoreV1().Secrets(local.Namespace).List(context.Background(), metav1.ListOptions{
-		LabelSelector: build.LabelBuildID + "=" + job.Labels[build.LabelBuildID],
+		LabelSelector: runtimebuild.LabelBuildID + "=" + job.Labels[runtimebuild.LabelBuildID],
 	})
 	require.NoError(t, err)
 	for i := range list.Items {
@@ -177,7 +177,7 @@ func TestFailedPushReportsPushFailed(t *testing.T) {
 			}
 			st := follow(t, user, r.Str("id"))
 			assert.Equal(t, http.StatusConflict, st.Code, "%v", st.Body)
-			assert.Equal(t, build.ReasonPushFailed, st.Str("reason"))
+			assert.Equal(t, runtimebuild.ReasonPushFailed, st.Str("reason"))
 			assert.Contains(t, st.Str("message"), "The image could not be pushed to "+userRegistry.Host+"/"+user+":refused")
 			t.Logf("a failed push reports: %s", st.Str("message"))
 		})

@@ -13,9 +13,9 @@ import (
 
 	"github.com/apache/openserverless-deployer/dev/local"
 	"github.com/apache/openserverless-deployer/dev/stack"
-	"github.com/apache/openserverless-deployer/lib/build"
 	"github.com/apache/openserverless-deployer/lib/config"
 	"github.com/apache/openserverless-deployer/lib/kube"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 )
 
 // maxAge is the cleanup's cutoff: the old Jobs ended 48 h ago, the recent
@@ -61,7 +61,7 @@ func run(ctx context.Context, old, keep int, limit rateLimit) (err error) {
 	fmt.Printf("client: the deployer's identity, QPS %g, burst %d, call timeout %s (lib/kube unless -qps/-burst)\n", rc.QPS, rc.Burst, rc.Timeout)
 
 	began = time.Now()
-	n, cleanupErr := build.NewService(client, cfg).Cleanup(ctx, "", true, maxAge)
+	n, cleanupErr := runtimebuild.NewService(client, cfg).Cleanup(ctx, "", true, maxAge)
 	took := time.Since(began)
 	fmt.Printf("cleanup (system scope, max age %s): %d deleted in %s (%.1f calls/s)\n", maxAge, n, took.Round(10*time.Millisecond), float64(counted.total())/took.Seconds())
 	for _, line := range counted.report() {
@@ -116,7 +116,7 @@ func deployer(ctx context.Context, k *stack.Kube) (config.Config, error) {
 // keep still there, and the count the cleanup gave right.
 func check(ctx context.Context, admin kubernetes.Interface, ns string, jobs []seeded, deleted int) error {
 	left := map[string]bool{}
-	opts := metav1.ListOptions{LabelSelector: build.LabelComponent + "=" + build.Component, Limit: 500}
+	opts := metav1.ListOptions{LabelSelector: runtimebuild.LabelComponent + "=" + runtimebuild.Component, Limit: 500}
 	for {
 		page, err := admin.BatchV1().Jobs(ns).List(ctx, opts)
 		if err != nil {

@@ -1,0 +1,152 @@
+package imagestore
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apache/openserverless-deployer/dev/stack"
+	"github.com/apache/openserverless-deployer/lib/fault"
+)
+
+// debianRegistry starts the reference registry (distribution, with auth and
+// deletion enabled), whose delete semantics the in-process one lacks, and
+// returns it with a client holding its credentials.
+func debianRegistry(t *testing.T) (*stack.Registry, *Client) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs the Debian registry (dev/stack)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	reg, err := stack.StartRegistry(ctx, stack.RegistryOptions{})
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, reg.Stop()) })
+	creds, err := ParseDockerConfig(reg.DockerConfigJSON())
+	require.NoError(t, err)
+	return reg, New(WithKeychain(creds))
+}
+
+func pushAuth(t *testing.T, auth authn.Authenticator, ref string, img v1.Image) string {
+	t.Helper()
+	require.NoError(t, remote.Write(parseRef(t, ref), img, remote.WithAuth(auth)))
+	d, err := img.Digest()
+	require.NoError(t, err)
+	return d.String()
+}
+
+func TestDeleteTagOnTheReferenceRegistry(t *testing.T) {
+	reg, client := debianRegistry(t)
+	ctx := context.Background()
+	h := reg.Host
+	shared := userImage(t, "1001", "amd64")
+	d1 := pushAuth(t, reg.Auth(), h+"/alice:t1", shared)
+	pushAuth(t, reg.Auth(), h+"/alice:t2", shared)
+	d3 := pushAuth(t, reg.Auth(), h+"/alice:t3", userImage(t, "", "amd64"))
+	// The same manifest in another repository is another manifest to delete.
+	pushAuth(t, reg.Auth(), h+"/bob:t1", shared)
+
+	// The premise: the reference registry refuses to delete by tag.
+	err := remote.Delete(parseRef(t, h+"/alice:t1"), remote.WithAuth(reg.Auth()))
+	require.Error(t, err, "a delete by tag must be refused")
+
+	got, found, err := client.DeleteTag(ctx, h+"/alice", "t1")
+	require.NoError(t, err)
+	require.True(t, found)
+	assert.Equal(t, Deletion{Digest: d1, Tags: []string{"t1", "t2"}}, got)
+
+	tests := []struct {
+		ref      string
+		wantGone bool
+	}{
+		{ref: h + "/alice:t1", wantGone: true},
+		{ref: h + "/alice:t2", wantGone: true},
+		{ref: h + "/alice@" + d1, wantGone: true},
+		{ref: h + "/alice:t3"},
+		{ref: h + "/bob:t1"},
+		{ref: h + "/bob@" + d1},
+	}
+	for _, tt := range tests {
+		t.Run(strings.TrimPrefix(tt.ref, h+"/"), func(t *testing.T) {
+			_, err := remote.Head(parseRef(t, tt.ref), remote.WithAuth(reg.Auth()))
+			if tt.wantGone {
+				assert.True(t, IsNotFound(err), "HEAD %s: %v", tt.ref, err)
+			} else {
+				assert.NoError(t, err)
+			}
+		})
+	}
+	tags, err := client.Tags(ctx, h+"/alice")
+	require.NoError(t, err)
+	assert.Equal(t, []Tag{{Name: "t3", Digest: d3}}, tags)
+
+	again, found, err := client.DeleteTag(ctx, h+"/alice", "t1")
+	require.NoError(t, err)
+	assert.False(t, found)
+	assert.Equal(t, Deletion{}, again)
+	_, found, err = client.DeleteTag(ctx, h+"/nobody", "t1")
+	require.NoError(t, err)
+	assert.False(t, found, "a repository that does not exist holds no tag")
+}
+
+func TestDeleteTagFailures(t *testing.T) {
+	// The in-process registry answers the HEAD and the list; the delete is
+	// answered as the reference registry does when deletion is disabled, or fails.
+	wrap := func(status int, body string) func(http.Handler) http.Handler {
+		return func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodDelete {
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(status)
+					_, _ = w.Write([]byte(body))
+					return
+				}
+				next.ServeHTTP(w, r)
+			})
+		}
+	}
+	disabled := testRegistry(t, wrap(http.StatusMethodNotAllowed, `{"errors":[{"code":"UNSUPPORTED","message":"The operation is unsupported."}]}`))
+	broken := testRegistry(t, wrap(http.StatusNotImplemented, ``))
+	gone := testRegistry(t, wrap(http.StatusNotFound, `{"errors":[{"code":"MANIFEST_UNKNOWN"}]}`))
+	for _, h := range []string{disabled, broken, gone} {
+		push(t, h+"/alice:t1", userImage(t, "", "amd64"))
+	}
+
+	tests := []struct {
+		name       string
+		host       string
+		wantReason string
+		wantKind   fault.Kind
+	}{
+		{name: "deletion disabled", host: disabled, wantKind: fault.Internal, wantReason: "RegistryDeleteDisabled"},
+		{name: "registry error", host: broken, wantKind: fault.Unavailable, wantReason: "RegistryUnavailable"},
+		{name: "closed port", host: closedAddr(t), wantKind: fault.Unavailable, wantReason: "RegistryUnavailable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, found, err := New().DeleteTag(context.Background(), tt.host+"/alice", "t1")
+			require.Error(t, err)
+			assert.False(t, found)
+			fe := fault.As(err)
+			require.NotNil(t, fe, "error %v is not a fault", err)
+			assert.Equal(t, tt.wantKind, fe.Kind)
+			assert.Equal(t, tt.wantReason, fe.Reason)
+		})
+	}
+	t.Run("deleted meanwhile", func(t *testing.T) {
+		d, found, err := New().DeleteTag(context.Background(), gone+"/alice", "t1")
+		require.NoError(t, err)
+		assert.True(t, found)
+		assert.Equal(t, []string{"t1"}, d.Tags)
+	})
+	_, _, err := New().DeleteTag(context.Background(), "Not A/Repo", "t1")
+	assert.Error(t, err)
+}

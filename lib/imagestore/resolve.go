@@ -1,0 +1,128 @@
+package imagestore
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/apache/openserverless-deployer/lib/fault"
+)
+
+// Source is an image reference pinned to what the registry holds now.
+type Source struct {
+	// Repository is the fully qualified repository, e.g. "index.docker.io/apache/runtime".
+	Repository string
+	// Name is the reference as given, fully qualified ("…/runtime:tag").
+	Name string
+	// Digest is the digest the reference points at (an index or a manifest).
+	Digest string
+	// User is the user the image runs as, from its config ("" when unset).
+	User string
+}
+
+// Pinned returns "repository@digest", the reference a Dockerfile FROM uses.
+func (s Source) Pinned() string { return s.Repository + "@" + s.Digest }
+
+// platform is the one the build Pods run on.
+var platform = v1.Platform{OS: "linux", Architecture: "amd64"}
+
+// Resolve pins ref to its digest and reads the user from the linux/amd64
+// image config. An image the registry does not have is Invalid (the caller
+// named it); a registry that does not answer is Unavailable.
+func (c *Client) Resolve(ctx context.Context, ref string) (Source, error) {
+	ctx, cancel := c.bound(ctx)
+	defer cancel()
+	r, err := c.ParseReference(ref)
+	if err != nil {
+		return Source{}, fault.Wrap(err, fault.Invalid, "InvalidSource", "Invalid source image %q", ref)
+	}
+	// What a digest names never changes: a reference pinned by digest is
+	// answered from what an earlier call read, and a tag costs the one
+	// request that tells its digest.
+	if d, pinned := r.(name.Digest); pinned {
+		if src, ok := resolved.get(d); ok {
+			return src, nil
+		}
+	}
+	opts := append(c.remote(ctx, r.Context().Registry), remote.WithPlatform(platform))
+	desc, err := remote.Get(r, opts...)
+	if err != nil {
+		return Source{}, sourceError(err, ref)
+	}
+	src := Source{Repository: r.Context().Name(), Name: r.Name(), Digest: desc.Digest.String()}
+	if user, ok := resolved.user(src.Pinned()); ok {
+		src.User = user
+		return src, nil
+	}
+	// An index without a linux/amd64 image is the caller's mistake, not a
+	// registry failure.
+	if desc.MediaType.IsIndex() && !hasPlatform(desc.Manifest) {
+		return Source{}, fault.New(fault.Invalid, "SourcePlatformMissing", "Source image %s has no %s/%s image", ref, platform.OS, platform.Architecture)
+	}
+	img, err := desc.Image()
+	if err != nil {
+		return Source{}, sourceError(fmt.Errorf("reading image %s: %w", ref, err), ref)
+	}
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return Source{}, sourceError(fmt.Errorf("reading config of %s: %w", ref, err), ref)
+	}
+	src.User = cfg.Config.User
+	resolved.put(src.Pinned(), src.User)
+	return src, nil
+}
+
+// hasPlatform reports whether an index lists an image for the build
+// platform; a child without a platform counts as linux/amd64, as
+// go-containerregistry assumes. An index it cannot parse is left to the
+// image read to report.
+func hasPlatform(index []byte) bool {
+	m, err := v1.ParseIndexManifest(bytes.NewReader(index))
+	if err != nil {
+		return true
+	}
+	for _, d := range m.Manifests {
+		p := platform
+		if d.Platform != nil {
+			p = *d.Platform
+		}
+		if p.Satisfies(platform) {
+			return true
+		}
+	}
+	return false
+}
+
+func sourceError(err error, ref string) error {
+	switch {
+	case IsNotFound(err), IsDenied(err):
+		return fault.Wrap(err, fault.Invalid, "SourceNotFound", "Source image %s not found", ref)
+	case isTooLarge(err):
+		return fault.Wrap(err, fault.Invalid, "SourceTooLarge", "Source image %s has a manifest or config over %d MiB", ref, MaxAnswer>>20)
+	default:
+		return fault.Wrap(err, fault.Unavailable, "RegistryUnavailable", "Registry of %s is unavailable", ref)
+	}
+}
+
+// Digest returns the digest the registry holds for ref, or found=false when
+// it holds none.
+func (c *Client) Digest(ctx context.Context, ref string) (digest string, found bool, err error) {
+	ctx, cancel := c.bound(ctx)
+	defer cancel()
+	r, err := c.ParseReference(ref)
+	if err != nil {
+		return "", false, fmt.Errorf("parsing %q: %w", ref, err)
+	}
+	desc, err := remote.Head(r, c.remote(ctx, r.Context().Registry)...)
+	if IsNotFound(err) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, registryError(err, "reading %s", ref)
+	}
+	return desc.Digest.String(), true, nil
+}

@@ -1,0 +1,314 @@
+package imagestore
+
+import (
+	"context"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apache/openserverless-deployer/lib/fault"
+)
+
+// testRegistry starts an in-process registry on 127.0.0.1 behind handler
+// wrap (nil: none), stopped when the test ends, and returns its host.
+func testRegistry(t *testing.T, wrap func(http.Handler) http.Handler) string {
+	t.Helper()
+	var h http.Handler = registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// userImage is a random image whose config runs as user on a platform.
+func userImage(t *testing.T, user, arch string) v1.Image {
+	t.Helper()
+	img, err := random.Image(128, 1)
+	require.NoError(t, err)
+	cf, err := img.ConfigFile()
+	require.NoError(t, err)
+	cf = cf.DeepCopy()
+	cf.Config.User = user
+	cf.OS, cf.Architecture = "linux", arch
+	img, err = mutate.ConfigFile(img, cf)
+	require.NoError(t, err)
+	return img
+}
+
+func parseRef(t *testing.T, s string) name.Reference {
+	t.Helper()
+	r, err := name.ParseReference(s)
+	require.NoError(t, err)
+	return r
+}
+
+func push(t *testing.T, ref string, img v1.Image) string {
+	t.Helper()
+	require.NoError(t, remote.Write(parseRef(t, ref), img))
+	d, err := img.Digest()
+	require.NoError(t, err)
+	return d.String()
+}
+
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
+}
+
+func TestClientResolve(t *testing.T) {
+	host := testRegistry(t, nil)
+	imgDigest := push(t, host+"/apache/runtime:v1", userImage(t, "1001", "amd64"))
+	push(t, host+"/apache/rootless:v1", userImage(t, "", "amd64"))
+
+	idx := mutate.AppendManifests(empty.Index,
+		mutate.IndexAddendum{Add: userImage(t, "arm-user", "arm64"), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64"}}},
+		mutate.IndexAddendum{Add: userImage(t, "amd-user", "amd64"), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+	)
+	require.NoError(t, remote.WriteIndex(parseRef(t, host+"/apache/multi:v1"), idx))
+	idxDigest, err := idx.Digest()
+	require.NoError(t, err)
+	// A child without a platform is taken for linux/amd64.
+	bare := mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: userImage(t, "bare-user", "amd64")})
+	require.NoError(t, remote.WriteIndex(parseRef(t, host+"/apache/bare:v1"), bare))
+	bareDigest, err := bare.Digest()
+	require.NoError(t, err)
+	bareManifest, err := bare.IndexManifest()
+	require.NoError(t, err)
+	require.Nil(t, bareManifest.Manifests[0].Platform)
+
+	tests := []struct {
+		name string
+		ref  string
+		want Source
+	}{
+		{
+			name: "tag",
+			ref:  host + "/apache/runtime:v1",
+			want: Source{Repository: host + "/apache/runtime", Name: host + "/apache/runtime:v1", Digest: imgDigest, User: "1001"},
+		},
+		{
+			name: "digest",
+			ref:  host + "/apache/runtime@" + imgDigest,
+			want: Source{Repository: host + "/apache/runtime", Name: host + "/apache/runtime@" + imgDigest, Digest: imgDigest, User: "1001"},
+		},
+		{
+			name: "no user in the config",
+			ref:  host + "/apache/rootless:v1",
+			want: Source{Repository: host + "/apache/rootless", Name: host + "/apache/rootless:v1", Digest: "", User: ""},
+		},
+		{
+			name: "index picks linux/amd64",
+			ref:  host + "/apache/multi:v1",
+			want: Source{Repository: host + "/apache/multi", Name: host + "/apache/multi:v1", Digest: idxDigest.String(), User: "amd-user"},
+		},
+		{
+			name: "index child without a platform",
+			ref:  host + "/apache/bare:v1",
+			want: Source{Repository: host + "/apache/bare", Name: host + "/apache/bare:v1", Digest: bareDigest.String(), User: "bare-user"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := New().Resolve(context.Background(), tt.ref)
+			require.NoError(t, err)
+			if tt.want.Digest == "" {
+				assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, got.Digest)
+				tt.want.Digest = got.Digest
+			}
+			assert.Equal(t, tt.want, got)
+			assert.Equal(t, tt.want.Repository+"@"+tt.want.Digest, got.Pinned())
+		})
+	}
+}
+
+func TestClientResolveFailures(t *testing.T) {
+	host := testRegistry(t, nil)
+	push(t, host+"/apache/runtime:v1", userImage(t, "1001", "amd64"))
+	armOnly := mutate.AppendManifests(empty.Index,
+		mutate.IndexAddendum{Add: userImage(t, "arm-user", "arm64"), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64"}}},
+	)
+	require.NoError(t, remote.WriteIndex(parseRef(t, host+"/apache/armonly:v1"), armOnly))
+	windows := mutate.AppendManifests(empty.Index,
+		mutate.IndexAddendum{Add: userImage(t, "w", "amd64"), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "windows", Architecture: "amd64"}}},
+	)
+	require.NoError(t, remote.WriteIndex(parseRef(t, host+"/apache/windows:v1"), windows))
+
+	denied := testRegistry(t, func(http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+			w.WriteHeader(http.StatusUnauthorized)
+		})
+	})
+	broken := testRegistry(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/v2/" {
+				next.ServeHTTP(w, r)
+				return
+			}
+			// 501: an error go-containerregistry does not retry, so the test stays fast.
+			w.WriteHeader(http.StatusNotImplemented)
+		})
+	})
+
+	tests := []struct {
+		name       string
+		ref        string
+		wantKind   fault.Kind
+		wantReason string
+	}{
+		{name: "unknown tag", ref: host + "/apache/runtime:nope", wantKind: fault.Invalid, wantReason: "SourceNotFound"},
+		{name: "unknown repository", ref: host + "/apache/nothing:v1", wantKind: fault.Invalid, wantReason: "SourceNotFound"},
+		{name: "unknown digest", ref: host + "/apache/runtime@sha256:" + strings.Repeat("0", 64), wantKind: fault.Invalid, wantReason: "SourceNotFound"},
+		{name: "no linux/amd64 image", ref: host + "/apache/armonly:v1", wantKind: fault.Invalid, wantReason: "SourcePlatformMissing"},
+		{name: "linux/amd64 only as a variant of another OS", ref: host + "/apache/windows:v1", wantKind: fault.Invalid, wantReason: "SourcePlatformMissing"},
+		{name: "access denied", ref: denied + "/apache/runtime:v1", wantKind: fault.Invalid, wantReason: "SourceNotFound"},
+		{name: "registry error", ref: broken + "/apache/runtime:v1", wantKind: fault.Unavailable, wantReason: "RegistryUnavailable"},
+		{name: "closed port", ref: closedAddr(t) + "/apache/runtime:v1", wantKind: fault.Unavailable, wantReason: "RegistryUnavailable"},
+		{name: "not a reference", ref: host + "/Apache/Runtime:v1", wantKind: fault.Invalid, wantReason: "InvalidSource"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := New().Resolve(context.Background(), tt.ref)
+			require.Error(t, err)
+			assert.Equal(t, Source{}, got)
+			fe := fault.As(err)
+			require.NotNil(t, fe, "error %v is not a fault", err)
+			assert.Equal(t, tt.wantKind, fe.Kind, "kind of %v", err)
+			assert.Equal(t, tt.wantReason, fe.Reason)
+		})
+	}
+}
+
+func TestClientResolveSendsCredentials(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	host := testRegistry(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			seen = append(seen, r.Header.Get("Authorization"))
+			mu.Unlock()
+			next.ServeHTTP(w, r)
+		})
+	})
+	push(t, host+"/apache/runtime:v1", userImage(t, "1001", "amd64"))
+	mu.Lock()
+	seen = nil
+	mu.Unlock()
+
+	creds, err := ParseDockerConfig([]byte(`{"auths":{"` + host + `":{"username":"builder","password":"pw"}}}`))
+	require.NoError(t, err)
+	_, err = New(WithKeychain(creds)).Resolve(context.Background(), host+"/apache/runtime:v1")
+	require.NoError(t, err)
+
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Contains(t, seen, "Basic "+basic("builder", "pw"))
+}
+
+func TestClientDigest(t *testing.T) {
+	host := testRegistry(t, nil)
+	want := push(t, host+"/alice:py1", userImage(t, "1001", "amd64"))
+	unavailable := testRegistry(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/v2/" {
+				next.ServeHTTP(w, r)
+				return
+			}
+			w.WriteHeader(http.StatusNotImplemented)
+		})
+	})
+	tests := []struct {
+		name      string
+		ref       string
+		wantFound bool
+		wantKind  fault.Kind
+		wantErr   bool
+	}{
+		{name: "found", ref: host + "/alice:py1", wantFound: true},
+		{name: "unknown tag", ref: host + "/alice:nope"},
+		{name: "unknown repository", ref: host + "/bob:py1"},
+		{name: "registry error", ref: unavailable + "/alice:py1", wantErr: true, wantKind: fault.Unavailable},
+		{name: "closed port", ref: closedAddr(t) + "/alice:py1", wantErr: true, wantKind: fault.Unavailable},
+		{name: "not a reference", ref: "a b", wantErr: true, wantKind: fault.Internal},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			digest, found, err := New().Digest(context.Background(), tt.ref)
+			if tt.wantErr {
+				require.Error(t, err)
+				assert.Equal(t, tt.wantKind, fault.KindOf(err))
+				assert.False(t, found)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantFound, found)
+			if tt.wantFound {
+				assert.Equal(t, want, digest)
+			} else {
+				assert.Empty(t, digest)
+			}
+		})
+	}
+}
+
+func TestClientInsecureHosts(t *testing.T) {
+	c := New(WithInsecure("internal:5000", "", "pull.internal"))
+	tests := []struct {
+		ref        string
+		wantScheme string
+	}{
+		{ref: "internal:5000/alice:v1", wantScheme: "http"},
+		{ref: "pull.internal/alice:v1", wantScheme: "http"},
+		{ref: "internal:5001/alice:v1", wantScheme: "https"},
+		{ref: "registry.example.com/alice:v1", wantScheme: "https"},
+		{ref: "127.0.0.1:5000/alice:v1", wantScheme: "http"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.ref, func(t *testing.T) {
+			r, err := c.ParseReference(tt.ref)
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantScheme, r.Context().Scheme())
+			repo, err := c.Repository(r.Context().Name())
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantScheme, repo.Scheme())
+		})
+	}
+	assert.True(t, c.Insecure("internal:5000"))
+	assert.False(t, c.Insecure(""))
+	assert.False(t, New().Insecure("internal:5000"))
+	_, err := c.ParseReference("Not A Ref")
+	assert.Error(t, err)
+	_, err = c.Repository("Not/A Repo")
+	assert.Error(t, err)
+}
+
+func TestIsNotFoundAndIsDenied(t *testing.T) {
+	host := testRegistry(t, nil)
+	_, err := remote.Head(parseRef(t, host+"/x:y"))
+	require.Error(t, err)
+	assert.True(t, IsNotFound(err))
+	assert.False(t, IsDenied(err))
+	assert.False(t, IsNotFound(io.EOF))
+	assert.False(t, IsDenied(io.EOF))
+}

@@ -1,0 +1,113 @@
+package runtimebuild
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Labels returns the labels of a plan's Job, its Pod and the objects it owns.
+func (p Plan) Labels() map[string]string {
+	return map[string]string{
+		LabelComponent:         Component,
+		LabelUpstreamComponent: Component,
+		LabelUser:              p.User,
+		LabelBuildID:           labelID(p.ID),
+		LabelKind:              p.Kind,
+	}
+}
+
+// NewJob returns the build Job of a plan. It runs once (backoffLimit 0,
+// restartPolicy Never) within the deadline, with no service account token,
+// in three steps (steps.go): fetch the base with the platform's
+// credentials, build it with the user's code and no credential at all, push
+// the result with the push credentials. Init containers run one after the
+// other, each with only its own mounts, so the Secret volumes are never
+// mounted where the Dockerfile's RUN executes.
+func NewJob(p Plan) *batchv1.Job {
+	fileSum := ""
+	if p.File != nil {
+		sum := sha256.Sum256(p.File)
+		fileSum = hex.EncodeToString(sum[:])
+	}
+	labels := p.Labels()
+	return &batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      p.JobName(),
+			Namespace: p.Namespace,
+			Labels:    labels,
+			Annotations: map[string]string{
+				AnnotationImage:      p.Image,
+				AnnotationSource:     p.Pinned,
+				AnnotationFileSHA256: fileSum,
+				AnnotationBuildID:    p.ID,
+			},
+		},
+		Spec: batchv1.JobSpec{
+			BackoffLimit:            ptr(int32(0)),
+			ActiveDeadlineSeconds:   ptr(int64(p.Deadline.Seconds())),
+			TTLSecondsAfterFinished: ptr(int32(p.TTL.Seconds())),
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{
+					RestartPolicy:                corev1.RestartPolicyNever,
+					AutomountServiceAccountToken: ptr(false),
+					EnableServiceLinks:           ptr(false),
+					InitContainers:               []corev1.Container{fetchStep(p), buildStep(p)},
+					Containers:                   []corev1.Container{pushStep(p)},
+					Volumes:                      volumes(p),
+				},
+			},
+		},
+	}
+}
+
+// NewContext returns the build context ConfigMap of a plan, owned by its Job
+// so the garbage collector removes it with the Job.
+func NewContext(p Plan, job *batchv1.Job) *corev1.ConfigMap {
+	data := map[string]string{dockerfileKey: Dockerfile(p.Pinned, p.FileName, p.BaseUser)}
+	if p.FileName != "" {
+		data[p.FileName] = string(p.File)
+	}
+	return &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:            p.objectName(),
+			Namespace:       p.Namespace,
+			Labels:          p.Labels(),
+			OwnerReferences: []metav1.OwnerReference{ownedBy(job)},
+		},
+		Data: data,
+	}
+}
+
+// ownedBy is the owner reference that ties an object to its Job.
+func ownedBy(job *batchv1.Job) metav1.OwnerReference {
+	return metav1.OwnerReference{
+		APIVersion:         batchv1.SchemeGroupVersion.String(),
+		Kind:               "Job",
+		Name:               job.Name,
+		UID:                job.UID,
+		Controller:         ptr(true),
+		BlockOwnerDeletion: ptr(true),
+	}
+}
+
+func resources(p Plan) corev1.ResourceRequirements {
+	r := corev1.ResourceRequirements{Requests: corev1.ResourceList{}, Limits: corev1.ResourceList{}}
+	set := func(l corev1.ResourceList, name corev1.ResourceName, q string) {
+		if q != "" {
+			l[name] = resource.MustParse(q)
+		}
+	}
+	set(r.Requests, corev1.ResourceCPU, p.Resources.RequestCPU)
+	set(r.Requests, corev1.ResourceMemory, p.Resources.RequestMemory)
+	set(r.Limits, corev1.ResourceCPU, p.Resources.LimitCPU)
+	set(r.Limits, corev1.ResourceMemory, p.Resources.LimitMemory)
+	return r
+}
+
+func ptr[T any](v T) *T { return &v }

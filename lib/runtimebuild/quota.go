@@ -1,0 +1,263 @@
+package runtimebuild
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/kube"
+)
+
+// quotaRetryAfter is the wait, in seconds, suggested to a caller over quota.
+const quotaRetryAfter = 30
+
+// The quotas are decided on the quota record (QuotaRecord), never on the Job
+// list alone: Jobs created at once all see the same list, and no order of
+// them that every creator can compute (creation time has whole seconds)
+// agrees with the decisions already taken. Instead each creator first
+// reserves a place in the record with an update at the resourceVersion it
+// read; the API server accepts one update per version, so the reservations
+// are made one after the other, each seeing all those before it, and the
+// one past a limit is refused before any Job exists. The count is the
+// reservations plus the unfinished build Jobs no reservation names (made
+// by an older version or by hand), so no Job is ever left out. Freed
+// capacity comes back without a controller: every reservation prunes the
+// entries whose Job is finished, being deleted or gone.
+
+// Bounds of an unconfirmed reservation. Its creator sends the Job create
+// before its context's deadline (the activation's, at most maxActivation
+// from now); the API server ends a request it has not answered within
+// apiServerTimeout (its --request-timeout); clockSkew covers the clocks
+// of the processes that write and read the expiry. Past the sum, the Job
+// can no longer appear.
+const (
+	maxActivation    = 5 * time.Minute
+	apiServerTimeout = time.Minute
+	clockSkew        = 30 * time.Second
+)
+
+// reservationExpiry is when an unconfirmed reservation made now under ctx
+// stops holding its place.
+func reservationExpiry(ctx context.Context, now time.Time) time.Time {
+	until := now.Add(maxActivation)
+	if d, ok := ctx.Deadline(); ok && d.Before(until) {
+		until = d
+	}
+	return until.Add(apiServerTimeout + clockSkew)
+}
+
+// place is what a reservation tells the plan's creator: the plan's Job when
+// it exists already, and the build Jobs it counted, so the caller need not
+// list them again.
+type place struct {
+	existing *batchv1.Job
+	jobs     []batchv1.Job
+}
+
+// reserveQuota holds a place for the plan's Job under the per-user and the
+// global limit, or refuses it with 429. Identical requests share one
+// reservation: they make one Job. The Job list it counts
+// also tells whether the plan's Job exists already, which then needs no
+// place.
+func (s *Service) reserveQuota(ctx context.Context, p Plan) (place, error) {
+	name := p.JobName()
+	var refusal error
+	var got place
+	// The first Job list is read while the record is: each change reads
+	// both, and a retried one lists again.
+	var ahead []batchv1.Job
+	var aheadErr error
+	var listing sync.WaitGroup
+	listing.Go(func() { ahead, aheadErr = s.buildJobs(ctx, p.Namespace) })
+	first := true
+	err := s.updateRecord(ctx, p.Namespace, func(entries reservations) (bool, error) {
+		refusal = nil
+		var jobs []batchv1.Job
+		var err error
+		if first {
+			listing.Wait()
+			jobs, err, first = ahead, aheadErr, false
+		} else {
+			jobs, err = s.buildJobs(ctx, p.Namespace)
+		}
+		if err != nil {
+			return false, err
+		}
+		got = place{jobs: jobs}
+		now := s.now()
+		pruned := prune(entries, jobs, now)
+		for i := range jobs {
+			if jobs[i].Name == name && jobs[i].DeletionTimestamp == nil {
+				got.existing, err = ownJob(&jobs[i], p)
+				return pruned, err
+			}
+		}
+		if r, ok := entries[name]; ok {
+			if r.UID != "" {
+				// Its Job exists, being deleted: the create will say so.
+				return pruned, nil
+			}
+			r.Holders++
+			entries[name] = r
+			return true, nil
+		}
+		entries[name] = reservation{User: p.User, Expires: reservationExpiry(ctx, now), Holders: 1}
+		mine, all := count(entries, jobs, p.User)
+		if refusal = s.overQuota(mine > s.cfg.MaxActiveBuildsPerUser, all > s.cfg.MaxActiveBuilds); refusal != nil {
+			delete(entries, name)
+			return pruned, nil
+		}
+		return true, nil
+	})
+	if err != nil {
+		return place{}, err
+	}
+	return got, refusal
+}
+
+// errReservationLost means a Job was created after its reservation
+// expired: it was never counted, so it must not run.
+var errReservationLost = errors.New("the quota reservation expired before the job was created")
+
+// confirmQuota ties the reservation of job's name to job itself, so that it
+// holds exactly as long as this Job is unfinished.
+func (s *Service) confirmQuota(ctx context.Context, job *batchv1.Job) error {
+	err := s.updateRecord(ctx, job.Namespace, func(entries reservations) (bool, error) {
+		r, ok := entries[job.Name]
+		if !ok {
+			return false, errReservationLost
+		}
+		if r.UID == job.UID {
+			return false, nil
+		}
+		r.UID = job.UID
+		entries[job.Name] = r
+		return true, nil
+	})
+	if errors.Is(err, errReservationLost) {
+		return fault.Wrap(err, fault.Unavailable, "QuotaReservationLost", "Creating the build took too long; retry")
+	}
+	return err
+}
+
+// releaseQuota gives back the place reserved for the plan's Job when the API
+// server refused to create it (createErr). An error without the server's
+// refusal (a timeout, a lost connection) may hide a Job that was created:
+// its reservation then stays until it expires or its Job ends. A failure to
+// release is only logged: the caller reports the failed create.
+func (s *Service) releaseQuota(ctx context.Context, p Plan, createErr error) {
+	if !refused(createErr) {
+		return
+	}
+	name := p.JobName()
+	err := s.updateRecord(ctx, p.Namespace, func(entries reservations) (bool, error) {
+		r, ok := entries[name]
+		if !ok || r.UID != "" {
+			return false, nil
+		}
+		if r.Holders--; r.Holders <= 0 {
+			delete(entries, name)
+		} else {
+			entries[name] = r
+		}
+		return true, nil
+	})
+	if err != nil {
+		s.log.WithError(err).WithField("job", name).Warn("releasing the quota reservation of a job that was not created")
+	}
+}
+
+// refused reports an answer of the API server saying that it did not
+// create the object (a 4xx other than a timeout or a conflict).
+func refused(err error) bool {
+	var status apierrors.APIStatus
+	if !errors.As(err, &status) {
+		return false
+	}
+	code := int(status.Status().Code)
+	return code >= 400 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusConflict
+}
+
+// buildJobs lists the build Jobs of the namespace.
+func (s *Service) buildJobs(ctx context.Context, namespace string) ([]batchv1.Job, error) {
+	list, err := s.client.BatchV1().Jobs(namespace).List(ctx, metav1.ListOptions{LabelSelector: builds()})
+	if err != nil {
+		return nil, kube.Error(err, "listing build jobs")
+	}
+	return list.Items, nil
+}
+
+// unfinished reports a Job that still counts against the quotas: not
+// finished and not being deleted.
+func unfinished(j *batchv1.Job) bool {
+	_, done := finished(j)
+	return !done && j.DeletionTimestamp == nil
+}
+
+// prune drops the reservations that no longer hold a place: a confirmed one
+// whose Job is finished, being deleted or gone (the name now another Job's
+// or no Job's); an unconfirmed one past its expiry unless a Job of its name
+// is unfinished. It reports whether it dropped any.
+func prune(entries reservations, jobs []batchv1.Job, now time.Time) bool {
+	byName := make(map[string]*batchv1.Job, len(jobs))
+	for i := range jobs {
+		byName[jobs[i].Name] = &jobs[i]
+	}
+	dropped := false
+	for name, r := range entries {
+		j := byName[name]
+		live := j != nil && unfinished(j)
+		keep := live && j.UID == r.UID
+		if r.UID == "" {
+			keep = live || now.Before(r.Expires)
+		}
+		if !keep {
+			delete(entries, name)
+			dropped = true
+		}
+	}
+	return dropped
+}
+
+// count returns how many places user and everyone hold: the reservations,
+// and the unfinished build Jobs no reservation names.
+func count(entries reservations, jobs []batchv1.Job, user string) (mine, all int) {
+	for _, r := range entries {
+		all++
+		if r.User == user {
+			mine++
+		}
+	}
+	for i := range jobs {
+		j := &jobs[i]
+		if _, held := entries[j.Name]; held || !unfinished(j) {
+			continue
+		}
+		all++
+		if j.Labels[LabelUser] == user {
+			mine++
+		}
+	}
+	return mine, all
+}
+
+func (s *Service) overQuota(user, global bool) error {
+	switch {
+	case user:
+		e := fault.New(fault.TooMany, "QuotaExceeded", "Too many active builds for this user (at most %d); retry when one finishes", s.cfg.MaxActiveBuildsPerUser)
+		e.RetryAfter = quotaRetryAfter
+		return e
+	case global:
+		e := fault.New(fault.TooMany, "QuotaExceeded", "Too many active builds on the platform (at most %d); retry later", s.cfg.MaxActiveBuilds)
+		e.RetryAfter = quotaRetryAfter
+		return e
+	}
+	return nil
+}

@@ -1,0 +1,163 @@
+package runtimebuild
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/kube"
+)
+
+// QuotaRecord is the ConfigMap, in the build namespace, that holds the
+// quota reservations: one data key per build Job name, its value a JSON
+// reservation. Every change is an update at the resourceVersion it was read
+// at, so the API server puts concurrent quota decisions in one order.
+const QuotaRecord = "runtime-builder-quota"
+
+// quotaComponent marks the quota record (it is no build: builds()
+// must not select it).
+const quotaComponent = "runtime-builder-quota"
+
+// reservation holds a place under the quotas for one build Job: from before
+// the Job is created (so a racing creator counts it before the API server
+// shows it) until the Job is seen finished or gone.
+type reservation struct {
+	User string `json:"user"`
+	// UID is the Job's, written once the Job exists ("confirmed"). A
+	// confirmed reservation ends when that Job is finished, being deleted,
+	// or gone (cancel, cleanup, the TTL, a retry's delete).
+	UID types.UID `json:"uid,omitempty"`
+	// Expires bounds an unconfirmed reservation: its creator can no longer
+	// get the Job created after it (see reservationExpiry).
+	Expires time.Time `json:"expires"`
+	// Holders counts the unconfirmed reservation's creators: identical
+	// requests share it, and it is released when all failed to create.
+	Holders int `json:"holders"`
+}
+
+// reservations are the record's entries by Job name.
+type reservations map[string]reservation
+
+// recordAttempts bounds the optimistic updates of one change. Each conflict
+// means another caller's change went in, so this many means the record is
+// busier than the quotas it guards could ever make it.
+const recordAttempts = 100
+
+// errRecordBusy means a change lost recordAttempts races in a row.
+var errRecordBusy = errors.New("the quota record kept changing")
+
+// updateRecord reads the quota record (creating it when missing), lets
+// change edit its reservations, and writes them back at the
+// resourceVersion read, reading again and redoing the change after a
+// conflict. change returns whether there is anything to write; it runs
+// after the read, so what it reads from the API server is never older than
+// the record it decides on.
+func (s *Service) updateRecord(ctx context.Context, namespace string, change func(reservations) (bool, error)) error {
+	cms := s.client.CoreV1().ConfigMaps(namespace)
+	for attempt := 0; attempt < recordAttempts; attempt++ {
+		cm, err := s.record(ctx, namespace)
+		if err != nil {
+			return err
+		}
+		entries := decodeRecord(cm)
+		write, err := change(entries)
+		if err != nil || !write {
+			return err
+		}
+		if cm.Data, err = encodeRecord(entries); err != nil {
+			return err
+		}
+		_, err = cms.Update(ctx, cm, metav1.UpdateOptions{})
+		if err == nil {
+			return nil
+		}
+		if !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
+			return kube.Error(err, "updating the quota record")
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return kube.Error(err, "updating the quota record")
+		}
+	}
+	return fault.Wrap(errRecordBusy, fault.Unavailable, "QuotaRecordBusy", "Too many builds are being started at once; retry")
+}
+
+// record returns the quota record, creating an empty one when there is
+// none: Create answers AlreadyExists to all but one of racing callers.
+func (s *Service) record(ctx context.Context, namespace string) (*corev1.ConfigMap, error) {
+	cms := s.client.CoreV1().ConfigMaps(namespace)
+	cm, err := cms.Get(ctx, QuotaRecord, metav1.GetOptions{})
+	if !apierrors.IsNotFound(err) {
+		if err != nil {
+			return nil, kube.Error(err, "reading the quota record")
+		}
+		return cm, nil
+	}
+	cm, err = cms.Create(ctx, newRecord(namespace), metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		cm, err = cms.Get(ctx, QuotaRecord, metav1.GetOptions{})
+	}
+	if err != nil {
+		return nil, kube.Error(err, "creating the quota record")
+	}
+	return cm, nil
+}
+
+// newRecord is an empty quota record. Unfinished Jobs it does not name are
+// counted from the Job list, so a record created anew (first use, or after
+// someone deleted it) starts right.
+func newRecord(namespace string) *corev1.ConfigMap {
+	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{
+		Name: QuotaRecord, Namespace: namespace,
+		Labels: map[string]string{LabelComponent: quotaComponent},
+		Annotations: map[string]string{
+			"openserverless.apache.org/description": "Quota reservations of the runtime builder, one per unfinished build Job. Do not edit.",
+		},
+	}}
+}
+
+// decodeRecord reads the reservations. An entry that does not decode is
+// left out: if its Job exists unfinished, the Job list counts it.
+func decodeRecord(cm *corev1.ConfigMap) reservations {
+	out := reservations{}
+	for name, v := range cm.Data {
+		var r reservation
+		if json.Unmarshal([]byte(v), &r) == nil {
+			out[name] = r
+		}
+	}
+	return out
+}
+
+func encodeRecord(entries reservations) (map[string]string, error) {
+	data := make(map[string]string, len(entries))
+	for name, r := range entries {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return nil, err
+		}
+		data[name] = string(b)
+	}
+	return data, nil
+}
+
+// backoff waits a little before another attempt, longer as they add up,
+// with jitter so that the callers that lost a race do not meet again.
+func backoff(ctx context.Context, attempt int) error {
+	limit := min(5*time.Millisecond<<min(attempt, 6), 250*time.Millisecond)
+	t := time.NewTimer(time.Duration(rand.Int64N(int64(limit))) + time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

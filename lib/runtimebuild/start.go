@@ -1,0 +1,105 @@
+package runtimebuild
+
+import (
+	"context"
+	"strings"
+
+	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/requirements"
+)
+
+// StartRequest is the body of a start call, as upstream defines it.
+type StartRequest struct {
+	Source string
+	Target string
+	Kind   string
+	// File is the dependency file, base64-encoded; "" for none.
+	File string
+}
+
+// Started is the answer to a start: the build and its Job.
+type Started struct {
+	ID      string
+	JobName string
+	Image   string
+	// Existing is true when the same build's Job already existed.
+	Existing bool
+}
+
+// validateStart checks a start request in the order upstream reports its
+// errors: the required fields, the kind, the target, the source, the file.
+func (s *Service) validateStart(ctx context.Context, user string, r StartRequest) (request, error) {
+	switch {
+	case strings.TrimSpace(r.Source) == "":
+		return request{}, fault.New(fault.Invalid, "MissingSource", "No source provided for build.")
+	case strings.TrimSpace(r.Target) == "":
+		return request{}, fault.New(fault.Invalid, "MissingTarget", "No target provided for build.")
+	case strings.TrimSpace(r.Kind) == "":
+		return request{}, fault.New(fault.Invalid, "MissingKind", "No kind provided for build.")
+	}
+	if _, ok := requirements.FileName(r.Kind); !ok {
+		return request{}, fault.New(fault.Invalid, "UnsupportedKind", "Unsupported kind: %s", r.Kind)
+	}
+	target, err := ParseTarget(r.Target, user, s.cfg.StrictUserCheck)
+	if err != nil {
+		return request{}, err
+	}
+	if err := s.checkSource(ctx, user, r.Source); err != nil {
+		return request{}, err
+	}
+	req := request{user: target.User, kind: r.Kind, source: r.Source, target: target.String()}
+	return req, s.decodeFile(&req, r.File)
+}
+
+// decodeFile decodes and checks a request's dependency file, when it has one.
+func (s *Service) decodeFile(req *request, encoded string) error {
+	if encoded == "" {
+		return nil
+	}
+	file, err := requirements.Decode(encoded)
+	if err != nil {
+		return err
+	}
+	if err := requirements.Check(req.kind, file); err != nil {
+		return err
+	}
+	req.fileName, _ = requirements.FileName(req.kind)
+	req.file = file
+	return nil
+}
+
+// Start validates a start request of user, pins its source to a digest and
+// submits the build Job, pushing to <push host>/<target>: the platform's
+// registry, or the one of the user's environment (registryFor). It returns
+// as soon as the Job exists; the same request while its Job exists answers
+// that Job.
+func (s *Service) Start(ctx context.Context, user string, r StartRequest) (Started, error) {
+	req, err := s.validateStart(ctx, user, r)
+	if err != nil {
+		return Started{}, err
+	}
+	p, _, err := s.planFor(ctx, req)
+	if err != nil {
+		return Started{}, err
+	}
+	job, existing, err := s.submit(ctx, p)
+	if err != nil {
+		return Started{}, err
+	}
+	return Started{ID: p.ID, JobName: job.Name, Image: p.Image, Existing: existing}, nil
+}
+
+// planFor finds the registry of the request's user, resolves its source
+// there and makes its Plan.
+func (s *Service) planFor(ctx context.Context, req request) (Plan, registryAccess, error) {
+	reg, err := s.registryFor(ctx, req.user)
+	if err != nil {
+		return Plan{}, registryAccess{}, err
+	}
+	src, err := reg.client.Resolve(ctx, req.source)
+	if err != nil {
+		return Plan{}, registryAccess{}, err
+	}
+	p, err := s.newPlan(reg, src, req)
+	return p, reg, err
+}

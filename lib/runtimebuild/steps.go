@@ -1,0 +1,173 @@
+package runtimebuild
+
+import (
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// The steps of a build Pod, in the order they run. Only fetch and push see
+// a credential; build, which runs the user's code, sees none.
+const (
+	StepFetch = "fetch"
+	StepBuild = "build"
+	StepPush  = "push"
+)
+
+// Paths inside the steps' containers.
+const (
+	workspace      = "/workspace"
+	cacheDir       = "/cache"
+	outputDir      = "/output"
+	imageTar       = outputDir + "/image.tar"
+	warmerConfig   = "/kaniko/.docker/config.json" // DOCKER_CONFIG of Kaniko's images
+	pusherConfig   = "/docker"                     // DOCKER_CONFIG given to the push step
+	terminationLog = "/dev/termination-log"
+	dockerfileKey  = "Dockerfile"
+)
+
+// Volume names.
+const (
+	volContext    = "context"
+	volCache      = "base"
+	volOutput     = "output"
+	volPullConfig = "pull-config"
+	volPushConfig = "push-config"
+)
+
+// fetchStep reads the pinned base into the cache volume with Kaniko's
+// warmer and the platform's credentials. It runs nothing of the user's: the
+// source passed the source policy and is pinned by digest.
+func fetchStep(p Plan) corev1.Container {
+	args := []string{"--cache-dir=" + cacheDir, "--image=" + p.Pinned}
+	for _, h := range p.InsecureRegistries {
+		args = append(args, "--insecure-registry="+h)
+	}
+	return corev1.Container{
+		Name:  StepFetch,
+		Image: p.WarmerImage,
+		Args:  args,
+		VolumeMounts: []corev1.VolumeMount{
+			{Name: volCache, MountPath: cacheDir},
+			{Name: volPullConfig, MountPath: warmerConfig, SubPath: "config.json", ReadOnly: true},
+		},
+		Resources:                resources(p),
+		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
+	}
+}
+
+// buildStep runs the Dockerfile with Kaniko's executor: the one step that
+// executes the user's code (the runtime's /bin/extend and every install
+// script it runs), so it has no credential, no token and no Secret volume.
+// The base comes from the cache volume (--cache with --cache-dir is what
+// makes Kaniko read it there; layer caching is off, so the cache
+// repository is never contacted), and the image goes to a tarball for the
+// push step.
+func buildStep(p Plan) corev1.Container {
+	mounts := []corev1.VolumeMount{
+		{Name: volContext, MountPath: path.Join(workspace, dockerfileKey), SubPath: dockerfileKey, ReadOnly: true},
+		{Name: volCache, MountPath: cacheDir, ReadOnly: true},
+		{Name: volOutput, MountPath: outputDir},
+	}
+	if p.FileName != "" {
+		mounts = append(mounts, corev1.VolumeMount{Name: volContext, MountPath: path.Join(workspace, p.FileName), SubPath: p.FileName, ReadOnly: true})
+	}
+	return corev1.Container{
+		Name:                     StepBuild,
+		Image:                    p.KanikoImage,
+		Args:                     KanikoArgs(p),
+		VolumeMounts:             mounts,
+		Resources:                resources(p),
+		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
+	}
+}
+
+// KanikoArgs returns the build step's arguments, an argv list that no
+// shell ever reads.
+func KanikoArgs(p Plan) []string {
+	return []string{
+		"--dockerfile=" + path.Join(workspace, dockerfileKey),
+		"--context=dir://" + workspace,
+		"--destination=" + p.Destination,
+		"--no-push",
+		"--tar-path=" + imageTar,
+		"--cache=true",
+		"--cache-dir=" + cacheDir,
+		"--cache-repo=" + cacheRepo(p.Destination),
+		"--cache-run-layers=false",
+		"--cache-copy-layers=false",
+		// Without it Kaniko first checks that it may push to the cache
+		// repository, which a step with no credential may not.
+		"--no-push-cache",
+		"--snapshot-mode=redo",
+		"--label=org.opencontainers.image.base.name=" + p.Source,
+		"--label=org.opencontainers.image.base.digest=" + p.BaseDigest,
+	}
+}
+
+// cacheRepo is the repository Kaniko would keep layers in. Kaniko requires
+// one with --cache and --no-push; with run and copy layer caching off it is
+// never contacted, and it names the user's own repository all the same.
+func cacheRepo(destination string) string {
+	repo := destination
+	if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
+		repo = repo[:i]
+	}
+	return repo + "/cache"
+}
+
+// pushStep pushes the tarball with crane and writes "<repo>@<digest>" to
+// the termination log, where the Pod status carries it back.
+func pushStep(p Plan) corev1.Container {
+	args := []string{"push", imageTar, p.Destination, "--image-refs=" + terminationLog}
+	if ref, err := name.ParseReference(p.Destination); err == nil && slices.Contains(p.InsecureRegistries, ref.Context().RegistryStr()) {
+		args = append(args, "--insecure")
+	}
+	mounts := []corev1.VolumeMount{{Name: volOutput, MountPath: outputDir, ReadOnly: true}}
+	if p.pushSecret() != "" {
+		mounts = append(mounts, corev1.VolumeMount{Name: volPushConfig, MountPath: path.Join(pusherConfig, "config.json"), SubPath: "config.json", ReadOnly: true})
+	}
+	return corev1.Container{
+		Name:                     StepPush,
+		Image:                    p.PusherImage,
+		Args:                     args,
+		Env:                      []corev1.EnvVar{{Name: "DOCKER_CONFIG", Value: pusherConfig}},
+		VolumeMounts:             mounts,
+		Resources:                resources(p),
+		TerminationMessagePath:   terminationLog,
+		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
+	}
+}
+
+// volumes are the Pod's volumes: the context (ConfigMap and Secret volumes
+// are folders of symlinks into "..data/", so each file is mounted on its
+// own with subPath, which the kubelet resolves to the file itself), the
+// base and the output shared by the steps, and the registry credentials.
+func volumes(p Plan) []corev1.Volume {
+	items := []corev1.KeyToPath{{Key: dockerfileKey, Path: dockerfileKey}}
+	if p.FileName != "" {
+		items = append(items, corev1.KeyToPath{Key: p.FileName, Path: p.FileName})
+	}
+	secret := func(vol, name string) corev1.Volume {
+		return corev1.Volume{Name: vol, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+			SecretName: name,
+			Items:      []corev1.KeyToPath{{Key: corev1.DockerConfigJsonKey, Path: "config.json"}},
+		}}}
+	}
+	vols := []corev1.Volume{
+		{Name: volContext, VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: p.objectName()},
+			Items:                items,
+		}}},
+		{Name: volCache, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+		{Name: volOutput, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+		secret(volPullConfig, p.PullSecret),
+	}
+	if s := p.pushSecret(); s != "" {
+		vols = append(vols, secret(volPushConfig, s))
+	}
+	return vols
+}
