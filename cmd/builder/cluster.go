@@ -64,7 +64,7 @@ func logs(ctx context.Context, _ []string) error {
 		return err
 	}
 	pods, err := client.CoreV1().Pods(cfg.Namespace).List(ctx, metav1.ListOptions{
-		LabelSelector: runtimebuild.LabelComponent + "=" + runtimebuild.Component,
+		LabelSelector: kube.LabelComponent + "=" + kube.Component,
 	})
 	if err != nil {
 		return err
@@ -76,7 +76,7 @@ func logs(ctx context.Context, _ []string) error {
 		return pods.Items[j].CreationTimestamp.Before(&pods.Items[i].CreationTimestamp)
 	})
 	pod := pods.Items[0]
-	fmt.Fprintf(os.Stderr, "pod %s (%s, build %s)\n", pod.Name, pod.Status.Phase, pod.Labels[runtimebuild.LabelBuildID])
+	fmt.Fprintf(os.Stderr, "pod %s (%s, build %s)\n", pod.Name, pod.Status.Phase, pod.Labels[kube.LabelBuildID])
 	rc, err := client.CoreV1().Pods(cfg.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{}).Stream(ctx)
 	if err != nil {
 		return err

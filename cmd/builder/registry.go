@@ -12,15 +12,14 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/apache/openserverless-deployer/lib/images"
 	"github.com/apache/openserverless-deployer/lib/imagestore"
-	"github.com/apache/openserverless-deployer/lib/runtimebuild"
+	"github.com/apache/openserverless-deployer/lib/kube"
+	"github.com/apache/openserverless-deployer/lib/userregistry"
 )
 
 // registryAccess finds the registry the registry tasks work on, and its
@@ -30,54 +29,38 @@ import (
 // ConfigMap, credentials from the build namespace's pull secret); else the
 // local stack's (stack.json). REGISTRY_INSECURE=true makes the configured
 // hosts plain HTTP; loopback hosts always are.
-func registryAccess(ctx context.Context) (imagestore.Hosts, *imagestore.Client, error) {
+func registryAccess(ctx context.Context) (imagestore.Store, error) {
 	insecure, err := envBool("REGISTRY_INSECURE")
 	if err != nil {
-		return imagestore.Hosts{}, nil, err
+		return imagestore.Store{}, err
 	}
 	if host := os.Getenv("REGISTRY_HOST"); host != "" {
 		h := imagestore.Hosts{Push: host, Pull: firstOf(os.Getenv("REGISTRY_PULL_HOST"), host)}
-		return h, newRegistryClient(h, os.Getenv("REGISTRY_USER"), os.Getenv("REGISTRY_PASS"), insecure), nil
+		return newStore(h, os.Getenv("REGISTRY_USER"), os.Getenv("REGISTRY_PASS"), insecure), nil
 	}
 	if l := local(); l != nil && os.Getenv("KUBECONFIG") == "" {
 		h := imagestore.Hosts{Push: l.Registry, Pull: l.Registry}
-		return h, newRegistryClient(h, l.RegUser, l.RegPass, insecure), nil
+		return newStore(h, l.RegUser, l.RegPass, insecure), nil
 	}
 	client, cfg, err := cluster()
 	if err != nil {
-		return imagestore.Hosts{}, nil, err
+		return imagestore.Store{}, err
 	}
-	return runtimebuild.NewService(client, cfg).PlatformRegistry(ctx)
+	reg, err := userregistry.New(client, cfg).Platform(ctx)
+	return reg.Store, err
 }
 
-// newRegistryClient is a client holding user's credentials for both hosts
-// (anonymous when user is empty).
-func newRegistryClient(h imagestore.Hosts, user, pass string, insecure bool) *imagestore.Client {
+// newStore is the registry at h with user's credentials for both hosts,
+// and for no other (anonymous when user is empty).
+func newStore(h imagestore.Hosts, user, pass string, insecure bool) imagestore.Store {
 	opts := []imagestore.Option{}
 	if user != "" {
-		opts = append(opts, imagestore.WithKeychain(hostKeychain{
-			hosts: map[string]bool{h.Push: true, h.Pull: true},
-			auth:  authn.FromConfig(authn.AuthConfig{Username: user, Password: pass}),
-		}))
+		opts = append(opts, imagestore.WithKeychain(imagestore.Keychain{}.Grant(imagestore.Basic(user, pass), h.Push, h.Pull)))
 	}
 	if insecure {
 		opts = append(opts, imagestore.WithInsecure(h.Push, h.Pull))
 	}
-	return imagestore.New(opts...)
-}
-
-// hostKeychain gives one set of credentials to the named registry hosts
-// only, so they never reach another registry.
-type hostKeychain struct {
-	hosts map[string]bool
-	auth  authn.Authenticator
-}
-
-func (k hostKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
-	if k.hosts[r.RegistryStr()] {
-		return k.auth, nil
-	}
-	return authn.Anonymous, nil
+	return imagestore.Store{Hosts: h, Client: imagestore.New(opts...)}
 }
 
 func envBool(key string) (bool, error) {
@@ -109,10 +92,11 @@ func listCatalogs(ctx context.Context, args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	hosts, client, err := registryAccess(ctx)
+	reg, err := registryAccess(ctx)
 	if err != nil {
 		return err
 	}
+	hosts, client := reg.Hosts, reg.Client
 	repos, err := client.Catalog(ctx, hosts.Push)
 	if err != nil {
 		return err
@@ -138,18 +122,19 @@ func listImages(ctx context.Context, args []string, out io.Writer) error {
 	if *catalog == "" {
 		return fmt.Errorf("no repository: set CATALOG=<repository> (see builder:list-catalogs)")
 	}
-	hosts, client, err := registryAccess(ctx)
+	reg, err := registryAccess(ctx)
 	if err != nil {
 		return err
 	}
+	hosts, client := reg.Hosts, reg.Client
 	repo := strings.TrimPrefix(*catalog, hosts.Push+"/")
 	tags, err := client.Tags(ctx, inRegistry(hosts.Push, repo))
 	if err != nil {
 		return err
 	}
-	list := make([]images.Image, 0, len(tags))
+	list := make([]imagestore.Image, 0, len(tags))
 	for _, t := range tags {
-		list = append(list, images.Image{Tag: t.Name, Digest: t.Digest, Image: hosts.Pull + "/" + repo + ":" + t.Name})
+		list = append(list, imagestore.Image{Tag: t.Name, Digest: t.Digest, Image: hosts.Pull + "/" + repo + ":" + t.Name})
 	}
 	if *asJSON {
 		return printJSON(out, map[string]any{"repository": hosts.Push + "/" + repo, "images": list})
@@ -173,10 +158,11 @@ func getImage(ctx context.Context, args []string, out io.Writer) error {
 	if *image == "" {
 		return fmt.Errorf("no image: set IMAGE=<repository>:<tag>")
 	}
-	hosts, client, err := registryAccess(ctx)
+	reg, err := registryAccess(ctx)
 	if err != nil {
 		return err
 	}
+	hosts, client := reg.Hosts, reg.Client
 	m, err := client.Inspect(ctx, inRegistry(hosts.Push, *image))
 	if err != nil {
 		return err
@@ -192,13 +178,14 @@ func deleteImage(ctx context.Context, args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	hosts, client, err := registryAccess(ctx)
+	reg, err := registryAccess(ctx)
 	if err != nil {
 		return err
 	}
+	hosts, client := reg.Hosts, reg.Client
 	ref := strings.TrimPrefix(*image, hosts.Push+"/")
 	i := strings.LastIndex(ref, ":")
-	if i <= 0 || strings.Contains(ref, "@") || !images.ValidTag(ref[i+1:]) {
+	if i <= 0 || strings.Contains(ref, "@") || !imagestore.ValidTag(ref[i+1:]) {
 		return fmt.Errorf("IMAGE=%q is not <repository>:<tag>", *image)
 	}
 	repo, tag := ref[:i], ref[i+1:]
@@ -260,7 +247,7 @@ func updatetoml(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	hosts, err := imagestore.ResolveHosts(ctx, client, cfg.Namespace, cfg.RegistryPushHost, cfg.RegistryPullHost)
+	hosts, err := userregistry.ResolveHosts(ctx, client, cfg.Namespace, cfg.RegistryPushHost, cfg.RegistryPullHost)
 	if err != nil {
 		return err
 	}
@@ -308,7 +295,7 @@ func newRegistryConfigMap(namespace string, h imagestore.Hosts, insecure bool, m
 			Name:      registryConfigMap,
 			Namespace: namespace,
 			Labels: map[string]string{
-				runtimebuild.LabelComponent:    runtimebuild.Component,
+				kube.LabelComponent:            kube.Component,
 				"app.kubernetes.io/managed-by": "openserverless-deployer",
 			},
 		},

@@ -5,19 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/apache/openserverless-deployer/tests/testregistry"
+
 	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -25,7 +20,6 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
-	"github.com/apache/openserverless-deployer/lib/images"
 	"github.com/apache/openserverless-deployer/lib/imagestore"
 )
 
@@ -37,49 +31,10 @@ func registryEnv(t *testing.T) {
 	t.Setenv("HOME", t.TempDir())
 }
 
-// recordingRegistry is an in-process registry that records the
-// Authorization headers it receives; with demand, it answers 401 (Basic)
-// to a request without one.
-func recordingRegistry(t *testing.T, demand bool) (host string, seen func() []string) {
-	t.Helper()
-	var mu sync.Mutex
-	var auths []string
-	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a := r.Header.Get("Authorization")
-		mu.Lock()
-		auths = append(auths, a)
-		mu.Unlock()
-		if demand && a == "" {
-			w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		reg.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://"), func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]string(nil), auths...)
-	}
-}
-
-func pushRandom(t *testing.T, ref string, opts ...remote.Option) string {
-	t.Helper()
-	img, err := random.Image(64, 1)
-	require.NoError(t, err)
-	r, err := name.ParseReference(ref)
-	require.NoError(t, err)
-	require.NoError(t, remote.Write(r, img, opts...))
-	d, err := img.Digest()
-	require.NoError(t, err)
-	return d.String()
-}
-
 func TestRegistryAccess(t *testing.T) {
-	host, seen := recordingRegistry(t, true)
-	pushRandom(t, host+"/alice:t1", remote.WithAuth(&authn.Basic{Username: "pusher", Password: "x"}))
+	reg := testregistry.Start(t, testregistry.BasicAuth(nil))
+	host, seen := reg.Host, reg.Authorizations
+	testregistry.Push(t, host+"/alice:t1", testregistry.Image(t, ""), remote.WithAuth(&authn.Basic{Username: "pusher", Password: "x"}))
 	stackDir := t.TempDir()
 	info, err := json.Marshal(map[string]any{"registry": host, "registry_user": "stackuser", "registry_password": "stackpw"})
 	require.NoError(t, err)
@@ -115,10 +70,10 @@ func TestRegistryAccess(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			before := len(seen())
-			hosts, client, err := registryAccess(context.Background())
+			store, err := registryAccess(context.Background())
 			require.NoError(t, err)
-			assert.Equal(t, imagestore.Hosts{Push: host, Pull: tt.wantPull}, hosts)
-			tags, err := client.Tags(context.Background(), host+"/alice")
+			assert.Equal(t, imagestore.Hosts{Push: host, Pull: tt.wantPull}, store.Hosts)
+			tags, err := store.Client.Tags(context.Background(), host+"/alice")
 			if tt.wantAuth == "" {
 				assert.Equal(t, fault.Internal, fault.KindOf(err), "anonymous is refused: %v", err)
 				for _, a := range seen()[before:] {
@@ -136,43 +91,23 @@ func TestRegistryAccess(t *testing.T) {
 		registryEnv(t)
 		t.Setenv("REGISTRY_HOST", host)
 		t.Setenv("REGISTRY_INSECURE", "maybe")
-		_, _, err := registryAccess(context.Background())
+		_, err := registryAccess(context.Background())
 		assert.ErrorContains(t, err, "REGISTRY_INSECURE")
 	})
 }
 
-func TestHostKeychain(t *testing.T) {
-	c := newRegistryClient(imagestore.Hosts{Push: "push:5000", Pull: "pull.example.com"}, "u", "p", true)
+func TestNewStore(t *testing.T) {
+	c := newStore(imagestore.Hosts{Push: "push:5000", Pull: "pull.example.com"}, "u", "p", true).Client
 	assert.True(t, c.Insecure("push:5000"))
 	assert.True(t, c.Insecure("pull.example.com"))
-	assert.False(t, newRegistryClient(imagestore.Hosts{Push: "push:5000", Pull: "push:5000"}, "", "", false).Insecure("push:5000"))
-
-	basic := &authn.Basic{Username: "u", Password: "p"}
-	k := hostKeychain{hosts: map[string]bool{"push:5000": true}, auth: basic}
-	tests := []struct {
-		host string
-		want authn.Authenticator
-	}{
-		{host: "push:5000", want: basic},
-		{host: "push:5001", want: authn.Anonymous},
-		{host: "index.docker.io", want: authn.Anonymous},
-	}
-	for _, tt := range tests {
-		t.Run(tt.host, func(t *testing.T) {
-			reg, err := name.NewRegistry(tt.host)
-			require.NoError(t, err)
-			auth, err := k.Resolve(reg)
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, auth)
-		})
-	}
+	assert.False(t, newStore(imagestore.Hosts{Push: "push:5000", Pull: "push:5000"}, "", "", false).Client.Insecure("push:5000"))
 }
 
 func TestRegistryCommands(t *testing.T) {
-	host, _ := recordingRegistry(t, false)
-	d1 := pushRandom(t, host+"/alice:t1")
-	d2 := pushRandom(t, host+"/alice:t2")
-	pushRandom(t, host+"/bob:t1")
+	host := testregistry.Start(t).Host
+	d1 := testregistry.Push(t, host+"/alice:t1", testregistry.Image(t, ""))
+	d2 := testregistry.Push(t, host+"/alice:t2", testregistry.Image(t, ""))
+	testregistry.Push(t, host+"/bob:t1", testregistry.Image(t, ""))
 	registryEnv(t)
 	t.Setenv("REGISTRY_HOST", host)
 	t.Setenv("REGISTRY_PULL_HOST", "pull.example.com")
@@ -185,12 +120,12 @@ func TestRegistryCommands(t *testing.T) {
 	out.Reset()
 	require.NoError(t, listImages(ctx, []string{"-catalog", "alice", "-json"}, &out))
 	var listed struct {
-		Repository string         `json:"repository"`
-		Images     []images.Image `json:"images"`
+		Repository string             `json:"repository"`
+		Images     []imagestore.Image `json:"images"`
 	}
 	require.NoError(t, json.Unmarshal(out.Bytes(), &listed))
 	assert.Equal(t, host+"/alice", listed.Repository)
-	assert.Equal(t, []images.Image{
+	assert.Equal(t, []imagestore.Image{
 		{Tag: "t1", Digest: d1, Image: "pull.example.com/alice:t1"},
 		{Tag: "t2", Digest: d2, Image: "pull.example.com/alice:t2"},
 	}, listed.Images)

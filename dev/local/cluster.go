@@ -8,7 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apache/openserverless-deployer/lib/config"
-	"github.com/apache/openserverless-deployer/lib/imagestore"
+	"github.com/apache/openserverless-deployer/lib/userregistry"
 )
 
 // setUpCluster leaves the cluster as the OpenServerless operator does: the
@@ -27,7 +27,7 @@ func (s *Stack) setUpCluster(ctx context.Context) error {
 		return fmt.Errorf("creating the registry secret: %w", err)
 	}
 	if _, err := c.CoreV1().ConfigMaps(Namespace).Create(ctx, &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: imagestore.ConfigMapName, Annotations: map[string]string{"registry_host": s.Registry.Host}},
+		ObjectMeta: metav1.ObjectMeta{Name: userregistry.ConfigMapName, Annotations: map[string]string{"registry_host": s.Registry.Host}},
 	}, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("creating the config ConfigMap: %w", err)
 	}

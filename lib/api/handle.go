@@ -16,6 +16,7 @@ import (
 	"github.com/apache/openserverless-deployer/lib/kube"
 	"github.com/apache/openserverless-deployer/lib/openwhisk"
 	"github.com/apache/openserverless-deployer/lib/runtimebuild"
+	"github.com/apache/openserverless-deployer/lib/userregistry"
 	"github.com/apache/openserverless-deployer/lib/webaction"
 )
 
@@ -25,7 +26,9 @@ type Call struct {
 	Caller  identity.Caller
 	Config  config.Config
 	Builds  *runtimebuild.Service
-	Log     logrus.FieldLogger
+	// Registries chooses the registry of the caller's images.
+	Registries *userregistry.Selector
+	Log        logrus.FieldLogger
 }
 
 // Operation serves one kind of request.
@@ -120,7 +123,7 @@ func serve(ctx context.Context, env Env, args map[string]any, op Operation, log 
 		return webaction.Response{}, fault.Wrap(err, fault.Internal, "ConfigurationError", "The deployer cannot reach Kubernetes")
 	}
 	svc := runtimebuild.NewService(client, cfg, runtimebuild.WithLogger(log))
-	return op(ctx, Call{Request: req, Caller: caller, Config: cfg, Builds: svc, Log: log})
+	return op(ctx, Call{Request: req, Caller: caller, Config: cfg, Builds: svc, Registries: userregistry.New(client, cfg), Log: log})
 }
 
 // withDeadline bounds the context by the activation's deadline (ms since the

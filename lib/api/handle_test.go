@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/openserverless-deployer/lib/kube"
+
 	"github.com/sirupsen/logrus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -128,7 +130,7 @@ func apiJob(user, kind string) *batchv1.Job {
 	return job
 }
 
-func buildIDOf(job *batchv1.Job) string { return job.Annotations[runtimebuild.AnnotationBuildID] }
+func buildIDOf(job *batchv1.Job) string { return job.Annotations[kube.AnnotationBuildID] }
 
 // apiPod is the Pod of job in phase with its container in state.
 func apiPod(job *batchv1.Job, phase corev1.PodPhase, state corev1.ContainerState) *corev1.Pod {
@@ -351,7 +353,7 @@ func TestCleanupScope(t *testing.T) {
 			require.NoError(t, err)
 			var left []string
 			for _, j := range jobs.Items {
-				left = append(left, j.Labels[runtimebuild.LabelUser])
+				left = append(left, j.Labels[kube.LabelUser])
 			}
 			assert.ElementsMatch(t, tt.wantLeft, left)
 		})

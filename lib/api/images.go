@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
-	"github.com/apache/openserverless-deployer/lib/images"
+	"github.com/apache/openserverless-deployer/lib/imagestore"
 	"github.com/apache/openserverless-deployer/lib/webaction"
 )
 
@@ -27,11 +27,11 @@ func Images(ctx context.Context, c Call) (webaction.Response, error) {
 	} else if err := requireMethod(c.Request, http.MethodGet); err != nil {
 		return webaction.Response{}, err
 	}
-	hosts, client, err := c.Builds.Registry(ctx, c.Caller.User)
+	reg, err := c.Registries.ForUser(ctx, c.Caller.User)
 	if err != nil {
 		return webaction.Response{}, err
 	}
-	svc := images.New(client, hosts)
+	svc := reg.Store
 	if !hasTag {
 		list, err := svc.List(ctx, c.Caller.User)
 		if err != nil {
@@ -66,7 +66,7 @@ func imageTag(path string) (tag string, ok bool, err error) {
 		return "", false, nil
 	}
 	t, uerr := url.PathUnescape(p)
-	if uerr != nil || !images.ValidTag(t) {
+	if uerr != nil || !imagestore.ValidTag(t) {
 		return "", false, fault.New(fault.Invalid, "InvalidTag", "Invalid image tag in the path: a tag must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}.")
 	}
 	return t, true, nil

@@ -22,8 +22,9 @@ import (
 
 	"github.com/apache/openserverless-deployer/lib/config"
 	"github.com/apache/openserverless-deployer/lib/identity"
-	"github.com/apache/openserverless-deployer/lib/images"
+	"github.com/apache/openserverless-deployer/lib/imagestore"
 	"github.com/apache/openserverless-deployer/lib/runtimebuild"
+	"github.com/apache/openserverless-deployer/lib/userregistry"
 	"github.com/apache/openserverless-deployer/lib/webaction"
 )
 
@@ -43,11 +44,12 @@ func imagesCall(t *testing.T, push, user, method, path string) Call {
 	discard := logrus.New()
 	discard.SetOutput(io.Discard)
 	return Call{
-		Request: webaction.Decode(map[string]any{"__ow_method": method, "__ow_path": path}),
-		Caller:  identity.Caller{User: user, Web: true},
-		Config:  cfg,
-		Builds:  runtimebuild.NewService(client, cfg),
-		Log:     discard,
+		Request:    webaction.Decode(map[string]any{"__ow_method": method, "__ow_path": path}),
+		Caller:     identity.Caller{User: user, Web: true},
+		Config:     cfg,
+		Builds:     runtimebuild.NewService(client, cfg),
+		Registries: userregistry.New(client, cfg),
+		Log:        discard,
 	}
 }
 
@@ -85,7 +87,7 @@ func TestImages(t *testing.T) {
 	}{
 		{
 			name: "list", push: host, method: "get", wantStatus: 200,
-			want: map[string]any{"images": []images.Image{{Tag: "t1", Digest: d.String(), Image: "pull.example.com/alice:t1"}}},
+			want: map[string]any{"images": []imagestore.Image{{Tag: "t1", Digest: d.String(), Image: "pull.example.com/alice:t1"}}},
 		},
 		{name: "list with a slash", push: host, method: "get", path: "/", wantStatus: 200},
 		{

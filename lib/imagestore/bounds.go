@@ -2,7 +2,6 @@ package imagestore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -103,6 +102,3 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 }
 
 func (b *limitedBody) Close() error { return b.rc.Close() }
-
-// isTooLarge reports an answer cut off at MaxAnswer.
-func isTooLarge(err error) bool { return errors.Is(err, ErrAnswerTooLarge) }

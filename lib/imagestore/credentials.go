@@ -2,7 +2,6 @@ package imagestore
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -12,13 +11,6 @@ import (
 	"github.com/docker/cli/cli/config/types"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-
-	"github.com/apache/openserverless-deployer/lib/fault"
-	"github.com/apache/openserverless-deployer/lib/kube"
 )
 
 // Credentials are the contents of a dockerconfigjson Secret.
@@ -73,26 +65,4 @@ func (c *Credentials) authConfig(host string) (types.AuthConfig, bool) {
 		}
 	}
 	return types.AuthConfig{}, false
-}
-
-// LoadSecret reads the dockerconfigjson Secret name in namespace. A Secret
-// that does not exist is a configuration fault of the platform (500, naming
-// it); an API server that does not answer is Unavailable.
-func LoadSecret(ctx context.Context, client kubernetes.Interface, namespace, name string) (*Credentials, error) {
-	s, err := client.CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil, fault.New(fault.Internal, "RegistrySecretMissing", "Secret %s is not configured!", name)
-	}
-	if err != nil {
-		return nil, kube.Error(err, "reading Secret %s", name)
-	}
-	data, ok := s.Data[corev1.DockerConfigJsonKey]
-	if !ok {
-		return nil, fault.New(fault.Internal, "RegistrySecretInvalid", "Secret %s has no %s", name, corev1.DockerConfigJsonKey)
-	}
-	c, err := ParseDockerConfig(data)
-	if err != nil {
-		return nil, fault.Wrap(err, fault.Internal, "RegistrySecretInvalid", "Secret %s is not a valid docker config", name)
-	}
-	return c, nil
 }

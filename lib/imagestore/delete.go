@@ -2,13 +2,10 @@ package imagestore
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
 )
@@ -58,28 +55,10 @@ func (c *Client) DeleteTag(ctx context.Context, repo, tag string) (_ Deletion, f
 	case err == nil, IsNotFound(err):
 		// Gone already (a concurrent delete): the outcome asked for.
 		return d, true, nil
-	case isUnsupported(err):
+	case classify(err) == unsupported:
 		return Deletion{}, false, fault.Wrap(err, fault.Internal, "RegistryDeleteDisabled",
 			"The registry does not allow deleting images (storage.delete.enabled is off)")
 	default:
 		return Deletion{}, false, registryError(err, "deleting %s@%s", repo, d.Digest)
 	}
-}
-
-// isUnsupported reports the registry refusing the operation itself, as the
-// reference registry answers a delete when deletion is disabled (405 UNSUPPORTED).
-func isUnsupported(err error) bool {
-	var te *transport.Error
-	if !errors.As(err, &te) {
-		return false
-	}
-	if te.StatusCode == http.StatusMethodNotAllowed {
-		return true
-	}
-	for _, d := range te.Errors {
-		if d.Code == transport.UnsupportedErrorCode {
-			return true
-		}
-	}
-	return false
 }

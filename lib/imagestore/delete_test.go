@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/apache/openserverless-deployer/tests/testregistry"
+
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -35,24 +35,16 @@ func debianRegistry(t *testing.T) (*stack.Registry, *Client) {
 	return reg, New(WithKeychain(creds))
 }
 
-func pushAuth(t *testing.T, auth authn.Authenticator, ref string, img v1.Image) string {
-	t.Helper()
-	require.NoError(t, remote.Write(parseRef(t, ref), img, remote.WithAuth(auth)))
-	d, err := img.Digest()
-	require.NoError(t, err)
-	return d.String()
-}
-
 func TestDeleteTagOnTheReferenceRegistry(t *testing.T) {
 	reg, client := debianRegistry(t)
 	ctx := context.Background()
 	h := reg.Host
-	shared := userImage(t, "1001", "amd64")
-	d1 := pushAuth(t, reg.Auth(), h+"/alice:t1", shared)
-	pushAuth(t, reg.Auth(), h+"/alice:t2", shared)
-	d3 := pushAuth(t, reg.Auth(), h+"/alice:t3", userImage(t, "", "amd64"))
+	shared := testregistry.PlatformImage(t, "1001", "amd64")
+	d1 := testregistry.Push(t, h+"/alice:t1", shared, remote.WithAuth(reg.Auth()))
+	testregistry.Push(t, h+"/alice:t2", shared, remote.WithAuth(reg.Auth()))
+	d3 := testregistry.Push(t, h+"/alice:t3", testregistry.PlatformImage(t, "", "amd64"), remote.WithAuth(reg.Auth()))
 	// The same manifest in another repository is another manifest to delete.
-	pushAuth(t, reg.Auth(), h+"/bob:t1", shared)
+	testregistry.Push(t, h+"/bob:t1", shared, remote.WithAuth(reg.Auth()))
 
 	// The premise: the reference registry refuses to delete by tag.
 	err := remote.Delete(parseRef(t, h+"/alice:t1"), remote.WithAuth(reg.Auth()))
@@ -113,11 +105,11 @@ func TestDeleteTagFailures(t *testing.T) {
 			})
 		}
 	}
-	disabled := testRegistry(t, wrap(http.StatusMethodNotAllowed, `{"errors":[{"code":"UNSUPPORTED","message":"The operation is unsupported."}]}`))
-	broken := testRegistry(t, wrap(http.StatusNotImplemented, ``))
-	gone := testRegistry(t, wrap(http.StatusNotFound, `{"errors":[{"code":"MANIFEST_UNKNOWN"}]}`))
+	disabled := testregistry.Start(t, wrap(http.StatusMethodNotAllowed, `{"errors":[{"code":"UNSUPPORTED","message":"The operation is unsupported."}]}`)).Host
+	broken := testregistry.Start(t, wrap(http.StatusNotImplemented, ``)).Host
+	gone := testregistry.Start(t, wrap(http.StatusNotFound, `{"errors":[{"code":"MANIFEST_UNKNOWN"}]}`)).Host
 	for _, h := range []string{disabled, broken, gone} {
-		push(t, h+"/alice:t1", userImage(t, "", "amd64"))
+		testregistry.Push(t, h+"/alice:t1", testregistry.PlatformImage(t, "", "amd64"))
 	}
 
 	tests := []struct {

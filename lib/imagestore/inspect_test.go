@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/apache/openserverless-deployer/tests/testregistry"
+
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -15,17 +17,17 @@ import (
 )
 
 func TestClientInspect(t *testing.T) {
-	host := testRegistry(t, nil)
-	img := userImage(t, "1001", "amd64")
+	host := testregistry.Start(t).Host
+	img := testregistry.PlatformImage(t, "1001", "amd64")
 	cf, err := img.ConfigFile()
 	require.NoError(t, err)
 	cf = cf.DeepCopy()
 	cf.Config.Labels = map[string]string{"org.opencontainers.image.base.name": "runtime"}
 	img, err = mutate.ConfigFile(img, cf)
 	require.NoError(t, err)
-	digest := push(t, host+"/alice:t1", img)
+	digest := testregistry.Push(t, host+"/alice:t1", img)
 	idx := mutate.AppendManifests(empty.Index,
-		mutate.IndexAddendum{Add: userImage(t, "arm", "arm64"), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64"}}},
+		mutate.IndexAddendum{Add: testregistry.PlatformImage(t, "arm", "arm64"), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64"}}},
 		mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
 	)
 	require.NoError(t, remote.WriteIndex(parseRef(t, host+"/alice:multi"), idx))

@@ -9,8 +9,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-
-	"github.com/apache/openserverless-deployer/lib/fault"
 )
 
 // Tag is one tag of a repository and the digest of the manifest (or index)
@@ -100,24 +98,4 @@ func (c *Client) Catalog(ctx context.Context, host string) ([]string, error) {
 	}
 	slices.Sort(repos)
 	return repos, nil
-}
-
-// registryError classifies a failed registry call: a missing image is
-// NotFound, credentials the registry refuses are the platform's
-// misconfiguration (Internal), anything else means the registry is not
-// answering as it should (Unavailable): refused, timed out or cut off
-// mid-answer. An answer over MaxAnswer is the registry misbehaving
-// (Internal): asking again will not shorten it. The cause is kept for the
-// log.
-func registryError(err error, format string, args ...any) error {
-	what := fmt.Sprintf(format, args...)
-	switch {
-	case IsNotFound(err):
-		return fault.Wrap(err, fault.NotFound, "ImageNotFound", "Not found: %s", what)
-	case IsDenied(err):
-		return fault.Wrap(err, fault.Internal, "RegistryDenied", "The registry refused the deployer's credentials while %s", what)
-	case isTooLarge(err):
-		return fault.Wrap(err, fault.Internal, "RegistryAnswerTooLarge", "The registry sent an answer over %d MiB while %s", MaxAnswer>>20, what)
-	}
-	return fault.Wrap(err, fault.Unavailable, "RegistryUnavailable", "The registry is unavailable while %s", what)
 }

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/apache/openserverless-deployer/tests/testregistry"
+
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -20,7 +22,7 @@ import (
 func TestClientTags(t *testing.T) {
 	// HEAD of alice:gone answers 404 although the tag is listed, as when a
 	// tag is deleted between the list and its HEAD.
-	host := testRegistry(t, func(next http.Handler) http.Handler {
+	host := testregistry.Start(t, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method == http.MethodHead && strings.HasSuffix(r.URL.Path, "/alice/manifests/gone") {
 				w.WriteHeader(http.StatusNotFound)
@@ -28,14 +30,14 @@ func TestClientTags(t *testing.T) {
 			}
 			next.ServeHTTP(w, r)
 		})
-	})
-	shared := userImage(t, "1001", "amd64")
-	d1 := push(t, host+"/alice:t1", shared)
-	push(t, host+"/alice:t2", shared)
-	d3 := push(t, host+"/alice:a0", userImage(t, "", "amd64"))
-	push(t, host+"/alice:gone", userImage(t, "", "amd64"))
-	db := push(t, host+"/bob:t1", userImage(t, "", "amd64"))
-	idx := mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: userImage(t, "", "amd64")})
+	}).Host
+	shared := testregistry.PlatformImage(t, "1001", "amd64")
+	d1 := testregistry.Push(t, host+"/alice:t1", shared)
+	testregistry.Push(t, host+"/alice:t2", shared)
+	d3 := testregistry.Push(t, host+"/alice:a0", testregistry.PlatformImage(t, "", "amd64"))
+	testregistry.Push(t, host+"/alice:gone", testregistry.PlatformImage(t, "", "amd64"))
+	db := testregistry.Push(t, host+"/bob:t1", testregistry.PlatformImage(t, "", "amd64"))
+	idx := mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: testregistry.PlatformImage(t, "", "amd64")})
 	require.NoError(t, remote.WriteIndex(parseRef(t, host+"/carol:multi"), idx))
 	di, err := idx.Digest()
 	require.NoError(t, err)
@@ -43,7 +45,7 @@ func TestClientTags(t *testing.T) {
 	var many []Tag
 	for i := range 3 * headWorkers {
 		tag := fmt.Sprintf("v%03d", i)
-		many = append(many, Tag{Name: tag, Digest: push(t, host+"/dave:"+tag, userImage(t, tag, "amd64"))})
+		many = append(many, Tag{Name: tag, Digest: testregistry.Push(t, host+"/dave:"+tag, testregistry.PlatformImage(t, tag, "amd64"))})
 	}
 
 	tests := []struct {
@@ -67,13 +69,13 @@ func TestClientTags(t *testing.T) {
 }
 
 func TestClientTagsFailures(t *testing.T) {
-	denied := testRegistry(t, func(http.Handler) http.Handler {
+	denied := testregistry.Start(t, func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
 			w.WriteHeader(http.StatusUnauthorized)
 		})
-	})
-	broken := testRegistry(t, func(next http.Handler) http.Handler {
+	}).Host
+	broken := testregistry.Start(t, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/v2/" {
 				next.ServeHTTP(w, r)
@@ -81,10 +83,10 @@ func TestClientTagsFailures(t *testing.T) {
 			}
 			w.WriteHeader(http.StatusNotImplemented)
 		})
-	})
+	}).Host
 	// The list answers; one HEAD fails once the images are pushed.
 	var failing atomic.Bool
-	headFails := testRegistry(t, func(next http.Handler) http.Handler {
+	headFails := testregistry.Start(t, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if failing.Load() && r.Method == http.MethodHead && strings.HasSuffix(r.URL.Path, "/manifests/t2") {
 				w.WriteHeader(http.StatusNotImplemented)
@@ -92,9 +94,9 @@ func TestClientTagsFailures(t *testing.T) {
 			}
 			next.ServeHTTP(w, r)
 		})
-	})
-	push(t, headFails+"/alice:t1", userImage(t, "", "amd64"))
-	push(t, headFails+"/alice:t2", userImage(t, "", "amd64"))
+	}).Host
+	testregistry.Push(t, headFails+"/alice:t1", testregistry.PlatformImage(t, "", "amd64"))
+	testregistry.Push(t, headFails+"/alice:t2", testregistry.PlatformImage(t, "", "amd64"))
 	failing.Store(true)
 
 	tests := []struct {
@@ -124,9 +126,9 @@ func TestClientTagsFailures(t *testing.T) {
 }
 
 func TestClientCatalog(t *testing.T) {
-	host := testRegistry(t, nil)
+	host := testregistry.Start(t).Host
 	for _, ref := range []string{"/zed:t1", "/alice:t1", "/alice:t2", "/runtime-python:local"} {
-		push(t, host+ref, userImage(t, "", "amd64"))
+		testregistry.Push(t, host+ref, testregistry.PlatformImage(t, "", "amd64"))
 	}
 	got, err := New(WithInsecure(host)).Catalog(context.Background(), host)
 	require.NoError(t, err)

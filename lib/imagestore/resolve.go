@@ -97,17 +97,6 @@ func hasPlatform(index []byte) bool {
 	return false
 }
 
-func sourceError(err error, ref string) error {
-	switch {
-	case IsNotFound(err), IsDenied(err):
-		return fault.Wrap(err, fault.Invalid, "SourceNotFound", "Source image %s not found", ref)
-	case isTooLarge(err):
-		return fault.Wrap(err, fault.Invalid, "SourceTooLarge", "Source image %s has a manifest or config over %d MiB", ref, MaxAnswer>>20)
-	default:
-		return fault.Wrap(err, fault.Unavailable, "RegistryUnavailable", "Registry of %s is unavailable", ref)
-	}
-}
-
 // Digest returns the digest the registry holds for ref, or found=false when
 // it holds none.
 func (c *Client) Digest(ctx context.Context, ref string) (digest string, found bool, err error) {

@@ -2,69 +2,33 @@ package imagestore
 
 import (
 	"context"
+	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/apache/openserverless-deployer/tests/testregistry"
+
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
 )
 
-// testRegistry starts an in-process registry on 127.0.0.1 behind handler
-// wrap (nil: none), stopped when the test ends, and returns its host.
-func testRegistry(t *testing.T, wrap func(http.Handler) http.Handler) string {
-	t.Helper()
-	var h http.Handler = registry.New(registry.Logger(log.New(io.Discard, "", 0)))
-	if wrap != nil {
-		h = wrap(h)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
-}
-
-// userImage is a random image whose config runs as user on a platform.
-func userImage(t *testing.T, user, arch string) v1.Image {
-	t.Helper()
-	img, err := random.Image(128, 1)
-	require.NoError(t, err)
-	cf, err := img.ConfigFile()
-	require.NoError(t, err)
-	cf = cf.DeepCopy()
-	cf.Config.User = user
-	cf.OS, cf.Architecture = "linux", arch
-	img, err = mutate.ConfigFile(img, cf)
-	require.NoError(t, err)
-	return img
-}
-
 func parseRef(t *testing.T, s string) name.Reference {
 	t.Helper()
 	r, err := name.ParseReference(s)
 	require.NoError(t, err)
 	return r
-}
-
-func push(t *testing.T, ref string, img v1.Image) string {
-	t.Helper()
-	require.NoError(t, remote.Write(parseRef(t, ref), img))
-	d, err := img.Digest()
-	require.NoError(t, err)
-	return d.String()
 }
 
 func closedAddr(t *testing.T) string {
@@ -77,19 +41,19 @@ func closedAddr(t *testing.T) string {
 }
 
 func TestClientResolve(t *testing.T) {
-	host := testRegistry(t, nil)
-	imgDigest := push(t, host+"/apache/runtime:v1", userImage(t, "1001", "amd64"))
-	push(t, host+"/apache/rootless:v1", userImage(t, "", "amd64"))
+	host := testregistry.Start(t).Host
+	imgDigest := testregistry.Push(t, host+"/apache/runtime:v1", testregistry.PlatformImage(t, "1001", "amd64"))
+	testregistry.Push(t, host+"/apache/rootless:v1", testregistry.PlatformImage(t, "", "amd64"))
 
 	idx := mutate.AppendManifests(empty.Index,
-		mutate.IndexAddendum{Add: userImage(t, "arm-user", "arm64"), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64"}}},
-		mutate.IndexAddendum{Add: userImage(t, "amd-user", "amd64"), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+		mutate.IndexAddendum{Add: testregistry.PlatformImage(t, "arm-user", "arm64"), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64"}}},
+		mutate.IndexAddendum{Add: testregistry.PlatformImage(t, "amd-user", "amd64"), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
 	)
 	require.NoError(t, remote.WriteIndex(parseRef(t, host+"/apache/multi:v1"), idx))
 	idxDigest, err := idx.Digest()
 	require.NoError(t, err)
 	// A child without a platform is taken for linux/amd64.
-	bare := mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: userImage(t, "bare-user", "amd64")})
+	bare := mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: testregistry.PlatformImage(t, "bare-user", "amd64")})
 	require.NoError(t, remote.WriteIndex(parseRef(t, host+"/apache/bare:v1"), bare))
 	bareDigest, err := bare.Digest()
 	require.NoError(t, err)
@@ -143,24 +107,24 @@ func TestClientResolve(t *testing.T) {
 }
 
 func TestClientResolveFailures(t *testing.T) {
-	host := testRegistry(t, nil)
-	push(t, host+"/apache/runtime:v1", userImage(t, "1001", "amd64"))
+	host := testregistry.Start(t).Host
+	testregistry.Push(t, host+"/apache/runtime:v1", testregistry.PlatformImage(t, "1001", "amd64"))
 	armOnly := mutate.AppendManifests(empty.Index,
-		mutate.IndexAddendum{Add: userImage(t, "arm-user", "arm64"), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64"}}},
+		mutate.IndexAddendum{Add: testregistry.PlatformImage(t, "arm-user", "arm64"), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64"}}},
 	)
 	require.NoError(t, remote.WriteIndex(parseRef(t, host+"/apache/armonly:v1"), armOnly))
 	windows := mutate.AppendManifests(empty.Index,
-		mutate.IndexAddendum{Add: userImage(t, "w", "amd64"), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "windows", Architecture: "amd64"}}},
+		mutate.IndexAddendum{Add: testregistry.PlatformImage(t, "w", "amd64"), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "windows", Architecture: "amd64"}}},
 	)
 	require.NoError(t, remote.WriteIndex(parseRef(t, host+"/apache/windows:v1"), windows))
 
-	denied := testRegistry(t, func(http.Handler) http.Handler {
+	denied := testregistry.Start(t, func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
 			w.WriteHeader(http.StatusUnauthorized)
 		})
-	})
-	broken := testRegistry(t, func(next http.Handler) http.Handler {
+	}).Host
+	broken := testregistry.Start(t, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/v2/" {
 				next.ServeHTTP(w, r)
@@ -169,7 +133,7 @@ func TestClientResolveFailures(t *testing.T) {
 			// 501: an error go-containerregistry does not retry, so the test stays fast.
 			w.WriteHeader(http.StatusNotImplemented)
 		})
-	})
+	}).Host
 
 	tests := []struct {
 		name       string
@@ -203,15 +167,15 @@ func TestClientResolveFailures(t *testing.T) {
 func TestClientResolveSendsCredentials(t *testing.T) {
 	var mu sync.Mutex
 	var seen []string
-	host := testRegistry(t, func(next http.Handler) http.Handler {
+	host := testregistry.Start(t, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			mu.Lock()
 			seen = append(seen, r.Header.Get("Authorization"))
 			mu.Unlock()
 			next.ServeHTTP(w, r)
 		})
-	})
-	push(t, host+"/apache/runtime:v1", userImage(t, "1001", "amd64"))
+	}).Host
+	testregistry.Push(t, host+"/apache/runtime:v1", testregistry.PlatformImage(t, "1001", "amd64"))
 	mu.Lock()
 	seen = nil
 	mu.Unlock()
@@ -227,9 +191,9 @@ func TestClientResolveSendsCredentials(t *testing.T) {
 }
 
 func TestClientDigest(t *testing.T) {
-	host := testRegistry(t, nil)
-	want := push(t, host+"/alice:py1", userImage(t, "1001", "amd64"))
-	unavailable := testRegistry(t, func(next http.Handler) http.Handler {
+	host := testregistry.Start(t).Host
+	want := testregistry.Push(t, host+"/alice:py1", testregistry.PlatformImage(t, "1001", "amd64"))
+	unavailable := testregistry.Start(t, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/v2/" {
 				next.ServeHTTP(w, r)
@@ -237,7 +201,7 @@ func TestClientDigest(t *testing.T) {
 			}
 			w.WriteHeader(http.StatusNotImplemented)
 		})
-	})
+	}).Host
 	tests := []struct {
 		name      string
 		ref       string
@@ -303,12 +267,26 @@ func TestClientInsecureHosts(t *testing.T) {
 	assert.Error(t, err)
 }
 
-func TestIsNotFoundAndIsDenied(t *testing.T) {
-	host := testRegistry(t, nil)
+func TestClassify(t *testing.T) {
+	host := testregistry.Start(t).Host
 	_, err := remote.Head(parseRef(t, host+"/x:y"))
 	require.Error(t, err)
 	assert.True(t, IsNotFound(err))
-	assert.False(t, IsDenied(err))
-	assert.False(t, IsNotFound(io.EOF))
-	assert.False(t, IsDenied(io.EOF))
+	tests := []struct {
+		err  error
+		want problem
+	}{
+		{err, notFound},
+		{io.EOF, unavailable},
+		{&transport.Error{StatusCode: http.StatusUnauthorized}, denied},
+		{&transport.Error{StatusCode: http.StatusForbidden}, denied},
+		{&transport.Error{StatusCode: http.StatusBadRequest, Errors: []transport.Diagnostic{{Code: transport.NameUnknownErrorCode}}}, notFound},
+		{&transport.Error{StatusCode: http.StatusMethodNotAllowed}, unsupported},
+		{&transport.Error{StatusCode: http.StatusBadRequest, Errors: []transport.Diagnostic{{Code: transport.UnsupportedErrorCode}}}, unsupported},
+		{&transport.Error{StatusCode: http.StatusBadGateway}, unavailable},
+		{fmt.Errorf("reading: %w", ErrAnswerTooLarge), tooLarge},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, classify(tt.err), "%v", tt.err)
+	}
 }

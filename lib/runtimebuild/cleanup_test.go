@@ -22,6 +22,7 @@ import (
 
 	"github.com/apache/openserverless-deployer/lib/config"
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/kube"
 )
 
 func TestParseMaxAgeHours(t *testing.T) {
@@ -89,7 +90,7 @@ func buildJob(name, user string, cond batchv1.JobConditionType, finishedAt time.
 			Namespace:         "builds",
 			UID:               types.UID("uid-" + name),
 			CreationTimestamp: metav1.NewTime(cleanupNow.Add(-100 * time.Hour)),
-			Labels:            map[string]string{LabelComponent: Component, LabelUser: user, LabelKind: "python"},
+			Labels:            map[string]string{kube.LabelComponent: kube.Component, kube.LabelUser: user, kube.LabelKind: "python"},
 		},
 	}
 	switch cond {
@@ -113,7 +114,7 @@ func cleanupFixture() []runtime.Object {
 	recent := cleanupNow.Add(-1 * time.Hour)
 
 	notBuild := buildJob("alice-other-job", "alice", batchv1.JobComplete, old)
-	delete(notBuild.Labels, LabelComponent)
+	delete(notBuild.Labels, kube.LabelComponent)
 
 	// Complete=False: the condition is there but the Job is not finished.
 	notDone := buildJob("alice-condition-false", "alice", "", old)

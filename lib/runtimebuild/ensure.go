@@ -40,7 +40,7 @@ const imageTagLen = 20
 // registry answers at once (Succeeded, no Job); a Job for the id answers its
 // state; otherwise a Job is created. Concurrent identical requests race on
 // the deterministic Job name, so exactly one Job is made. The registry is
-// the platform's, or the one of the user's environment (registryFor).
+// the platform's, or the one of the user's environment (userregistry).
 func (s *Service) Ensure(ctx context.Context, user string, r EnsureRequest) (Ensured, error) {
 	req, err := s.ensureRequest(ctx, user, r)
 	if err != nil {
@@ -52,7 +52,7 @@ func (s *Service) Ensure(ctx context.Context, user string, r EnsureRequest) (Ens
 	}
 	ready := Ensured{Status: Status{ID: p.ID, User: user, Kind: p.Kind, Image: p.Image, State: Succeeded}}
 
-	if digest, found, err := reg.client.Digest(ctx, p.Destination); err != nil {
+	if digest, found, err := reg.Client.Digest(ctx, p.Destination); err != nil {
 		return Ensured{}, err
 	} else if found {
 		ready.Digest = digest

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/apache/openserverless-deployer/tests/testregistry"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	batchv1 "k8s.io/api/batch/v1"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/apache/openserverless-deployer/lib/config"
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/kube"
 )
 
 // ensureEnv is a startEnv whose catalog names its base image "python:3.13".
@@ -133,7 +136,7 @@ func TestEnsureCreatesOneJob(t *testing.T) {
 			jobs := e.jobs(t)
 			require.Len(t, jobs, 1)
 			assert.Equal(t, got.JobName, jobs[0].Name)
-			assert.Equal(t, id, jobs[0].Annotations[AnnotationBuildID])
+			assert.Equal(t, id, jobs[0].Annotations[kube.AnnotationBuildID])
 			assert.Contains(t, jobs[0].Spec.Template.Spec.Containers[0].Args, e.host+"/"+tag, "the push step pushes to the image's name")
 			assert.Len(t, e.configMaps(t), 1)
 
@@ -173,7 +176,7 @@ func TestEnsureImageAlreadyBuilt(t *testing.T) {
 	e := ensureEnv(t)
 	file := []byte("requests\n")
 	id, tag := e.ensureID(file)
-	digest := pushImage(t, e.host+"/"+tag, "1001")
+	digest := testregistry.Push(t, e.host+"/"+tag, testregistry.Image(t, "1001"))
 
 	got, err := e.svc.Ensure(context.Background(), "alice", EnsureRequest{Builder: "python:3.13", File: b64(string(file)), Retry: true})
 	require.NoError(t, err)

@@ -28,13 +28,13 @@ func (s *Service) find(ctx context.Context, user, id string) (*batchv1.Job, erro
 		return nil, notFound(id)
 	}
 	list, err := s.client.BatchV1().Jobs(s.cfg.Namespace).List(ctx, metav1.ListOptions{
-		LabelSelector: ofUser(user) + "," + LabelBuildID + "=" + labelID(id),
+		LabelSelector: ofUser(user) + "," + kube.LabelBuildID + "=" + labelID(id),
 	})
 	if err != nil {
 		return nil, kube.Error(err, "looking up build %s", id)
 	}
 	for i := range list.Items {
-		if j := &list.Items[i]; j.Annotations[AnnotationBuildID] == id && j.DeletionTimestamp == nil {
+		if j := &list.Items[i]; j.Annotations[kube.AnnotationBuildID] == id && j.DeletionTimestamp == nil {
 			return j, nil
 		}
 	}
@@ -44,7 +44,7 @@ func (s *Service) find(ctx context.Context, user, id string) (*batchv1.Job, erro
 // pods returns the Pods of a Job, newest first.
 func (s *Service) pods(ctx context.Context, job *batchv1.Job) ([]corev1.Pod, error) {
 	list, err := s.client.CoreV1().Pods(job.Namespace).List(ctx, metav1.ListOptions{
-		LabelSelector: LabelComponent + "=" + Component + "," + LabelBuildID + "=" + job.Labels[LabelBuildID],
+		LabelSelector: kube.LabelComponent + "=" + kube.Component + "," + kube.LabelBuildID + "=" + job.Labels[kube.LabelBuildID],
 	})
 	if err != nil {
 		return nil, kube.Error(err, "listing pods of %s", job.Name)

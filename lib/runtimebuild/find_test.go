@@ -19,6 +19,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/kube"
 	"github.com/apache/openserverless-deployer/lib/webaction"
 )
 
@@ -27,9 +28,9 @@ func userJob(user, id string) *batchv1.Job {
 	j := stateJob()
 	j.Name = JobName(user, id)
 	j.UID = types.UID("uid-" + j.Name)
-	j.Labels[LabelUser] = user
-	j.Labels[LabelBuildID] = labelID(id)
-	j.Annotations[AnnotationBuildID] = id
+	j.Labels[kube.LabelUser] = user
+	j.Labels[kube.LabelBuildID] = labelID(id)
+	j.Annotations[kube.AnnotationBuildID] = id
 	return j
 }
 
@@ -65,12 +66,12 @@ func TestFind(t *testing.T) {
 	deleting.DeletionTimestamp = &metav1.Time{Time: stateEndAt}
 	deleting.Finalizers = []string{"foregroundDeletion"}
 	notBuild := userJob("alice", stateID)
-	delete(notBuild.Labels, LabelComponent)
+	delete(notBuild.Labels, kube.LabelComponent)
 	elsewhere := userJob("alice", stateID)
 	elsewhere.Namespace = "elsewhere"
 	impostor := userJob("alice", stateID)
 	impostor.Name = "build-alice-impostor"
-	impostor.Annotations[AnnotationBuildID] = sameLabel
+	impostor.Annotations[kube.AnnotationBuildID] = sameLabel
 
 	tests := []struct {
 		name    string
@@ -143,9 +144,9 @@ func TestFindSelectsByLabel(t *testing.T) {
 	sel := list.GetListRestrictions().Labels
 	assert.True(t, sel.Matches(labels.Set(job.Labels)))
 	for _, other := range []map[string]string{
-		{LabelComponent: Component, LabelUser: "bob", LabelBuildID: labelID(stateID)},
-		{LabelComponent: Component, LabelUser: "alice", LabelBuildID: labelID(ID(Inputs{Kind: "go"}))},
-		{LabelUser: "alice", LabelBuildID: labelID(stateID)},
+		{kube.LabelComponent: kube.Component, kube.LabelUser: "bob", kube.LabelBuildID: labelID(stateID)},
+		{kube.LabelComponent: kube.Component, kube.LabelUser: "alice", kube.LabelBuildID: labelID(ID(Inputs{Kind: "go"}))},
+		{kube.LabelUser: "alice", kube.LabelBuildID: labelID(stateID)},
 	} {
 		assert.False(t, sel.Matches(labels.Set(other)), "%v", other)
 	}
@@ -169,7 +170,7 @@ func TestPods(t *testing.T) {
 	noOwner.OwnerReferences = nil
 	// Another build's Pod.
 	otherBuild := ownedPod(job, "other-build", corev1.PodRunning, t0.Add(6*time.Minute))
-	otherBuild.Labels[LabelBuildID] = labelID(ID(Inputs{Kind: "go"}))
+	otherBuild.Labels[kube.LabelBuildID] = labelID(ID(Inputs{Kind: "go"}))
 
 	client := fake.NewClientset(job, older, newest, middle, orphan, notController, noOwner, otherBuild)
 	svc := NewService(client, buildsConfig())

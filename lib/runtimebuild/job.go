@@ -8,16 +8,18 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/apache/openserverless-deployer/lib/kube"
 )
 
 // Labels returns the labels of a plan's Job, its Pod and the objects it owns.
 func (p Plan) Labels() map[string]string {
 	return map[string]string{
-		LabelComponent:         Component,
-		LabelUpstreamComponent: Component,
-		LabelUser:              p.User,
-		LabelBuildID:           labelID(p.ID),
-		LabelKind:              p.Kind,
+		kube.LabelComponent:         kube.Component,
+		kube.LabelUpstreamComponent: kube.Component,
+		kube.LabelUser:              p.User,
+		kube.LabelBuildID:           labelID(p.ID),
+		kube.LabelKind:              p.Kind,
 	}
 }
 
@@ -41,10 +43,10 @@ func NewJob(p Plan) *batchv1.Job {
 			Namespace: p.Namespace,
 			Labels:    labels,
 			Annotations: map[string]string{
-				AnnotationImage:      p.Image,
-				AnnotationSource:     p.Pinned,
-				AnnotationFileSHA256: fileSum,
-				AnnotationBuildID:    p.ID,
+				kube.AnnotationImage:      p.Image,
+				kube.AnnotationSource:     p.Pinned,
+				kube.AnnotationFileSHA256: fileSum,
+				kube.AnnotationBuildID:    p.ID,
 			},
 		},
 		Spec: batchv1.JobSpec{

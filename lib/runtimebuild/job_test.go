@@ -15,6 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/apache/openserverless-deployer/lib/config"
+	"github.com/apache/openserverless-deployer/lib/kube"
+	"github.com/apache/openserverless-deployer/lib/userregistry"
 )
 
 const testDigest = "sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945"
@@ -238,7 +240,7 @@ func TestKanikoArgs(t *testing.T) {
 func TestBuildStepHasNoCredential(t *testing.T) {
 	for _, mod := range []func(*Plan){
 		func(*Plan) {},
-		func(p *Plan) { p.credentials = &pushCredentials{config: []byte(`{"auths":{}}`)} },
+		func(p *Plan) { p.credentials = userregistry.NewPushConfig([]byte(`{"auths":{}}`)) },
 		func(p *Plan) { p.PushSecret = "" },
 	} {
 		p := testPlan()
@@ -278,7 +280,7 @@ func TestPushStep(t *testing.T) {
 			name: "the user's registry with a temporary Secret",
 			mod: func(p *Plan) {
 				p.Destination = "user.example.com/alice:py1"
-				p.credentials = &pushCredentials{config: []byte(`{}`)}
+				p.credentials = userregistry.NewPushConfig([]byte(`{}`))
 			},
 			wantSecret: JobName("alice", testPlan().ID) + "-a1b2c3",
 			wantArgs:   []string{"push", "/output/image.tar", "user.example.com/alice:py1", "--image-refs=/dev/termination-log"},
@@ -337,7 +339,7 @@ func TestNewJobContextVolume(t *testing.T) {
 			p := testPlan()
 			p.FileName, p.File = tt.fileName, tt.file
 			job := NewJob(p)
-			assert.Equal(t, tt.wantSum, job.Annotations[AnnotationFileSHA256])
+			assert.Equal(t, tt.wantSum, job.Annotations[kube.AnnotationFileSHA256])
 			_, build, _, vols := stepsOf(t, p)
 			ctxVol := vols["context"].ConfigMap
 			require.NotNil(t, ctxVol)

@@ -6,6 +6,8 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/apache/openserverless-deployer/lib/kube"
 )
 
 // pruneKept deletes the user's oldest finished build Jobs beyond
@@ -17,7 +19,7 @@ import (
 func (s *Service) pruneKept(ctx context.Context, user string, jobs []batchv1.Job) {
 	var mine []batchv1.Job
 	for _, j := range jobs {
-		if j.Labels[LabelUser] == user {
+		if j.Labels[kube.LabelUser] == user {
 			mine = append(mine, j)
 		}
 	}

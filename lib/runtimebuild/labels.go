@@ -1,24 +1,8 @@
 package runtimebuild
 
-// Labels and annotations every build Job carries. Selection is always by
-// label, never by name.
-const (
-	LabelComponent = "app.kubernetes.io/component"
-	Component      = "runtime-builder"
-	// LabelUpstreamComponent carries Component too: upstream's tooling
-	// (the end-to-end test of ops ide deploy) counts build Jobs by it.
-	LabelUpstreamComponent = "openserverless.apache.org/component"
-	LabelUser              = "openserverless.apache.org/user"
-	LabelBuildID           = "openserverless.apache.org/build-id"
-	LabelKind              = "openserverless.apache.org/kind"
-
-	AnnotationImage      = "openserverless.apache.org/image"
-	AnnotationSource     = "openserverless.apache.org/source"
-	AnnotationFileSHA256 = "openserverless.apache.org/file-sha256"
-	AnnotationBuildID    = "openserverless.apache.org/build-id"
-)
+import "github.com/apache/openserverless-deployer/lib/kube"
 
 // builds selects every build Job; ofUser, one user's.
-func builds() string { return LabelComponent + "=" + Component }
+func builds() string { return kube.LabelComponent + "=" + kube.Component }
 
-func ofUser(user string) string { return builds() + "," + LabelUser + "=" + user }
+func ofUser(user string) string { return builds() + "," + kube.LabelUser + "=" + user }

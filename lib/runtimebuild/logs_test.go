@@ -21,6 +21,7 @@ import (
 
 	"github.com/apache/openserverless-deployer/lib/config"
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/kube"
 )
 
 func TestSanitize(t *testing.T) {
@@ -197,7 +198,7 @@ func ownedPod(job metav1.Object, name string, phase corev1.PodPhase, created tim
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: name, Namespace: job.GetNamespace(), CreationTimestamp: metav1.NewTime(created),
-			Labels: map[string]string{LabelComponent: Component, LabelBuildID: job.GetLabels()[LabelBuildID]},
+			Labels: map[string]string{kube.LabelComponent: kube.Component, kube.LabelBuildID: job.GetLabels()[kube.LabelBuildID]},
 			OwnerReferences: []metav1.OwnerReference{{
 				APIVersion: "batch/v1", Kind: "Job", Name: job.GetName(), UID: job.GetUID(), Controller: &controller,
 			}},

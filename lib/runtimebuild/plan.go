@@ -5,6 +5,7 @@ import (
 
 	"github.com/apache/openserverless-deployer/lib/config"
 	"github.com/apache/openserverless-deployer/lib/imagestore"
+	"github.com/apache/openserverless-deployer/lib/userregistry"
 )
 
 // Plan is everything needed to write one build Job: the validated request,
@@ -39,7 +40,7 @@ type Plan struct {
 	// its own credentials mounts the temporary Secret of NewSecret instead.
 	PushSecret string
 	// credentials, when set, are the content of that temporary Secret.
-	credentials *pushCredentials
+	credentials *userregistry.PushConfig
 	// Attempt tells this Job's context and temporary Secret apart from the
 	// leftovers of an earlier Job of the same name, which the garbage
 	// collector may not have removed yet: a retried build then needs no
@@ -96,7 +97,7 @@ type request struct {
 // and the registry the build pushes to. The build id covers the inputs and
 // the destination: a start's target, or for ensure the user's own registry
 // host ("" for the platform's, whose ids stay as they were).
-func (s *Service) newPlan(reg registryAccess, src imagestore.Source, r request) (Plan, error) {
+func (s *Service) newPlan(reg userregistry.Registry, src imagestore.Source, r request) (Plan, error) {
 	if err := checkBaseUser(src.User); err != nil {
 		return Plan{}, err
 	}
@@ -111,9 +112,9 @@ func (s *Service) newPlan(reg registryAccess, src imagestore.Source, r request) 
 		FileName:           r.fileName,
 		File:               r.file,
 		PullSecret:         s.cfg.RegistrySecret,
-		PushSecret:         reg.pushSecret,
-		credentials:        reg.credentials,
-		InsecureRegistries: s.insecureRegistries(reg.platform),
+		PushSecret:         reg.PushSecret,
+		credentials:        reg.PushConfig,
+		InsecureRegistries: reg.Insecure,
 		WarmerImage:        s.cfg.WarmerImage,
 		KanikoImage:        s.cfg.KanikoImage,
 		PusherImage:        s.cfg.PusherImage,
@@ -121,15 +122,15 @@ func (s *Service) newPlan(reg registryAccess, src imagestore.Source, r request) 
 		TTL:                s.cfg.JobTTL,
 		Resources:          s.cfg.Resources,
 	}
-	target, idTarget := r.target, reg.userHost
+	target, idTarget := r.target, reg.UserHost
 	if target != "" {
-		idTarget = reg.hosts.Push + "/" + target
+		idTarget = reg.Hosts.Push + "/" + target
 	}
 	p.ID = ID(Inputs{Kind: p.Kind, Source: p.Pinned, File: p.File, Target: idTarget})
 	if target == "" {
 		target = r.user + ":" + r.kind + "-" + p.ID[:imageTagLen]
 	}
-	p.Destination = reg.hosts.Push + "/" + target
-	p.Image = reg.hosts.Pull + "/" + target
+	p.Destination = reg.Hosts.Push + "/" + target
+	p.Image = reg.Hosts.Pull + "/" + target
 	return p, nil
 }

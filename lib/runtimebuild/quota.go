@@ -241,7 +241,7 @@ func count(entries reservations, jobs []batchv1.Job, user string) (mine, all int
 			continue
 		}
 		all++
-		if j.Labels[LabelUser] == user {
+		if j.Labels[kube.LabelUser] == user {
 			mine++
 		}
 	}

@@ -116,7 +116,7 @@ func (s *Service) record(ctx context.Context, namespace string) (*corev1.ConfigM
 func newRecord(namespace string) *corev1.ConfigMap {
 	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{
 		Name: QuotaRecord, Namespace: namespace,
-		Labels: map[string]string{LabelComponent: quotaComponent},
+		Labels: map[string]string{kube.LabelComponent: quotaComponent},
 		Annotations: map[string]string{
 			"openserverless.apache.org/description": "Quota reservations of the runtime builder, one per unfinished build Job. Do not edit.",
 		},

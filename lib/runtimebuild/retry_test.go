@@ -4,12 +4,16 @@ import (
 	"context"
 	"testing"
 
+	"github.com/apache/openserverless-deployer/tests/testregistry"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apache/openserverless-deployer/lib/config"
+	"github.com/apache/openserverless-deployer/lib/kube"
+	"github.com/apache/openserverless-deployer/lib/userregistry"
 )
 
 // A retried build with its own credentials gets a Secret and a context of
@@ -17,8 +21,8 @@ import (
 // collector: nothing of the earlier Job is deleted by the deployer, which
 // has no right to delete them.
 func TestEnsureRetryLeavesTheLeftoversToTheGarbageCollector(t *testing.T) {
-	userHost := testRegistry(t)
-	url, _ := couchStandIn(t, map[string]any{"login": "alice", "userenv": kv(EnvRegistryHost, userHost, EnvRegistrySecret, userRegUser+":"+userRegPassword)})
+	userHost := testregistry.Start(t).Host
+	url, _ := couchStandIn(t, map[string]any{"login": "alice", "userenv": kv(userregistry.EnvRegistryHost, userHost, userregistry.EnvRegistrySecret, userRegUser+":"+userRegPassword)})
 	catalog := map[string]config.Builder{}
 	e := newStartEnv(t, withCouch(url, func(c *config.Config) { c.Builders = catalog }), registrySecret("builds"))
 	catalog["python:3.13"] = config.Builder{Kind: "python", Source: e.source}
@@ -51,7 +55,7 @@ func TestEnsureRetryLeavesTheLeftoversToTheGarbageCollector(t *testing.T) {
 	assert.Len(t, secrets.Items, 3, "the platform's Secret and one temporary Secret per Job")
 	contexts := 0
 	for _, cm := range cms.Items {
-		if cm.Labels[LabelBuildID] != "" {
+		if cm.Labels[kube.LabelBuildID] != "" {
 			contexts++
 		}
 	}

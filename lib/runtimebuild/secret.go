@@ -9,13 +9,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// pushCredentials is the docker config.json of a temporary registry Secret.
-// It is kept behind a pointer to a struct with an unexported field, so that
-// printing a Plan or a registryAccess shows an address, never the content.
-type pushCredentials struct {
-	config []byte
-}
-
 // NewSecret returns the temporary registry Secret of a plan that carries its
 // own credentials (REGISTRY_SECRET "user:password"), nil for a plan that
 // mounts an existing Secret. It is named after the Job and this attempt, and
@@ -33,7 +26,7 @@ func NewSecret(p Plan, job *batchv1.Job) *corev1.Secret {
 			OwnerReferences: []metav1.OwnerReference{ownedBy(job)},
 		},
 		Type: corev1.SecretTypeDockerConfigJson,
-		Data: map[string][]byte{corev1.DockerConfigJsonKey: append([]byte(nil), p.credentials.config...)},
+		Data: map[string][]byte{corev1.DockerConfigJsonKey: p.credentials.JSON()},
 	}
 }
 

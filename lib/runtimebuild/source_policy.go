@@ -23,7 +23,7 @@ func (s *Service) checkSource(ctx context.Context, user, source string) error {
 	if Allowed(ref, s.allowedSources()) {
 		return nil
 	}
-	hosts, err := s.platformHosts(ctx)
+	hosts, err := s.registries.PlatformHosts(ctx)
 	if err != nil {
 		return err
 	}

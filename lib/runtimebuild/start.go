@@ -6,6 +6,7 @@ import (
 
 	"github.com/apache/openserverless-deployer/lib/fault"
 	"github.com/apache/openserverless-deployer/lib/requirements"
+	"github.com/apache/openserverless-deployer/lib/userregistry"
 )
 
 // StartRequest is the body of a start call, as upstream defines it.
@@ -70,7 +71,7 @@ func (s *Service) decodeFile(req *request, encoded string) error {
 
 // Start validates a start request of user, pins its source to a digest and
 // submits the build Job, pushing to <push host>/<target>: the platform's
-// registry, or the one of the user's environment (registryFor). It returns
+// registry, or the one of the user's environment (userregistry). It returns
 // as soon as the Job exists; the same request while its Job exists answers
 // that Job.
 func (s *Service) Start(ctx context.Context, user string, r StartRequest) (Started, error) {
@@ -91,14 +92,14 @@ func (s *Service) Start(ctx context.Context, user string, r StartRequest) (Start
 
 // planFor finds the registry of the request's user, resolves its source
 // there and makes its Plan.
-func (s *Service) planFor(ctx context.Context, req request) (Plan, registryAccess, error) {
-	reg, err := s.registryFor(ctx, req.user)
+func (s *Service) planFor(ctx context.Context, req request) (Plan, userregistry.Registry, error) {
+	reg, err := s.registries.ForUser(ctx, req.user)
 	if err != nil {
-		return Plan{}, registryAccess{}, err
+		return Plan{}, userregistry.Registry{}, err
 	}
-	src, err := reg.client.Resolve(ctx, req.source)
+	src, err := reg.Client.Resolve(ctx, req.source)
 	if err != nil {
-		return Plan{}, registryAccess{}, err
+		return Plan{}, userregistry.Registry{}, err
 	}
 	p, err := s.newPlan(reg, src, req)
 	return p, reg, err

@@ -5,22 +5,16 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
-	"log"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/apache/openserverless-deployer/tests/testregistry"
+
 	"github.com/sirupsen/logrus"
 	logtest "github.com/sirupsen/logrus/hooks/test"
 	"github.com/stretchr/testify/assert"
@@ -38,6 +32,7 @@ import (
 	"github.com/apache/openserverless-deployer/lib/config"
 	"github.com/apache/openserverless-deployer/lib/fault"
 	"github.com/apache/openserverless-deployer/lib/imagestore"
+	"github.com/apache/openserverless-deployer/lib/kube"
 )
 
 var startNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -50,35 +45,6 @@ func errUnavailable() error { return apierrors.NewServiceUnavailable("down") }
 
 func errNotFound(n string) error {
 	return apierrors.NewNotFound(schema.GroupResource{Group: "batch", Resource: "jobs"}, n)
-}
-
-// testRegistry starts an in-process registry on 127.0.0.1, stopped when the
-// test ends, and returns its host.
-func testRegistry(t *testing.T) string {
-	t.Helper()
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
-}
-
-// pushImage pushes a random image whose config runs as user to ref and
-// returns its digest.
-func pushImage(t *testing.T, ref, user string) string {
-	t.Helper()
-	img, err := random.Image(256, 1)
-	require.NoError(t, err)
-	cf, err := img.ConfigFile()
-	require.NoError(t, err)
-	c := cf.Config
-	c.User = user
-	img, err = mutate.Config(img, c)
-	require.NoError(t, err)
-	r, err := name.ParseReference(ref)
-	require.NoError(t, err)
-	require.NoError(t, remote.Write(r, img))
-	d, err := img.Digest()
-	require.NoError(t, err)
-	return d.String()
 }
 
 func registrySecret(ns string) *corev1.Secret {
@@ -102,9 +68,9 @@ type startEnv struct {
 
 func newStartEnv(t *testing.T, change func(*config.Config), objects ...runtime.Object) *startEnv {
 	t.Helper()
-	host := testRegistry(t)
+	host := testregistry.Start(t).Host
 	e := &startEnv{host: host, source: host + "/apache/runtime-python:v3.13"}
-	e.digest = pushImage(t, e.source, "1001")
+	e.digest = testregistry.Push(t, e.source, testregistry.Image(t, "1001"))
 	cfg, err := config.Load(map[string]any{
 		"namespace":          "builds",
 		"registry_push_host": host,
@@ -199,7 +165,7 @@ func TestStartCreatesJobAndContext(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newStartEnv(t, nil, registrySecret("builds"))
 			if tt.baseUser != "1001" {
-				e.digest = pushImage(t, e.source, tt.baseUser)
+				e.digest = testregistry.Push(t, e.source, testregistry.Image(t, tt.baseUser))
 			}
 			pinned := e.host + "/apache/runtime-python@" + e.digest
 			var file []byte
@@ -220,11 +186,11 @@ func TestStartCreatesJobAndContext(t *testing.T) {
 			require.Len(t, jobs, 1)
 			job := jobs[0]
 			assert.Equal(t, got.JobName, job.Name)
-			assert.Equal(t, "alice", job.Labels[LabelUser])
-			assert.Equal(t, "python", job.Labels[LabelKind])
-			assert.Equal(t, wantID[:32], job.Labels[LabelBuildID])
-			assert.Equal(t, pinned, job.Annotations[AnnotationSource])
-			assert.Equal(t, "pull.example.com/alice:py1", job.Annotations[AnnotationImage])
+			assert.Equal(t, "alice", job.Labels[kube.LabelUser])
+			assert.Equal(t, "python", job.Labels[kube.LabelKind])
+			assert.Equal(t, wantID[:32], job.Labels[kube.LabelBuildID])
+			assert.Equal(t, pinned, job.Annotations[kube.AnnotationSource])
+			assert.Equal(t, "pull.example.com/alice:py1", job.Annotations[kube.AnnotationImage])
 			c := job.Spec.Template.Spec.InitContainers[1]
 			assert.Equal(t, config.DefaultKanikoImage, c.Image)
 			assert.Contains(t, c.Args, "--destination="+e.host+"/alice:py1")
@@ -416,7 +382,7 @@ func TestStartFailures(t *testing.T) {
 			name: "a base image whose USER would add a line to the Dockerfile",
 			source: func(e *startEnv, t *testing.T) string {
 				src := e.host + "/apache/runtime-python:injected"
-				pushImage(t, src, "1001\nRUN cat /kaniko/.docker/config.json")
+				testregistry.Push(t, src, testregistry.Image(t, "1001\nRUN cat /kaniko/.docker/config.json"))
 				return src
 			},
 			wantKind:   fault.Invalid,
@@ -521,7 +487,7 @@ func activeJob(name, user string) *batchv1.Job {
 	return &batchv1.Job{ObjectMeta: metav1.ObjectMeta{
 		Name: name, Namespace: "builds", UID: types.UID("uid-" + name),
 		CreationTimestamp: metav1.NewTime(startNow.Add(-time.Minute)),
-		Labels:            map[string]string{LabelComponent: Component, LabelUser: user},
+		Labels:            map[string]string{kube.LabelComponent: kube.Component, kube.LabelUser: user},
 	}}
 }
 
@@ -536,7 +502,7 @@ func TestStartQuota(t *testing.T) {
 	deleting.DeletionTimestamp = &metav1.Time{Time: startNow}
 	deleting.Finalizers = []string{"foregroundDeletion"}
 	notBuild := activeJob("alice-not-a-build", "alice")
-	delete(notBuild.Labels, LabelComponent)
+	delete(notBuild.Labels, kube.LabelComponent)
 
 	tests := []struct {
 		name    string
@@ -627,8 +593,8 @@ func TestStartJobNameConflict(t *testing.T) {
 		name   string
 		change func(*batchv1.Job)
 	}{
-		{name: "another build id", change: func(j *batchv1.Job) { j.Annotations[AnnotationBuildID] = strings.Repeat("0", 64) }},
-		{name: "another user", change: func(j *batchv1.Job) { j.Labels[LabelUser] = "bob" }},
+		{name: "another build id", change: func(j *batchv1.Job) { j.Annotations[kube.AnnotationBuildID] = strings.Repeat("0", 64) }},
+		{name: "another user", change: func(j *batchv1.Job) { j.Labels[kube.LabelUser] = "bob" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

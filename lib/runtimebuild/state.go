@@ -9,6 +9,8 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/apache/openserverless-deployer/lib/kube"
 )
 
 // State is where a build is in its life.
@@ -63,11 +65,11 @@ var digestPattern = regexp.MustCompile(`sha256:[0-9a-f]{64}`)
 // pure: the Service fetches, this decides.
 func StatusOf(job *batchv1.Job, pods []corev1.Pod, warnings []corev1.Event, logTail []string) Status {
 	s := Status{
-		ID:      job.Annotations[AnnotationBuildID],
+		ID:      job.Annotations[kube.AnnotationBuildID],
 		JobName: job.Name,
-		User:    job.Labels[LabelUser],
-		Kind:    job.Labels[LabelKind],
-		Image:   job.Annotations[AnnotationImage],
+		User:    job.Labels[kube.LabelUser],
+		Kind:    job.Labels[kube.LabelKind],
+		Image:   job.Annotations[kube.AnnotationImage],
 		Created: job.CreationTimestamp.Time,
 		State:   Queued,
 	}
@@ -199,7 +201,7 @@ func failureOf(job *batchv1.Job, pod *corev1.Pod, warnings []corev1.Event, logTa
 	case step == StepFetch:
 		return ReasonSourcePullFailed, "The source image could not be pulled: " + last
 	case step == StepPush:
-		return ReasonPushFailed, "The image could not be pushed to " + job.Annotations[AnnotationImage] + ": " + last
+		return ReasonPushFailed, "The image could not be pushed to " + job.Annotations[kube.AnnotationImage] + ": " + last
 	case step != StepBuild:
 		// A build of one container (made before the steps were split) says
 		// in its log that the source could not be pulled.

@@ -10,6 +10,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/apache/openserverless-deployer/lib/kube"
 )
 
 // Times of the state fixtures: the Job is created at stateT0, its
@@ -35,8 +37,8 @@ func stateJob() *batchv1.Job {
 		ObjectMeta: metav1.ObjectMeta{
 			Name: name, Namespace: "builds", UID: types.UID("uid-" + name),
 			CreationTimestamp: metav1.NewTime(stateT0),
-			Labels:            map[string]string{LabelComponent: Component, LabelUser: "alice", LabelBuildID: labelID(stateID), LabelKind: "python"},
-			Annotations:       map[string]string{AnnotationBuildID: stateID, AnnotationImage: stateImage},
+			Labels:            map[string]string{kube.LabelComponent: kube.Component, kube.LabelUser: "alice", kube.LabelBuildID: labelID(stateID), kube.LabelKind: "python"},
+			Annotations:       map[string]string{kube.AnnotationBuildID: stateID, kube.AnnotationImage: stateImage},
 		},
 		Status: batchv1.JobStatus{StartTime: &metav1.Time{Time: stateJobAt}},
 	}

@@ -121,7 +121,7 @@ func attempt() string {
 // ownJob returns job when it is the plan's build's. A Job of the same name
 // for another build (a 64-bit prefix collision) is a conflict.
 func ownJob(job *batchv1.Job, p Plan) (*batchv1.Job, error) {
-	if job.Annotations[AnnotationBuildID] != p.ID || job.Labels[LabelUser] != p.User {
+	if job.Annotations[kube.AnnotationBuildID] != p.ID || job.Labels[kube.LabelUser] != p.User {
 		return nil, fault.New(fault.Conflict, "JobNameConflict", "Job %s exists for another build", job.Name)
 	}
 	return job, nil

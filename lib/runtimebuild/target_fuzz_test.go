@@ -11,7 +11,7 @@ import (
 
 	"github.com/apache/openserverless-deployer/lib/fault"
 	"github.com/apache/openserverless-deployer/lib/identity"
-	"github.com/apache/openserverless-deployer/lib/images"
+	"github.com/apache/openserverless-deployer/lib/imagestore"
 	"github.com/apache/openserverless-deployer/lib/webaction"
 )
 
@@ -47,7 +47,7 @@ func FuzzParseTarget(f *testing.F) {
 		require.NoError(t, err, "a target does not re-parse for its own user")
 		assert.Equal(t, got, again)
 		assert.True(t, identity.ValidUser(got.User), "user %q", got.User)
-		assert.True(t, images.ValidTag(got.Tag), "tag %q", got.Tag)
+		assert.True(t, imagestore.ValidTag(got.Tag), "tag %q", got.Tag)
 
 		const host = "platform.example.com:5000"
 		tag, err := name.NewTag(host+"/"+got.String(), name.StrictValidation)

@@ -5,8 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"io"
-	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,9 +12,10 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/apache/openserverless-deployer/tests/testregistry"
+
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sirupsen/logrus"
@@ -33,6 +32,8 @@ import (
 
 	"github.com/apache/openserverless-deployer/lib/config"
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/kube"
+	"github.com/apache/openserverless-deployer/lib/userregistry"
 )
 
 const (
@@ -104,23 +105,6 @@ func withCouch(url string, more ...func(*config.Config)) func(*config.Config) {
 	}
 }
 
-// authRegistry is an in-process registry on 127.0.0.1 that wants basic
-// authentication as user:password, and returns its host.
-func authRegistry(t *testing.T, user, password string) string {
-	t.Helper()
-	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u, p, ok := r.BasicAuth(); !ok || u != user || p != password {
-			w.Header().Set("WWW-Authenticate", `Basic realm="user-registry"`)
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		reg.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
-}
-
 // userSecretObject is a Secret an administrator made for a user.
 func userSecretObject(name, user string, typ corev1.SecretType) *corev1.Secret {
 	s := &corev1.Secret{
@@ -129,7 +113,7 @@ func userSecretObject(name, user string, typ corev1.SecretType) *corev1.Secret {
 		Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{"user.example.com":{"username":"u","password":"p"}}}`)},
 	}
 	if user != "" {
-		s.Labels = map[string]string{LabelUser: user}
+		s.Labels = map[string]string{kube.LabelUser: user}
 	}
 	return s
 }
@@ -153,8 +137,8 @@ func (e *startEnv) createdSecrets() []*corev1.Secret {
 }
 
 func TestStartPushesToTheUserRegistry(t *testing.T) {
-	userHost := testRegistry(t)
-	otherHost := testRegistry(t)
+	userHost := testregistry.Start(t).Host
+	otherHost := testregistry.Start(t).Host
 	tests := []struct {
 		name         string
 		doc          map[string]any // alice's document; nil: none
@@ -164,17 +148,17 @@ func TestStartPushesToTheUserRegistry(t *testing.T) {
 	}{
 		{
 			name:     "userenv over env",
-			doc:      map[string]any{"env": kv(EnvRegistryHost, otherHost), "userenv": kv(EnvRegistryHost, userHost)},
+			doc:      map[string]any{"env": kv(userregistry.EnvRegistryHost, otherHost), "userenv": kv(userregistry.EnvRegistryHost, userHost)},
 			wantHost: userHost,
 		},
 		{
 			name:     "env only",
-			doc:      map[string]any{"env": kv(EnvRegistryHost, otherHost)},
+			doc:      map[string]any{"env": kv(userregistry.EnvRegistryHost, otherHost)},
 			wantHost: otherHost,
 		},
 		{
 			name:     "a trailing slash",
-			doc:      map[string]any{"userenv": kv(EnvRegistryHost, userHost+"/")},
+			doc:      map[string]any{"userenv": kv(userregistry.EnvRegistryHost, userHost+"/")},
 			wantHost: userHost,
 		},
 		{
@@ -186,7 +170,7 @@ func TestStartPushesToTheUserRegistry(t *testing.T) {
 		},
 		{
 			name:     "the user registry is never plain HTTP by configuration",
-			doc:      map[string]any{"userenv": kv(EnvRegistryHost, userHost)},
+			doc:      map[string]any{"userenv": kv(userregistry.EnvRegistryHost, userHost)},
 			insecure: true,
 			wantHost: userHost,
 			wantInsecure: func(e *startEnv) []string {
@@ -196,7 +180,7 @@ func TestStartPushesToTheUserRegistry(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			docs := []map[string]any{{"login": "bob", "userenv": kv(EnvRegistryHost, "bob.example.com")}}
+			docs := []map[string]any{{"login": "bob", "userenv": kv(userregistry.EnvRegistryHost, "bob.example.com")}}
 			if tt.doc != nil {
 				tt.doc["login"] = "alice"
 				docs = append(docs, tt.doc)
@@ -222,7 +206,7 @@ func TestStartPushesToTheUserRegistry(t *testing.T) {
 			job := jobs[0]
 			pod := job.Spec.Template.Spec
 			assert.Contains(t, pod.Containers[0].Args, push, "the push step pushes there")
-			assert.Equal(t, image, job.Annotations[AnnotationImage])
+			assert.Equal(t, image, job.Annotations[kube.AnnotationImage])
 			secrets := map[string]string{}
 			for _, v := range pod.Volumes {
 				if v.Secret != nil {
@@ -252,7 +236,7 @@ func TestStartPushesToTheUserRegistry(t *testing.T) {
 }
 
 func TestStartWithoutCouchDBReadsNoEnvironment(t *testing.T) {
-	_, requests := couchStandIn(t, map[string]any{"login": "alice", "userenv": kv(EnvRegistryHost, "user.example.com")})
+	_, requests := couchStandIn(t, map[string]any{"login": "alice", "userenv": kv(userregistry.EnvRegistryHost, "user.example.com")})
 	e := newStartEnv(t, nil, registrySecret("builds"))
 	got, err := e.svc.Start(context.Background(), "alice", e.request(""))
 	require.NoError(t, err)
@@ -261,8 +245,8 @@ func TestStartWithoutCouchDBReadsNoEnvironment(t *testing.T) {
 }
 
 func TestStartRegistryHostOfThePlatform(t *testing.T) {
-	platformHost := testRegistry(t)
-	url, _ := couchStandIn(t, map[string]any{"login": "alice", "userenv": kv(EnvRegistryHost, platformHost)})
+	platformHost := testregistry.Start(t).Host
+	url, _ := couchStandIn(t, map[string]any{"login": "alice", "userenv": kv(userregistry.EnvRegistryHost, platformHost)})
 	e := newStartEnv(t, withCouch(url, func(c *config.Config) { c.RegistryPushHost = platformHost }), registrySecret("builds"))
 	got, err := e.svc.Start(context.Background(), "alice", e.request(""))
 	require.NoError(t, err)
@@ -272,49 +256,9 @@ func TestStartRegistryHostOfThePlatform(t *testing.T) {
 	assert.Contains(t, jobs[0].Spec.Template.Spec.Containers[0].Args, platformHost+"/alice:py1")
 }
 
-func TestRegistryOf(t *testing.T) {
-	tests := []struct {
-		host    string
-		want    string // the registry; "" : refused
-		wantKey string // the docker config key of its credentials
-	}{
-		{host: "registry.example.com", want: "registry.example.com", wantKey: "registry.example.com"},
-		{host: "registry.example.com:5000", want: "registry.example.com:5000", wantKey: "registry.example.com:5000"},
-		{host: "registry.example.com:5000/team/sub", want: "registry.example.com:5000", wantKey: "registry.example.com:5000"},
-		{host: "127.0.0.1:5001", want: "127.0.0.1:5001", wantKey: "127.0.0.1:5001"},
-		{host: "localhost:5000", want: "localhost:5000", wantKey: "localhost:5000"},
-		{host: "docker.io/acme", want: name.DefaultRegistry, wantKey: authn.DefaultAuthKey},
-		{host: "myregistry"},
-		{host: "myregistry/team"},
-		{host: "registry.example.com:port"},
-		{host: "-bad.example.com"},
-		{host: ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.host, func(t *testing.T) {
-			reg, err := registryOf(tt.host)
-			if tt.want == "" {
-				require.Error(t, err)
-				assert.Equal(t, "InvalidRegistryHost", fault.As(err).Reason)
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, reg.RegistryStr())
-
-			data, err := temporaryConfig(reg, "u", "p")
-			require.NoError(t, err)
-			var cfg struct {
-				Auths map[string]map[string]string `json:"auths"`
-			}
-			require.NoError(t, json.Unmarshal(data, &cfg))
-			assert.Equal(t, map[string]map[string]string{tt.wantKey: {"username": "u", "password": "p", "auth": base64.StdEncoding.EncodeToString([]byte("u:p"))}}, cfg.Auths)
-		})
-	}
-}
-
 func TestStartRegistrySecretByName(t *testing.T) {
 	temporary := userSecretObject("build-alice-0123456789abcdef", "alice", corev1.SecretTypeDockerConfigJson)
-	temporary.Labels[LabelComponent] = Component
+	temporary.Labels[kube.LabelComponent] = kube.Component
 	tests := []struct {
 		name       string
 		secretName string
@@ -330,10 +274,10 @@ func TestStartRegistrySecretByName(t *testing.T) {
 		{name: "a build's temporary Secret", secretName: temporary.Name, objects: []runtime.Object{temporary}, wantReason: "RegistrySecretRefused"},
 		{name: "not a name", secretName: "Not A Name", wantReason: "InvalidRegistrySecret"},
 	}
-	userHost := testRegistry(t)
+	userHost := testregistry.Start(t).Host
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			url, _ := couchStandIn(t, map[string]any{"login": "alice", "userenv": kv(EnvRegistryHost, userHost, EnvRegistrySecret, tt.secretName)})
+			url, _ := couchStandIn(t, map[string]any{"login": "alice", "userenv": kv(userregistry.EnvRegistryHost, userHost, userregistry.EnvRegistrySecret, tt.secretName)})
 			objects := append([]runtime.Object{registrySecret("builds")}, tt.objects...)
 			e := newStartEnv(t, withCouch(url), objects...)
 
@@ -364,9 +308,9 @@ func TestStartRegistrySecretByName(t *testing.T) {
 }
 
 func TestStartRegistrySecretUserPassword(t *testing.T) {
-	userHost := testRegistry(t)
+	userHost := testregistry.Start(t).Host
 	url, _ := couchStandIn(t, map[string]any{"login": "alice", "userenv": kv(
-		EnvRegistryHost, userHost, EnvRegistrySecret, userRegUser+":"+userRegPassword)})
+		userregistry.EnvRegistryHost, userHost, userregistry.EnvRegistrySecret, userRegUser+":"+userRegPassword)})
 	e := newStartEnv(t, withCouch(url))
 	platform := registrySecret("builds")
 	platform.Data[corev1.DockerConfigJsonKey] = []byte(`{"auths":{"` + e.host + `":{"username":"builder","password":"platform-pw"},"` + userHost + `":{"username":"platform-for-user","password":"x"}}}`)
@@ -459,11 +403,11 @@ func TestStartRegistrySecretCannotBeCreated(t *testing.T) {
 		},
 		{name: "no answer", err: errors.New("connection reset"), wantKind: fault.Unavailable},
 	}
-	userHost := testRegistry(t)
+	userHost := testregistry.Start(t).Host
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			url, _ := couchStandIn(t, map[string]any{"login": "alice", "userenv": kv(
-				EnvRegistryHost, userHost, EnvRegistrySecret, userRegUser+":"+userRegPassword)})
+				userregistry.EnvRegistryHost, userHost, userregistry.EnvRegistrySecret, userRegUser+":"+userRegPassword)})
 			e := newStartEnv(t, withCouch(url), registrySecret("builds"))
 			e.client.PrependReactor("create", "secrets", func(a k8stesting.Action) (bool, runtime.Object, error) {
 				err := tt.err
@@ -500,14 +444,14 @@ func TestStartInvalidUserSettings(t *testing.T) {
 		env        []any
 		wantReason string
 	}{
-		{name: "host that means Docker Hub", env: kv(EnvRegistryHost, "myregistry"), wantReason: "InvalidRegistryHost"},
-		{name: "host with a scheme", env: kv(EnvRegistryHost, "https://registry.example.com"), wantReason: "InvalidRegistryHost"},
-		{name: "host with a space", env: kv(EnvRegistryHost, "registry.example.com /x"), wantReason: "InvalidRegistryHost"},
-		{name: "host with a digest", env: kv(EnvRegistryHost, "registry.example.com/x@sha256:00"), wantReason: "InvalidRegistryHost"},
-		{name: "host with credentials", env: kv(EnvRegistryHost, "u:secret-pw@registry.example.com"), wantReason: "InvalidRegistryHost"},
-		{name: "host in upper case", env: kv(EnvRegistryHost, "registry.example.com/Team"), wantReason: "InvalidRegistryHost"},
-		{name: "no user before the colon", env: kv(EnvRegistryHost, "registry.example.com", EnvRegistrySecret, ":secret-pw"), wantReason: "InvalidRegistrySecret"},
-		{name: "no password after the colon", env: kv(EnvRegistryHost, "registry.example.com", EnvRegistrySecret, "secret-user:"), wantReason: "InvalidRegistrySecret"},
+		{name: "host that means Docker Hub", env: kv(userregistry.EnvRegistryHost, "myregistry"), wantReason: "InvalidRegistryHost"},
+		{name: "host with a scheme", env: kv(userregistry.EnvRegistryHost, "https://registry.example.com"), wantReason: "InvalidRegistryHost"},
+		{name: "host with a space", env: kv(userregistry.EnvRegistryHost, "registry.example.com /x"), wantReason: "InvalidRegistryHost"},
+		{name: "host with a digest", env: kv(userregistry.EnvRegistryHost, "registry.example.com/x@sha256:00"), wantReason: "InvalidRegistryHost"},
+		{name: "host with credentials", env: kv(userregistry.EnvRegistryHost, "u:secret-pw@registry.example.com"), wantReason: "InvalidRegistryHost"},
+		{name: "host in upper case", env: kv(userregistry.EnvRegistryHost, "registry.example.com/Team"), wantReason: "InvalidRegistryHost"},
+		{name: "no user before the colon", env: kv(userregistry.EnvRegistryHost, "registry.example.com", userregistry.EnvRegistrySecret, ":secret-pw"), wantReason: "InvalidRegistrySecret"},
+		{name: "no password after the colon", env: kv(userregistry.EnvRegistryHost, "registry.example.com", userregistry.EnvRegistrySecret, "secret-user:"), wantReason: "InvalidRegistrySecret"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -557,14 +501,14 @@ func TestStartCouchDBFailures(t *testing.T) {
 }
 
 func TestEnsureUserRegistry(t *testing.T) {
-	userHost := authRegistry(t, userRegUser, userRegPassword)
+	userHost := testregistry.Start(t, testregistry.BasicAuth(map[string]string{userRegUser: userRegPassword})).Host
 	tests := []struct {
 		name     string
 		env      []any
 		wantHost string // "" : the platform's
 	}{
 		{name: "platform ids stay as they are"},
-		{name: "the user's registry is another build", env: kv(EnvRegistryHost, userHost, EnvRegistrySecret, userRegUser+":"+userRegPassword), wantHost: userHost},
+		{name: "the user's registry is another build", env: kv(userregistry.EnvRegistryHost, userHost, userregistry.EnvRegistrySecret, userRegUser+":"+userRegPassword), wantHost: userHost},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -592,8 +536,8 @@ func TestEnsureUserRegistry(t *testing.T) {
 // An image already in the user's registry, which wants the user's
 // credentials, answers at once: the look-up used them.
 func TestEnsureFindsTheImageWithTheUserCredentials(t *testing.T) {
-	userHost := authRegistry(t, userRegUser, userRegPassword)
-	url, _ := couchStandIn(t, map[string]any{"login": "alice", "userenv": kv(EnvRegistryHost, userHost, EnvRegistrySecret, userRegUser+":"+userRegPassword)})
+	userHost := testregistry.Start(t, testregistry.BasicAuth(map[string]string{userRegUser: userRegPassword})).Host
+	url, _ := couchStandIn(t, map[string]any{"login": "alice", "userenv": kv(userregistry.EnvRegistryHost, userHost, userregistry.EnvRegistrySecret, userRegUser+":"+userRegPassword)})
 	catalog := map[string]config.Builder{}
 	e := newStartEnv(t, withCouch(url, func(c *config.Config) { c.Builders = catalog }), registrySecret("builds"))
 	catalog["python:3.13"] = config.Builder{Kind: "python", Source: e.source}

@@ -23,11 +23,11 @@ import (
 )
 
 var (
-	kube    *stack.Kube
-	reg     *stack.Registry
-	runtime name.Digest
-	whisk   *httptest.Server
-	bins    map[string]string // action → its built exec
+	apiserver *stack.Kube
+	reg       *stack.Registry
+	runtime   name.Digest
+	whisk     *httptest.Server
+	bins      map[string]string // action → its built exec
 )
 
 // Subjects of the test OpenWhisk API: token → namespace.
@@ -69,7 +69,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer c.Stop()
-	kube, reg, runtime = c.Kube, c.Registry, c.Runtime
+	apiserver, reg, runtime = c.Kube, c.Registry, c.Runtime
 	whisk = httptest.NewServer(http.HandlerFunc(namespaces))
 	defer whisk.Close()
 	return m.Run()

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/openserverless-deployer/lib/kube"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	batchv1 "k8s.io/api/batch/v1"
@@ -39,12 +41,12 @@ func action(t *testing.T, name string) *actionloop.Process {
 // inputs bound for it, as the manifest and the deploy task bind them.
 func namespace(t *testing.T) map[string]any {
 	t.Helper()
-	ns := testkube.Namespace(t, kube.Client, "act-", reg.DockerConfigJSON())
+	ns := testkube.Namespace(t, apiserver.Client, "act-", reg.DockerConfigJSON())
 	inputs := map[string]any{}
 	for _, k := range config.Keys() {
 		inputs[k] = ""
 	}
-	for k, v := range testkube.Identity(t, kube, ns).Inputs() {
+	for k, v := range testkube.Identity(t, apiserver, ns).Inputs() {
 		inputs[k] = v
 	}
 	inputs["namespace"] = ns
@@ -127,7 +129,7 @@ func TestStartOverActionLoop(t *testing.T) {
 			assert.Equal(t, job, body["job_name"], "the same request answers the same job")
 		})
 	}
-	jobs, err := kube.Client.BatchV1().Jobs(inputs["namespace"].(string)).List(context.Background(), metav1.ListOptions{LabelSelector: runtimebuild.LabelUser + "=alice"})
+	jobs, err := apiserver.Client.BatchV1().Jobs(inputs["namespace"].(string)).List(context.Background(), metav1.ListOptions{LabelSelector: kube.LabelUser + "=alice"})
 	require.NoError(t, err)
 	assert.Len(t, jobs.Items, 1)
 }
@@ -144,7 +146,7 @@ func TestCleanupScope(t *testing.T) {
 	inputs := namespace(t)
 	cleanup := action(t, "cleanup")
 	ns := inputs["namespace"].(string)
-	alices := testkube.FinishedJob(t, kube.Client, runtimebuild.Plan{
+	alices := testkube.FinishedJob(t, apiserver.Client, runtimebuild.Plan{
 		ID: testkube.ID('a'), User: "alice", Kind: "python", Namespace: ns, Pinned: runtime.String(),
 		PullSecret: config.DefaultRegistrySecret, PushSecret: config.DefaultRegistrySecret, KanikoImage: config.DefaultKanikoImage, Deadline: time.Hour, TTL: 24 * time.Hour,
 	}, batchv1.JobFailed, time.Now().Add(-time.Hour))
@@ -157,7 +159,7 @@ func TestCleanupScope(t *testing.T) {
 	assert.Equal(t, float64(200), res["statusCode"])
 	body, _ := res["body"].(map[string]any)
 	assert.Equal(t, float64(0), body["deleted"], "mallory has no builds; alice's must not be touched")
-	_, err = kube.Client.BatchV1().Jobs(ns).Get(ctx, alices.Name, metav1.GetOptions{})
+	_, err = apiserver.Client.BatchV1().Jobs(ns).Get(ctx, alices.Name, metav1.GetOptions{})
 	require.NoError(t, err, "a forged call must not get system scope")
 
 	code, body := invoke(t, cleanup, web(inputs, "post", "", map[string]any{"authorization": aliceToken}, map[string]any{"max_age_hours": "abc"}))
@@ -174,7 +176,7 @@ func TestCleanupScope(t *testing.T) {
 	assert.Equal(t, float64(1), body["deleted"])
 
 	// The owner's schedule: system scope comes from the action's own name.
-	bobs := testkube.FinishedJob(t, kube.Client, runtimebuild.Plan{
+	bobs := testkube.FinishedJob(t, apiserver.Client, runtimebuild.Plan{
 		ID: testkube.ID('b'), User: "bob", Kind: "python", Namespace: ns, Pinned: runtime.String(),
 		PullSecret: config.DefaultRegistrySecret, PushSecret: config.DefaultRegistrySecret, KanikoImage: config.DefaultKanikoImage, Deadline: time.Hour, TTL: 24 * time.Hour,
 	}, batchv1.JobComplete, time.Now().Add(-time.Hour))
@@ -194,6 +196,6 @@ func TestCleanupScope(t *testing.T) {
 	assert.Equal(t, float64(0), schedule("/ops-system/builder/cleanup"), "whisk-system does not own this action")
 	assert.Equal(t, float64(0), schedule("whisk-system/builder/cleanup"), "a malformed name gives no system scope")
 	assert.Equal(t, float64(1), schedule("/whisk-system/builder/cleanup"), "the owner cleans up bob's build")
-	_, err = kube.Client.BatchV1().Jobs(ns).Get(context.Background(), bobs.Name, metav1.GetOptions{})
+	_, err = apiserver.Client.BatchV1().Jobs(ns).Get(context.Background(), bobs.Name, metav1.GetOptions{})
 	assert.True(t, apierrors.IsNotFound(err), "bob's build is gone: %v", err)
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/openserverless-deployer/lib/kube"
+
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
@@ -23,7 +25,7 @@ import (
 func jobsOf(t *testing.T, id string) int {
 	t.Helper()
 	list, err := env.Kube.Client.BatchV1().Jobs(local.Namespace).List(context.Background(), metav1.ListOptions{
-		LabelSelector: runtimebuild.LabelBuildID + "=" + id[:32],
+		LabelSelector: kube.LabelBuildID + "=" + id[:32],
 	})
 	require.NoError(t, err)
 	return len(list.Items)

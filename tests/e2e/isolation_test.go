@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/openserverless-deployer/lib/kube"
+
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -21,7 +23,6 @@ import (
 
 	"github.com/apache/openserverless-deployer/dev/fixtures"
 	"github.com/apache/openserverless-deployer/dev/local"
-	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 )
 
 // probeScript is the /bin/extend of a base image a user may push to their
@@ -219,7 +220,7 @@ func TestKeptBuildsAreBounded(t *testing.T) {
 		jobs = append(jobs, r.Str("job_name"))
 	}
 	eventually(t, "erin keeps her newest builds only", func() bool {
-		list, err := env.Kube.Client.BatchV1().Jobs(local.Namespace).List(ctx, metav1.ListOptions{LabelSelector: runtimebuild.LabelUser + "=erin"})
+		list, err := env.Kube.Client.BatchV1().Jobs(local.Namespace).List(ctx, metav1.ListOptions{LabelSelector: kube.LabelUser + "=erin"})
 		if err != nil {
 			return false
 		}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/openserverless-deployer/lib/kube"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	batchv1 "k8s.io/api/batch/v1"
@@ -136,7 +138,7 @@ func raceUsers(prefix string, n int) []string {
 func buildJobs(t *testing.T) []batchv1.Job {
 	t.Helper()
 	list, err := env.Kube.Client.BatchV1().Jobs(local.Namespace).List(context.Background(), metav1.ListOptions{
-		LabelSelector: runtimebuild.LabelComponent + "=" + runtimebuild.Component,
+		LabelSelector: kube.LabelComponent + "=" + kube.Component,
 	})
 	require.NoError(t, err)
 	return list.Items
@@ -149,7 +151,7 @@ func unfinishedByUser(t *testing.T) map[string]int {
 	out := map[string]int{}
 	for _, j := range buildJobs(t) {
 		if j.DeletionTimestamp == nil && !hasCondition(&j, batchv1.JobComplete) && !hasCondition(&j, batchv1.JobFailed) {
-			out[j.Labels[runtimebuild.LabelUser]]++
+			out[j.Labels[kube.LabelUser]]++
 		}
 	}
 	return out

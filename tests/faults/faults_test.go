@@ -16,13 +16,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/openserverless-deployer/lib/kube"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/apache/openserverless-deployer/dev/local"
-	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 )
 
 // answerBound is what the brief promises: a 503 within 10 s, whatever hangs.
@@ -289,7 +290,7 @@ func assertNothingLeft(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
 	c := env.Kube.Client
-	sel := metav1.ListOptions{LabelSelector: runtimebuild.LabelComponent + "=" + runtimebuild.Component}
+	sel := metav1.ListOptions{LabelSelector: kube.LabelComponent + "=" + kube.Component}
 	var problems []string
 	deadline := time.Now().Add(30 * time.Second)
 	for {

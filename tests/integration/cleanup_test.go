@@ -19,7 +19,7 @@ import (
 // finishedJob makes a build Job of user that ended at "at" (see testkube.FinishedJob).
 func finishedJob(t *testing.T, cfg config.Config, user, id string, final batchv1.JobConditionType, at time.Time) *batchv1.Job {
 	t.Helper()
-	return testkube.FinishedJob(t, kube.Client, runtimebuild.Plan{
+	return testkube.FinishedJob(t, apiserver.Client, runtimebuild.Plan{
 		ID: id, User: user, Kind: "python", Namespace: cfg.Namespace, Pinned: runtime.String(),
 		PullSecret: cfg.RegistrySecret, PushSecret: cfg.RegistrySecret, WarmerImage: cfg.WarmerImage, KanikoImage: cfg.KanikoImage, PusherImage: cfg.PusherImage, Deadline: cfg.BuildTimeout, TTL: cfg.JobTTL,
 		Destination: reg.Host + "/" + user + ":t", Image: reg.Host + "/" + user + ":t",
@@ -43,13 +43,13 @@ func TestCleanupDeletesFinishedJobsWithTheirContext(t *testing.T) {
 
 	for _, gone := range []*batchv1.Job{complete, failed} {
 		eventually(t, "job "+gone.Name+" and its context are gone", func() bool {
-			_, errJ := kube.Client.BatchV1().Jobs(cfg.Namespace).Get(ctx, gone.Name, metav1.GetOptions{})
-			_, errC := kube.Client.CoreV1().ConfigMaps(cfg.Namespace).Get(ctx, gone.Name, metav1.GetOptions{})
+			_, errJ := apiserver.Client.BatchV1().Jobs(cfg.Namespace).Get(ctx, gone.Name, metav1.GetOptions{})
+			_, errC := apiserver.Client.CoreV1().ConfigMaps(cfg.Namespace).Get(ctx, gone.Name, metav1.GetOptions{})
 			return apierrors.IsNotFound(errJ) && apierrors.IsNotFound(errC)
 		})
 	}
 	for _, kept := range []*batchv1.Job{running, recent, others} {
-		_, err := kube.Client.BatchV1().Jobs(cfg.Namespace).Get(ctx, kept.Name, metav1.GetOptions{})
+		_, err := apiserver.Client.BatchV1().Jobs(cfg.Namespace).Get(ctx, kept.Name, metav1.GetOptions{})
 		assert.NoError(t, err, "job %s must be kept", kept.Name)
 	}
 

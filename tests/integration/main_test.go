@@ -21,9 +21,9 @@ import (
 )
 
 var (
-	kube    *stack.Kube
-	reg     *stack.Registry
-	runtime name.Digest // a fixture runtime in reg, with /bin/extend and user 1001
+	apiserver *stack.Kube
+	reg       *stack.Registry
+	runtime   name.Digest // a fixture runtime in reg, with /bin/extend and user 1001
 )
 
 func TestMain(m *testing.M) {
@@ -44,7 +44,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer c.Stop()
-	kube, reg, runtime = c.Kube, c.Registry, c.Runtime
+	apiserver, reg, runtime = c.Kube, c.Registry, c.Runtime
 	return m.Run()
 }
 
@@ -54,8 +54,8 @@ func run(m *testing.M) int {
 // runs with the rights the actions have in production.
 func namespace(t *testing.T) (config.Config, kubernetes.Interface) {
 	t.Helper()
-	ns := testkube.Namespace(t, kube.Client, "it-", reg.DockerConfigJSON())
-	deployer := testkube.Deployer(t, kube, ns)
+	ns := testkube.Namespace(t, apiserver.Client, "it-", reg.DockerConfigJSON())
+	deployer := testkube.Deployer(t, apiserver, ns)
 	cfg, err := config.Load(map[string]any{
 		"namespace":          ns,
 		"registry_push_host": reg.Host,

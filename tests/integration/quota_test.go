@@ -3,9 +3,12 @@ package integration
 import (
 	"context"
 	"fmt"
-	"k8s.io/client-go/kubernetes"
 	"sync"
 	"testing"
+
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/apache/openserverless-deployer/lib/kube"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -48,12 +51,12 @@ func startOf(user, tag string) runtimebuild.StartRequest {
 // Nothing runs their Pods here, so every Job that exists is unfinished.
 func unfinishedJobs(t *testing.T, namespace string) map[string]int {
 	t.Helper()
-	list, err := kube.Client.BatchV1().Jobs(namespace).List(context.Background(), metav1.ListOptions{})
+	list, err := apiserver.Client.BatchV1().Jobs(namespace).List(context.Background(), metav1.ListOptions{})
 	require.NoError(t, err)
 	out := map[string]int{}
 	for _, j := range list.Items {
 		require.Empty(t, j.Status.Conditions, "job %s", j.Name)
-		out[j.Labels[runtimebuild.LabelUser]]++
+		out[j.Labels[kube.LabelUser]]++
 	}
 	return out
 }
@@ -172,13 +175,13 @@ func TestQuotaIdenticalStartsUnderARace(t *testing.T) {
 func deleteOneJob(t *testing.T, namespace string) {
 	t.Helper()
 	ctx := context.Background()
-	list, err := kube.Client.BatchV1().Jobs(namespace).List(ctx, metav1.ListOptions{})
+	list, err := apiserver.Client.BatchV1().Jobs(namespace).List(ctx, metav1.ListOptions{})
 	require.NoError(t, err)
 	require.NotEmpty(t, list.Items)
 	bg := metav1.DeletePropagationBackground
-	require.NoError(t, kube.Client.BatchV1().Jobs(namespace).Delete(ctx, list.Items[0].Name, metav1.DeleteOptions{PropagationPolicy: &bg}))
+	require.NoError(t, apiserver.Client.BatchV1().Jobs(namespace).Delete(ctx, list.Items[0].Name, metav1.DeleteOptions{PropagationPolicy: &bg}))
 	eventually(t, "the job is gone", func() bool {
-		_, err := kube.Client.BatchV1().Jobs(namespace).Get(ctx, list.Items[0].Name, metav1.GetOptions{})
+		_, err := apiserver.Client.BatchV1().Jobs(namespace).Get(ctx, list.Items[0].Name, metav1.GetOptions{})
 		return err != nil
 	})
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apache/openserverless-deployer/lib/kube"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
@@ -33,12 +35,12 @@ func TestStartCreatesWhatTheAPIServerAccepts(t *testing.T) {
 	assert.Empty(t, validation.IsDNS1123Label(started.JobName))
 	assert.Equal(t, reg.Host+"/"+user+":custom", started.Image)
 
-	job, err := kube.Client.BatchV1().Jobs(cfg.Namespace).Get(ctx, started.JobName, metav1.GetOptions{})
+	job, err := apiserver.Client.BatchV1().Jobs(cfg.Namespace).Get(ctx, started.JobName, metav1.GetOptions{})
 	require.NoError(t, err)
-	assert.Equal(t, user, job.Labels[runtimebuild.LabelUser])
-	assert.Equal(t, runtime.String(), job.Annotations[runtimebuild.AnnotationSource])
+	assert.Equal(t, user, job.Labels[kube.LabelUser])
+	assert.Equal(t, runtime.String(), job.Annotations[kube.AnnotationSource])
 
-	cm, err := kube.Client.CoreV1().ConfigMaps(cfg.Namespace).Get(ctx, job.Spec.Template.Spec.Volumes[0].ConfigMap.Name, metav1.GetOptions{})
+	cm, err := apiserver.Client.CoreV1().ConfigMaps(cfg.Namespace).Get(ctx, job.Spec.Template.Spec.Volumes[0].ConfigMap.Name, metav1.GetOptions{})
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(cm.Name, started.JobName+"-"), "the context %s is named after its Job", cm.Name)
 	require.Len(t, cm.OwnerReferences, 1)
@@ -49,7 +51,7 @@ func TestStartCreatesWhatTheAPIServerAccepts(t *testing.T) {
 
 	// The real Job controller accepts the template: it creates the Pod.
 	eventually(t, "the job controller creates the pod", func() bool {
-		pods, err := kube.Client.CoreV1().Pods(cfg.Namespace).List(ctx, metav1.ListOptions{LabelSelector: runtimebuild.LabelUser + "=" + user})
+		pods, err := apiserver.Client.CoreV1().Pods(cfg.Namespace).List(ctx, metav1.ListOptions{LabelSelector: kube.LabelUser + "=" + user})
 		return err == nil && len(pods.Items) == 1
 	})
 
@@ -59,7 +61,7 @@ func TestStartCreatesWhatTheAPIServerAccepts(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, again.Existing)
 	assert.Equal(t, started.JobName, again.JobName)
-	jobs, err := kube.Client.BatchV1().Jobs(cfg.Namespace).List(ctx, metav1.ListOptions{})
+	jobs, err := apiserver.Client.BatchV1().Jobs(cfg.Namespace).List(ctx, metav1.ListOptions{})
 	require.NoError(t, err)
 	assert.Len(t, jobs.Items, 1, "the same start must not make a second job")
 }
@@ -80,7 +82,7 @@ func TestStartWithoutTheRegistrySecret(t *testing.T) {
 func TestStartLeavesNothingWhenTheContextCannotBeCreated(t *testing.T) {
 	cfg, _ := namespace(t)
 	ctx := context.Background()
-	_, err := kube.Client.RbacV1().Roles(cfg.Namespace).Create(ctx, &rbacv1.Role{
+	_, err := apiserver.Client.RbacV1().Roles(cfg.Namespace).Create(ctx, &rbacv1.Role{
 		ObjectMeta: metav1.ObjectMeta{Name: "no-configmaps"},
 		Rules: []rbacv1.PolicyRule{
 			{APIGroups: []string{"batch"}, Resources: []string{"jobs"}, Verbs: []string{"create", "get", "list", "delete"}},
@@ -90,15 +92,15 @@ func TestStartLeavesNothingWhenTheContextCannotBeCreated(t *testing.T) {
 	}, metav1.CreateOptions{})
 	require.NoError(t, err)
 	// The quota record exists (an earlier build made it): what fails is the context.
-	_, err = kube.Client.CoreV1().ConfigMaps(cfg.Namespace).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: runtimebuild.QuotaRecord}}, metav1.CreateOptions{})
+	_, err = apiserver.Client.CoreV1().ConfigMaps(cfg.Namespace).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: runtimebuild.QuotaRecord}}, metav1.CreateOptions{})
 	require.NoError(t, err)
-	_, err = kube.Client.RbacV1().RoleBindings(cfg.Namespace).Create(ctx, &rbacv1.RoleBinding{
+	_, err = apiserver.Client.RbacV1().RoleBindings(cfg.Namespace).Create(ctx, &rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: "no-configmaps"},
 		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "no-configmaps"},
 		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, Name: "limited-deployer"}},
 	}, metav1.CreateOptions{})
 	require.NoError(t, err)
-	rc, err := kube.AddUser("limited-deployer", nil)
+	rc, err := apiserver.AddUser("limited-deployer", nil)
 	require.NoError(t, err)
 	limited, err := kubernetes.NewForConfig(rc)
 	require.NoError(t, err)
@@ -110,14 +112,14 @@ func TestStartLeavesNothingWhenTheContextCannotBeCreated(t *testing.T) {
 	assert.Equal(t, 500, webaction.Status(err))
 	assert.Contains(t, err.Error(), "creating build context", "the second create is the one that fails")
 
-	jobs, err := kube.Client.BatchV1().Jobs(cfg.Namespace).List(ctx, metav1.ListOptions{})
+	jobs, err := apiserver.Client.BatchV1().Jobs(cfg.Namespace).List(ctx, metav1.ListOptions{})
 	require.NoError(t, err)
 	assert.Empty(t, jobs.Items, "the job must be deleted when its context cannot be created")
-	cms, err := kube.Client.CoreV1().ConfigMaps(cfg.Namespace).List(ctx, metav1.ListOptions{LabelSelector: runtimebuild.LabelBuildID})
+	cms, err := apiserver.Client.CoreV1().ConfigMaps(cfg.Namespace).List(ctx, metav1.ListOptions{LabelSelector: kube.LabelBuildID})
 	require.NoError(t, err)
 	assert.Empty(t, cms.Items)
 	eventually(t, "no pod is left", func() bool {
-		pods, err := kube.Client.CoreV1().Pods(cfg.Namespace).List(ctx, metav1.ListOptions{})
+		pods, err := apiserver.Client.CoreV1().Pods(cfg.Namespace).List(ctx, metav1.ListOptions{})
 		return err == nil && len(pods.Items) == 0 || allTerminating(pods.Items)
 	})
 }

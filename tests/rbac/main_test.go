@@ -17,11 +17,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/openserverless-deployer/lib/userregistry"
+
+	"github.com/apache/openserverless-deployer/lib/kube"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apache/openserverless-deployer/dev/local"
-	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 	"github.com/apache/openserverless-deployer/tests/testapi"
 )
 
@@ -72,11 +75,11 @@ func run(m *testing.M, logf *os.File) int {
 		}
 	}()
 	api = testapi.New(env)
-	users.docs[carol] = map[string]string{runtimebuild.EnvRegistrySecret: carolSecret}
-	users.docs[dave] = map[string]string{runtimebuild.EnvRegistrySecret: env.Registry.User + ":" + env.Registry.Password}
+	users.docs[carol] = map[string]string{userregistry.EnvRegistrySecret: carolSecret}
+	users.docs[dave] = map[string]string{userregistry.EnvRegistrySecret: env.Registry.User + ":" + env.Registry.Password}
 	// An administrator's Secret for carol: the platform registry's credentials.
 	_, err = env.Kube.Client.CoreV1().Secrets(local.Namespace).Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: carolSecret, Labels: map[string]string{runtimebuild.LabelUser: carol}},
+		ObjectMeta: metav1.ObjectMeta{Name: carolSecret, Labels: map[string]string{kube.LabelUser: carol}},
 		Type:       corev1.SecretTypeDockerConfigJson,
 		Data:       map[string][]byte{corev1.DockerConfigJsonKey: env.Registry.DockerConfigJSON()},
 	}, metav1.CreateOptions{})

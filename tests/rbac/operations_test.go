@@ -8,13 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/openserverless-deployer/lib/kube"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apache/openserverless-deployer/dev/local"
 	"github.com/apache/openserverless-deployer/lib/actionloop"
-	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 	"github.com/apache/openserverless-deployer/tests/testapi"
 )
 
@@ -34,7 +35,7 @@ func operations(t *testing.T) {
 	}
 	operationsRan = true
 	ctx := context.Background()
-	kube := env.Kube.Client // the admin's, for the tests' own checks
+	admin := env.Kube.Client // the admin's, for the tests' own checks
 
 	t.Run("start, status, logs", func(t *testing.T) {
 		r := call(t, alice, http.MethodPost, "/start", map[string]any{
@@ -126,7 +127,7 @@ func operations(t *testing.T) {
 		body, _ := res["body"].(map[string]any)
 		assert.Equal(t, float64(4), body["deleted"], "alice's, bob's two and dave's: %v", body)
 		testapi.Eventually(t, "every finished build is gone", func() bool {
-			jobs, err := kube.BatchV1().Jobs(local.Namespace).List(ctx, metav1.ListOptions{LabelSelector: runtimebuild.LabelUser})
+			jobs, err := admin.BatchV1().Jobs(local.Namespace).List(ctx, metav1.ListOptions{LabelSelector: kube.LabelUser})
 			return err == nil && len(jobs.Items) == 0
 		})
 	})

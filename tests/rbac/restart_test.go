@@ -5,12 +5,13 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/apache/openserverless-deployer/lib/kube"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apache/openserverless-deployer/dev/local"
-	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 	"github.com/apache/openserverless-deployer/tests/testapi"
 )
 
@@ -21,18 +22,18 @@ import (
 // the garbage collector back, then resumed.
 func TestRestartBeforeGarbageCollection(t *testing.T) {
 	ctx := context.Background()
-	kube := env.Kube.Client
+	admin := env.Kube.Client
 	for _, user := range []string{alice, dave} { // dave's builds have a temporary Secret too
 		t.Run(user, func(t *testing.T) {
 			req := map[string]any{"source": env.Source("python"), "target": user + ":again", "kind": "python", "file": b64("again\n")}
 			r := call(t, user, http.MethodPost, "/start", req)
 			require.Equal(t, http.StatusOK, r.Code, "%v", r.Body)
 			id, jobName := r.Str("id"), r.Str("job_name")
-			first, err := kube.BatchV1().Jobs(local.Namespace).Get(ctx, jobName, metav1.GetOptions{})
+			first, err := admin.BatchV1().Jobs(local.Namespace).Get(ctx, jobName, metav1.GetOptions{})
 			require.NoError(t, err)
 			owned := func(uid string) int {
 				n := 0
-				cms, err := kube.CoreV1().ConfigMaps(local.Namespace).List(ctx, metav1.ListOptions{LabelSelector: runtimebuild.LabelUser + "=" + user})
+				cms, err := admin.CoreV1().ConfigMaps(local.Namespace).List(ctx, metav1.ListOptions{LabelSelector: kube.LabelUser + "=" + user})
 				require.NoError(t, err)
 				for _, cm := range cms.Items {
 					if ref := metav1.GetControllerOf(&cm); ref != nil && string(ref.UID) == uid {

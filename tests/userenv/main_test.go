@@ -15,12 +15,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/openserverless-deployer/lib/userregistry"
+
+	"github.com/apache/openserverless-deployer/lib/kube"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apache/openserverless-deployer/dev/local"
 	"github.com/apache/openserverless-deployer/dev/stack"
-	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 	"github.com/apache/openserverless-deployer/tests/testapi"
 	"github.com/apache/openserverless-deployer/tests/testcouch"
 )
@@ -147,20 +150,20 @@ func seed(ctx context.Context, couch *testcouch.Server) error {
 		{
 			"login": owner, "email": owner + "@example.com",
 			// The user's own setting wins over the administrator's.
-			"env":     pairs(runtimebuild.EnvRegistryHost, "registry.invalid"),
-			"userenv": pairs(runtimebuild.EnvRegistryHost, userRegistry.Host, runtimebuild.EnvRegistrySecret, pusher+":"+pusherPassword),
+			"env":     pairs(userregistry.EnvRegistryHost, "registry.invalid"),
+			"userenv": pairs(userregistry.EnvRegistryHost, userRegistry.Host, userregistry.EnvRegistrySecret, pusher+":"+pusherPassword),
 		},
 		{
 			"login": wrong, "email": wrong + "@example.com",
-			"userenv": pairs(runtimebuild.EnvRegistryHost, userRegistry.Host, runtimebuild.EnvRegistrySecret, pusher+":not-the-password"),
+			"userenv": pairs(userregistry.EnvRegistryHost, userRegistry.Host, userregistry.EnvRegistrySecret, pusher+":not-the-password"),
 		},
 		{
 			"login": anonymous, "email": anonymous + "@example.com",
-			"userenv": pairs(runtimebuild.EnvRegistryHost, userRegistry.Host),
+			"userenv": pairs(userregistry.EnvRegistryHost, userRegistry.Host),
 		},
 		{
 			"login": borrower, "email": borrower + "@example.com",
-			"userenv": pairs(runtimebuild.EnvRegistryHost, userRegistry.Host, runtimebuild.EnvRegistrySecret, lenderSecret),
+			"userenv": pairs(userregistry.EnvRegistryHost, userRegistry.Host, userregistry.EnvRegistrySecret, lenderSecret),
 		},
 	}
 	for _, d := range docs {
@@ -175,7 +178,7 @@ func seed(ctx context.Context, couch *testcouch.Server) error {
 // would for one user.
 func lendSecret(ctx context.Context) error {
 	_, err := env.Kube.Client.CoreV1().Secrets(local.Namespace).Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: lenderSecret, Labels: map[string]string{runtimebuild.LabelUser: lender}},
+		ObjectMeta: metav1.ObjectMeta{Name: lenderSecret, Labels: map[string]string{kube.LabelUser: lender}},
 		Type:       corev1.SecretTypeDockerConfigJson,
 		Data:       map[string][]byte{corev1.DockerConfigJsonKey: userRegistry.DockerConfigJSON()},
 	}, metav1.CreateOptions{})

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apache/openserverless-deployer/lib/kube"
+
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -124,7 +126,7 @@ func TestSecretOfAnotherUserIsRefused(t *testing.T) {
 	assert.Equal(t, "RegistrySecretRefused", r.Str("reason"))
 	assert.Equal(t, "Registry secret "+lenderSecret+" is not available to this user", r.Str("message"))
 
-	jobs, err := env.Kube.Client.BatchV1().Jobs(local.Namespace).List(ctx, metav1.ListOptions{LabelSelector: runtimebuild.LabelUser + "=" + borrower})
+	jobs, err := env.Kube.Client.BatchV1().Jobs(local.Namespace).List(ctx, metav1.ListOptions{LabelSelector: kube.LabelUser + "=" + borrower})
 	require.NoError(t, err)
 	assert.Empty(t, jobs.Items, "no build for the borrower")
 	_, err = env.Kube.Client.CoreV1().Secrets(local.Namespace).Get(ctx, lenderSecret, metav1.GetOptions{})
@@ -135,7 +137,7 @@ func TestSecretOfAnotherUserIsRefused(t *testing.T) {
 func temporarySecret(t *testing.T, job *batchv1.Job) *corev1.Secret {
 	t.Helper()
 	list, err := env.Kube.Client.CoreV1().Secrets(local.Namespace).List(context.Background(), metav1.ListOptions{
-		LabelSelector: runtimebuild.LabelBuildID + "=" + job.Labels[runtimebuild.LabelBuildID],
+		LabelSelector: kube.LabelBuildID + "=" + job.Labels[kube.LabelBuildID],
 	})
 	require.NoError(t, err)
 	for i := range list.Items {

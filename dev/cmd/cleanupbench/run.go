@@ -116,7 +116,7 @@ func deployer(ctx context.Context, k *stack.Kube) (config.Config, error) {
 // keep still there, and the count the cleanup gave right.
 func check(ctx context.Context, admin kubernetes.Interface, ns string, jobs []seeded, deleted int) error {
 	left := map[string]bool{}
-	opts := metav1.ListOptions{LabelSelector: runtimebuild.LabelComponent + "=" + runtimebuild.Component, Limit: 500}
+	opts := metav1.ListOptions{LabelSelector: kube.LabelComponent + "=" + kube.Component, Limit: 500}
 	for {
 		page, err := admin.BatchV1().Jobs(ns).List(ctx, opts)
 		if err != nil {

@@ -1,4 +1,4 @@
-package images
+package imagestore
 
 import (
 	"context"
@@ -6,11 +6,11 @@ import (
 
 // List returns the images of user's repository, sorted by tag. A user who
 // has none, or whose repository does not exist, has an empty list.
-func (s *Service) List(ctx context.Context, user string) ([]Image, error) {
+func (s Store) List(ctx context.Context, user string) ([]Image, error) {
 	if err := checkUser(user); err != nil {
 		return nil, err
 	}
-	tags, err := s.client.Tags(ctx, s.repository(user))
+	tags, err := s.Client.Tags(ctx, s.repository(user))
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package images
+package imagestore_test
 
 import (
 	"strings"
@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/apache/openserverless-deployer/lib/imagestore"
 	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 )
 
@@ -21,8 +22,8 @@ func FuzzValidTag(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, tag string) {
 		_, err := runtimebuild.ParseTarget("alice:"+tag, "alice", true)
-		require.Equal(t, err == nil, ValidTag(tag), "the start target and build/images disagree on %q", tag)
-		if !ValidTag(tag) {
+		require.Equal(t, err == nil, imagestore.ValidTag(tag), "the start target and build/images disagree on %q", tag)
+		if !imagestore.ValidTag(tag) {
 			return
 		}
 		assert.LessOrEqual(t, len(tag), 128)

@@ -1,4 +1,4 @@
-package images
+package imagestore
 
 import (
 	"context"
@@ -21,14 +21,14 @@ type Deleted struct {
 // Every other tag of that manifest in the user's repository goes with it
 // (TagsRemoved); the blobs stay until the registry's garbage collection.
 // An invalid tag is Invalid (InvalidTag), an unknown one NotFound (ImageNotFound).
-func (s *Service) Delete(ctx context.Context, user, tag string) (Deleted, error) {
+func (s Store) Delete(ctx context.Context, user, tag string) (Deleted, error) {
 	if err := checkUser(user); err != nil {
 		return Deleted{}, err
 	}
 	if !ValidTag(tag) {
 		return Deleted{}, fault.New(fault.Invalid, "InvalidTag", "Invalid tag %q: a tag must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}.", tag)
 	}
-	d, found, err := s.client.DeleteTag(ctx, s.repository(user), tag)
+	d, found, err := s.Client.DeleteTag(ctx, s.repository(user), tag)
 	if err != nil {
 		return Deleted{}, err
 	}

@@ -1,69 +1,32 @@
-package images
+package imagestore
 
 import (
 	"context"
-	"io"
-	"log"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/apache/openserverless-deployer/tests/testregistry"
+
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/apache/openserverless-deployer/dev/stack"
 	"github.com/apache/openserverless-deployer/lib/fault"
-	"github.com/apache/openserverless-deployer/lib/imagestore"
 )
 
-// inProcess starts go-containerregistry's registry on 127.0.0.1 behind
-// wrap (nil: none) and returns its host.
-func inProcess(t *testing.T, wrap func(http.Handler) http.Handler) string {
-	t.Helper()
-	var h http.Handler = registry.New(registry.Logger(log.New(io.Discard, "", 0)))
-	if wrap != nil {
-		h = wrap(h)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
-}
-
-func randomImage(t *testing.T) v1.Image {
-	t.Helper()
-	img, err := random.Image(64, 1)
-	require.NoError(t, err)
-	return img
-}
-
-func push(t *testing.T, auth authn.Authenticator, ref string, img v1.Image) string {
-	t.Helper()
-	r, err := name.ParseReference(ref)
-	require.NoError(t, err)
-	require.NoError(t, remote.Write(r, img, remote.WithAuth(auth)))
-	d, err := img.Digest()
-	require.NoError(t, err)
-	return d.String()
-}
-
 func TestList(t *testing.T) {
-	host := inProcess(t, nil)
-	shared := randomImage(t)
-	d1 := push(t, authn.Anonymous, host+"/alice:t1", shared)
-	push(t, authn.Anonymous, host+"/alice:t2", shared)
-	db := push(t, authn.Anonymous, host+"/bob:t1", randomImage(t))
-	push(t, authn.Anonymous, host+"/alice-old:t9", randomImage(t))
-	push(t, authn.Anonymous, host+"/team/alice:t8", randomImage(t))
-	svc := New(imagestore.New(), imagestore.Hosts{Push: host, Pull: "pull.example.com"})
+	host := testregistry.Start(t).Host
+	shared := testregistry.Image(t, "")
+	d1 := testregistry.Push(t, host+"/alice:t1", shared)
+	testregistry.Push(t, host+"/alice:t2", shared)
+	db := testregistry.Push(t, host+"/bob:t1", testregistry.Image(t, ""))
+	testregistry.Push(t, host+"/alice-old:t9", testregistry.Image(t, ""))
+	testregistry.Push(t, host+"/team/alice:t8", testregistry.Image(t, ""))
+	svc := Store{Client: New(), Hosts: Hosts{Push: host, Pull: "pull.example.com"}}
 
 	tests := []struct {
 		user string
@@ -86,7 +49,7 @@ func TestList(t *testing.T) {
 }
 
 func TestListAndDeleteRefuseWhatIsNotAUser(t *testing.T) {
-	svc := New(imagestore.New(), imagestore.Hosts{Push: "127.0.0.1:9", Pull: "127.0.0.1:9"})
+	svc := Store{Client: New(), Hosts: Hosts{Push: "127.0.0.1:9", Pull: "127.0.0.1:9"}}
 	for _, user := range []string{"", "Alice", "team/alice", "../bob", "alice:t1", "127.0.0.1:5000/alice"} {
 		t.Run(user, func(t *testing.T) {
 			_, err := svc.List(context.Background(), user)
@@ -100,13 +63,13 @@ func TestListAndDeleteRefuseWhatIsNotAUser(t *testing.T) {
 func TestDeleteRefusesInvalidTags(t *testing.T) {
 	// Every request reaching the registry fails the test: a bad tag is
 	// refused before.
-	host := inProcess(t, func(http.Handler) http.Handler {
+	host := testregistry.Start(t, func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			t.Errorf("unexpected registry request %s %s", r.Method, r.URL.Path)
 			w.WriteHeader(http.StatusTeapot)
 		})
-	})
-	svc := New(imagestore.New(), imagestore.Hosts{Push: host, Pull: host})
+	}).Host
+	svc := Store{Client: New(), Hosts: Hosts{Push: host, Pull: host}}
 	for _, tag := range []string{"", "../bob:t1", "bob:t1", "t1/x", "-t1", ".t1", "t 1", "sha256:" + strings.Repeat("a", 64), strings.Repeat("a", 129), "t1@sha256"} {
 		t.Run(tag, func(t *testing.T) {
 			_, err := svc.Delete(context.Background(), "alice", tag)
@@ -125,7 +88,7 @@ func TestValidTag(t *testing.T) {
 }
 
 func TestDeleteFailures(t *testing.T) {
-	host := inProcess(t, nil)
+	host := testregistry.Start(t).Host
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	closed := l.Addr().String()
@@ -142,7 +105,7 @@ func TestDeleteFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(imagestore.New(), imagestore.Hosts{Push: tt.push, Pull: tt.push}).Delete(context.Background(), "alice", "t1")
+			_, err := Store{Client: New(), Hosts: Hosts{Push: tt.push, Pull: tt.push}}.Delete(context.Background(), "alice", "t1")
 			fe := fault.As(err)
 			require.NotNil(t, fe, "error %v", err)
 			assert.Equal(t, tt.wantKind, fe.Kind)
@@ -160,15 +123,15 @@ func TestDeleteOnTheReferenceRegistry(t *testing.T) {
 	reg, err := stack.StartRegistry(ctx, stack.RegistryOptions{})
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, reg.Stop()) })
-	creds, err := imagestore.ParseDockerConfig(reg.DockerConfigJSON())
+	creds, err := ParseDockerConfig(reg.DockerConfigJSON())
 	require.NoError(t, err)
 	h := reg.Host
-	shared := randomImage(t)
-	d1 := push(t, reg.Auth(), h+"/alice:t1", shared)
-	push(t, reg.Auth(), h+"/alice:t2", shared)
-	d3 := push(t, reg.Auth(), h+"/alice:t3", randomImage(t))
-	push(t, reg.Auth(), h+"/bob:t1", shared)
-	svc := New(imagestore.New(imagestore.WithKeychain(creds)), imagestore.Hosts{Push: h, Pull: "pull.example.com"})
+	shared := testregistry.Image(t, "")
+	d1 := testregistry.Push(t, h+"/alice:t1", shared, remote.WithAuth(reg.Auth()))
+	testregistry.Push(t, h+"/alice:t2", shared, remote.WithAuth(reg.Auth()))
+	d3 := testregistry.Push(t, h+"/alice:t3", testregistry.Image(t, ""), remote.WithAuth(reg.Auth()))
+	testregistry.Push(t, h+"/bob:t1", shared, remote.WithAuth(reg.Auth()))
+	svc := Store{Client: New(WithKeychain(creds)), Hosts: Hosts{Push: h, Pull: "pull.example.com"}}
 
 	got, err := svc.Delete(ctx, "alice", "t2")
 	require.NoError(t, err)

@@ -1,4 +1,4 @@
-package imagestore
+package userregistry
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/imagestore"
 )
 
 func operatorConfig(ns string, annotations map[string]string) *corev1.ConfigMap {
@@ -42,56 +43,56 @@ func TestResolveHosts(t *testing.T) {
 		name        string
 		cm          *corev1.ConfigMap
 		push, pull  string
-		want        Hosts
+		want        imagestore.Hosts
 		wantReadsCM bool
 	}{
 		{
 			name: "both settings", cm: operatorConfig("ns", all), push: "push.setting", pull: "pull.setting",
-			want: Hosts{Push: "push.setting", Pull: "pull.setting"}, wantReadsCM: false,
+			want: imagestore.Hosts{Push: "push.setting", Pull: "pull.setting"}, wantReadsCM: false,
 		},
 		{
 			name: "push setting over the annotations", cm: operatorConfig("ns", all), push: "push.setting",
-			want: Hosts{Push: "push.setting", Pull: "public.annotation"}, wantReadsCM: true,
+			want: imagestore.Hosts{Push: "push.setting", Pull: "public.annotation"}, wantReadsCM: true,
 		},
 		{
 			name: "pull setting over the annotations", cm: operatorConfig("ns", all), pull: "pull.setting",
-			want: Hosts{Push: "push.annotation:5000", Pull: "pull.setting"}, wantReadsCM: true,
+			want: imagestore.Hosts{Push: "push.annotation:5000", Pull: "pull.setting"}, wantReadsCM: true,
 		},
 		{
 			name: "registry_push_host first", cm: operatorConfig("ns", all),
-			want: Hosts{Push: "push.annotation:5000", Pull: "public.annotation"}, wantReadsCM: true,
+			want: imagestore.Hosts{Push: "push.annotation:5000", Pull: "public.annotation"}, wantReadsCM: true,
 		},
 		{
 			name: "registry_internal_host second", cm: operatorConfig("ns", without("registry_push_host")),
-			want: Hosts{Push: "internal.annotation:5000", Pull: "public.annotation"}, wantReadsCM: true,
+			want: imagestore.Hosts{Push: "internal.annotation:5000", Pull: "public.annotation"}, wantReadsCM: true,
 		},
 		{
 			name: "registry_host third", cm: operatorConfig("ns", without("registry_push_host", "registry_internal_host")),
-			want: Hosts{Push: "public.annotation", Pull: "public.annotation"}, wantReadsCM: true,
+			want: imagestore.Hosts{Push: "public.annotation", Pull: "public.annotation"}, wantReadsCM: true,
 		},
 		{
 			name: "empty annotation is skipped", cm: operatorConfig("ns", map[string]string{"registry_push_host": "", "registry_internal_host": "internal.annotation:5000"}),
-			want: Hosts{Push: "internal.annotation:5000", Pull: "internal.annotation:5000"}, wantReadsCM: true,
+			want: imagestore.Hosts{Push: "internal.annotation:5000", Pull: "internal.annotation:5000"}, wantReadsCM: true,
 		},
 		{
 			name: "pull falls back to the push host", cm: operatorConfig("ns", without("registry_host")),
-			want: Hosts{Push: "push.annotation:5000", Pull: "push.annotation:5000"}, wantReadsCM: true,
+			want: imagestore.Hosts{Push: "push.annotation:5000", Pull: "push.annotation:5000"}, wantReadsCM: true,
 		},
 		{
 			name: "pull falls back to the push setting", cm: operatorConfig("ns", without("registry_host")), push: "push.setting",
-			want: Hosts{Push: "push.setting", Pull: "push.setting"}, wantReadsCM: true,
+			want: imagestore.Hosts{Push: "push.setting", Pull: "push.setting"}, wantReadsCM: true,
 		},
 		{
 			name: "no annotations", cm: operatorConfig("ns", nil),
-			want: Hosts{Push: DefaultHost, Pull: DefaultHost}, wantReadsCM: true,
+			want: imagestore.Hosts{Push: DefaultHost, Pull: DefaultHost}, wantReadsCM: true,
 		},
 		{
 			name: "no ConfigMap",
-			want: Hosts{Push: "nuvolaris-registry-svc:5000", Pull: "nuvolaris-registry-svc:5000"}, wantReadsCM: true,
+			want: imagestore.Hosts{Push: "nuvolaris-registry-svc:5000", Pull: "nuvolaris-registry-svc:5000"}, wantReadsCM: true,
 		},
 		{
 			name: "ConfigMap of another namespace", cm: operatorConfig("other", all),
-			want: Hosts{Push: DefaultHost, Pull: DefaultHost}, wantReadsCM: true,
+			want: imagestore.Hosts{Push: DefaultHost, Pull: DefaultHost}, wantReadsCM: true,
 		},
 	}
 	for _, tt := range tests {
@@ -140,7 +141,7 @@ func TestResolveHostsAPIError(t *testing.T) {
 			})
 			got, err := ResolveHosts(context.Background(), client, "ns", "", "")
 			require.Error(t, err)
-			assert.Equal(t, Hosts{}, got)
+			assert.Equal(t, imagestore.Hosts{}, got)
 			fe := fault.As(err)
 			require.NotNil(t, fe)
 			assert.Equal(t, tt.kind, fe.Kind)
