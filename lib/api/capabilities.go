@@ -7,6 +7,7 @@ import (
 
 	"github.com/apache/openserverless-deployer/lib/requirements"
 	"github.com/apache/openserverless-deployer/lib/runtimebuild"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
 	"github.com/apache/openserverless-deployer/lib/webaction"
 )
 
@@ -31,7 +32,7 @@ func Capabilities(_ context.Context, c Call) (webaction.Response, error) {
 		builders = append(builders, map[string]any{"id": id, "kind": b.Kind, "source": b.Source})
 	}
 	return webaction.Reply(http.StatusOK, "", map[string]any{
-		"version":  runtimebuild.Version,
+		"version":  buildjob.Version,
 		"kinds":    kinds,
 		"builders": builders,
 		"limits": map[string]any{

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/openserverless-deployer/lib/kube"
-
 	"github.com/sirupsen/logrus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -25,8 +23,10 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/apache/openserverless-deployer/lib/config"
+	"github.com/apache/openserverless-deployer/lib/kube"
 	"github.com/apache/openserverless-deployer/lib/openwhisk"
 	"github.com/apache/openserverless-deployer/lib/runtimebuild"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
 	"github.com/apache/openserverless-deployer/lib/webaction"
 )
 
@@ -118,8 +118,8 @@ var (
 
 // apiJob is user's build Job for kind, as build.NewJob writes it, created at apiT0.
 func apiJob(user, kind string) *batchv1.Job {
-	id := runtimebuild.ID(runtimebuild.Inputs{Kind: kind, Source: "r.example.com/rt@sha256:aa", Target: user + ":" + kind})
-	job := runtimebuild.NewJob(runtimebuild.Plan{
+	id := buildjob.ID(buildjob.Inputs{Kind: kind, Source: "r.example.com/rt@sha256:aa", Target: user + ":" + kind})
+	job := buildjob.NewJob(buildjob.Plan{
 		ID: id, User: user, Kind: kind, Namespace: "builds",
 		Image: "pull.example.com/" + user + ":" + kind, Pinned: "r.example.com/rt@sha256:aa",
 		KanikoImage: config.DefaultKanikoImage, Deadline: time.Minute, TTL: time.Hour,
@@ -279,7 +279,7 @@ func TestCapabilities(t *testing.T) {
 	resp := e.serve(Capabilities, web("get", "", aliceToken, nil))
 	require.Equal(t, http.StatusOK, resp.Status, "%v", resp.Body)
 	assert.Equal(t, "ok", resp.Body["status"])
-	assert.Equal(t, runtimebuild.Version, resp.Body["version"])
+	assert.Equal(t, buildjob.Version, resp.Body["version"])
 	kinds, ok := resp.Body["kinds"].(map[string]string)
 	require.True(t, ok, "%T", resp.Body["kinds"])
 	assert.Equal(t, "requirements.txt", kinds["python"])

@@ -28,8 +28,8 @@ func ParseDockerConfig(data []byte) (*Credentials, error) {
 	return &Credentials{file: f, raw: data}, nil
 }
 
-// JSON returns the docker config.json the Credentials were read from.
-func (c *Credentials) JSON() []byte { return c.raw }
+// JSON returns a copy of the docker config.json the Credentials were read from.
+func (c *Credentials) JSON() []byte { return append([]byte(nil), c.raw...) }
 
 // Resolve implements authn.Keychain: the credentials stored for the
 // resource's registry host, else anonymous.

@@ -16,11 +16,12 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
 )
 
 func TestCancelDeletesInBackground(t *testing.T) {
 	job := stateJob()
-	other := userJob("bob", ID(Inputs{Kind: "go"}))
+	other := userJob("bob", buildjob.ID(buildjob.Inputs{Kind: "go"}))
 	client := fake.NewClientset(job, other, ownedPod(job, "build-pod", corev1.PodRunning, stateT0))
 	logger, hook := logtest.NewNullLogger()
 	svc := NewService(client, buildsConfig(), WithLogger(logger))
@@ -88,7 +89,7 @@ func TestCancelDeleteErrors(t *testing.T) {
 			st, err := svc.Cancel(context.Background(), "alice", stateID)
 			if !tt.wantErr {
 				require.NoError(t, err)
-				assert.Equal(t, JobName("alice", stateID), st.JobName)
+				assert.Equal(t, buildjob.JobName("alice", stateID), st.JobName)
 				return
 			}
 			require.Error(t, err)

@@ -1,12 +1,11 @@
-// Package runtimebuild is the deployer's build domain: it validates a build request
-// and applies the source policy, derives a content-addressed build id, and
-// describes the Job that extends a runtime image with a dependency file in
-// three steps — fetch the base with the platform's credentials, build it
-// with Kaniko and no credential at all (the step that runs the user's
-// code), push the result — together with its build context ConfigMap and,
-// for a user's own registry, a temporary registry Secret. The Kubernetes
-// objects come from pure functions (NewJob, NewContext, NewSecret) so they
-// can be checked field by field; Service creates, reads and deletes them
-// through a kubernetes.Interface, and decides the quotas on a record the
-// API server orders.
+// Package runtimebuild runs the deployer's build operations over
+// Kubernetes: start, ensure, status, logs, cancel and cleanup of the Jobs
+// that extend a runtime image with a dependency file. It checks a request
+// (the kind, a start's target, the source policy, the file), pins the
+// source in the registry userregistry chooses for the user, makes the
+// build's Plan (plan.go, the one place a Plan is filled) and creates its
+// objects, which package buildjob describes, with the races of concurrent
+// requests decided by the API server: a deterministic Job name, and the
+// quotas on a record updated at the resourceVersion read. It reads a
+// build's state back from its Job, Pod, events and log.
 package runtimebuild

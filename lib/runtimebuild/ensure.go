@@ -8,7 +8,7 @@ import (
 
 	"github.com/apache/openserverless-deployer/lib/fault"
 	"github.com/apache/openserverless-deployer/lib/kube"
-	"github.com/apache/openserverless-deployer/lib/requirements"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
 )
 
 // EnsureRequest asks for the runtime of a builder (a catalog id) or of a
@@ -106,15 +106,12 @@ func (s *Service) ensureRequest(ctx context.Context, user string, r EnsureReques
 	case strings.TrimSpace(r.Kind) == "":
 		return request{}, fault.New(fault.Invalid, "MissingKind", "No kind provided for build.")
 	}
-	if _, ok := requirements.FileName(r.Kind); !ok {
-		return request{}, fault.New(fault.Invalid, "UnsupportedKind", "Unsupported kind: %s", r.Kind)
-	}
-	if err := s.checkSource(ctx, user, r.Source); err != nil {
+	if err := supportedKind(r.Kind); err != nil {
 		return request{}, err
 	}
-	return req, s.decodeFile(&req, r.File)
+	return req, s.checkSourceAndFile(ctx, &req, r.File)
 }
 
-func queuedStatus(p Plan, job *batchv1.Job) Status {
+func queuedStatus(p buildjob.Plan, job *batchv1.Job) Status {
 	return Status{ID: p.ID, JobName: job.Name, User: p.User, Kind: p.Kind, Image: p.Image, State: Queued, Created: job.CreationTimestamp.Time}
 }

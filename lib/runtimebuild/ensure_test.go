@@ -5,8 +5,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/apache/openserverless-deployer/tests/testregistry"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	batchv1 "k8s.io/api/batch/v1"
@@ -19,6 +17,8 @@ import (
 	"github.com/apache/openserverless-deployer/lib/config"
 	"github.com/apache/openserverless-deployer/lib/fault"
 	"github.com/apache/openserverless-deployer/lib/kube"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
+	"github.com/apache/openserverless-deployer/tests/testregistry"
 )
 
 // ensureEnv is a startEnv whose catalog names its base image "python:3.13".
@@ -33,7 +33,7 @@ func ensureEnv(t *testing.T) *startEnv {
 
 // ensureID is the id and image tag of an ensure of the base image with file.
 func (e *startEnv) ensureID(file []byte) (id, tag string) {
-	id = ID(Inputs{Kind: "python", Source: e.host + "/apache/runtime-python@" + e.digest, File: file})
+	id = buildjob.ID(buildjob.Inputs{Kind: "python", Source: e.host + "/apache/runtime-python@" + e.digest, File: file})
 	return id, "alice:python-" + id[:20]
 }
 
@@ -41,7 +41,7 @@ func (e *startEnv) ensureID(file []byte) (id, tag string) {
 func (e *startEnv) markJob(t *testing.T, id string, change func(*batchv1.Job)) {
 	t.Helper()
 	jobs := e.client.BatchV1().Jobs("builds")
-	job, err := jobs.Get(context.Background(), JobName("alice", id), metav1.GetOptions{})
+	job, err := jobs.Get(context.Background(), buildjob.JobName("alice", id), metav1.GetOptions{})
 	require.NoError(t, err)
 	change(job)
 	_, err = jobs.Update(context.Background(), job, metav1.UpdateOptions{})
@@ -130,7 +130,7 @@ func TestEnsureCreatesOneJob(t *testing.T) {
 			assert.Equal(t, Queued, got.State)
 			assert.Equal(t, id, got.ID)
 			assert.Equal(t, "pull.example.com/"+tag, got.Image)
-			assert.Equal(t, JobName("alice", id), got.JobName)
+			assert.Equal(t, buildjob.JobName("alice", id), got.JobName)
 			assert.True(t, startNow.Equal(got.Status.Created), "created %v", got.Status.Created)
 
 			jobs := e.jobs(t)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/apache/openserverless-deployer/lib/fault"
 	"github.com/apache/openserverless-deployer/lib/kube"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
 )
 
 var idPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -28,7 +29,7 @@ func (s *Service) find(ctx context.Context, user, id string) (*batchv1.Job, erro
 		return nil, notFound(id)
 	}
 	list, err := s.client.BatchV1().Jobs(s.cfg.Namespace).List(ctx, metav1.ListOptions{
-		LabelSelector: ofUser(user) + "," + kube.LabelBuildID + "=" + labelID(id),
+		LabelSelector: ofUser(user) + "," + kube.LabelBuildID + "=" + buildjob.LabelID(id),
 	})
 	if err != nil {
 		return nil, kube.Error(err, "looking up build %s", id)

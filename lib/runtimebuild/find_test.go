@@ -20,16 +20,17 @@ import (
 
 	"github.com/apache/openserverless-deployer/lib/fault"
 	"github.com/apache/openserverless-deployer/lib/kube"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
 	"github.com/apache/openserverless-deployer/lib/webaction"
 )
 
 // userJob is a running build Job of user for id, as NewJob labels it.
 func userJob(user, id string) *batchv1.Job {
 	j := stateJob()
-	j.Name = JobName(user, id)
+	j.Name = buildjob.JobName(user, id)
 	j.UID = types.UID("uid-" + j.Name)
 	j.Labels[kube.LabelUser] = user
-	j.Labels[kube.LabelBuildID] = labelID(id)
+	j.Labels[kube.LabelBuildID] = buildjob.LabelID(id)
 	j.Annotations[kube.AnnotationBuildID] = id
 	return j
 }
@@ -54,13 +55,13 @@ var findOps = []struct {
 }
 
 func TestFind(t *testing.T) {
-	bobID := ID(Inputs{Kind: "nodejs", Source: "r.example.com/rt@sha256:bb"})
+	bobID := buildjob.ID(buildjob.Inputs{Kind: "nodejs", Source: "r.example.com/rt@sha256:bb"})
 	// sameLabel shares stateID's label (its first 32 hex digits) but not the id.
-	sameLabel := stateID[:labelPrefixLen] + strings.Repeat("0", 64-labelPrefixLen)
+	sameLabel := buildjob.LabelID(stateID) + strings.Repeat("0", 64-len(buildjob.LabelID(stateID)))
 	if sameLabel == stateID {
-		sameLabel = stateID[:labelPrefixLen] + strings.Repeat("1", 64-labelPrefixLen)
+		sameLabel = buildjob.LabelID(stateID) + strings.Repeat("1", 64-len(buildjob.LabelID(stateID)))
 	}
-	require.Equal(t, labelID(stateID), labelID(sameLabel))
+	require.Equal(t, buildjob.LabelID(stateID), buildjob.LabelID(sameLabel))
 
 	deleting := userJob("alice", stateID)
 	deleting.DeletionTimestamp = &metav1.Time{Time: stateEndAt}
@@ -93,7 +94,7 @@ func TestFind(t *testing.T) {
 		{name: "no Job at all", user: "alice", id: stateID},
 		{name: "empty id", objects: []runtime.Object{userJob("alice", stateID)}, user: "alice", id: "", noCalls: true},
 		{name: "short id", objects: []runtime.Object{userJob("alice", stateID)}, user: "alice", id: stateID[:20], noCalls: true},
-		{name: "label prefix only", objects: []runtime.Object{userJob("alice", stateID)}, user: "alice", id: labelID(stateID), noCalls: true},
+		{name: "label prefix only", objects: []runtime.Object{userJob("alice", stateID)}, user: "alice", id: buildjob.LabelID(stateID), noCalls: true},
 		{name: "upper-case id", objects: []runtime.Object{userJob("alice", stateID)}, user: "alice", id: strings.ToUpper(stateID), noCalls: true},
 		{name: "id too long", objects: []runtime.Object{userJob("alice", stateID)}, user: "alice", id: stateID + "0", noCalls: true},
 		{name: "not hex", objects: []runtime.Object{userJob("alice", stateID)}, user: "alice", id: stateID[:63] + "g", noCalls: true},
@@ -135,7 +136,7 @@ func TestFindSelectsByLabel(t *testing.T) {
 	svc := NewService(client, buildsConfig())
 	job, err := svc.find(context.Background(), "alice", stateID)
 	require.NoError(t, err)
-	assert.Equal(t, JobName("alice", stateID), job.Name)
+	assert.Equal(t, buildjob.JobName("alice", stateID), job.Name)
 
 	require.Len(t, client.Actions(), 1)
 	list, ok := client.Actions()[0].(k8stesting.ListAction)
@@ -144,9 +145,9 @@ func TestFindSelectsByLabel(t *testing.T) {
 	sel := list.GetListRestrictions().Labels
 	assert.True(t, sel.Matches(labels.Set(job.Labels)))
 	for _, other := range []map[string]string{
-		{kube.LabelComponent: kube.Component, kube.LabelUser: "bob", kube.LabelBuildID: labelID(stateID)},
-		{kube.LabelComponent: kube.Component, kube.LabelUser: "alice", kube.LabelBuildID: labelID(ID(Inputs{Kind: "go"}))},
-		{kube.LabelUser: "alice", kube.LabelBuildID: labelID(stateID)},
+		{kube.LabelComponent: kube.Component, kube.LabelUser: "bob", kube.LabelBuildID: buildjob.LabelID(stateID)},
+		{kube.LabelComponent: kube.Component, kube.LabelUser: "alice", kube.LabelBuildID: buildjob.LabelID(buildjob.ID(buildjob.Inputs{Kind: "go"}))},
+		{kube.LabelUser: "alice", kube.LabelBuildID: buildjob.LabelID(stateID)},
 	} {
 		assert.False(t, sel.Matches(labels.Set(other)), "%v", other)
 	}
@@ -170,7 +171,7 @@ func TestPods(t *testing.T) {
 	noOwner.OwnerReferences = nil
 	// Another build's Pod.
 	otherBuild := ownedPod(job, "other-build", corev1.PodRunning, t0.Add(6*time.Minute))
-	otherBuild.Labels[kube.LabelBuildID] = labelID(ID(Inputs{Kind: "go"}))
+	otherBuild.Labels[kube.LabelBuildID] = buildjob.LabelID(buildjob.ID(buildjob.Inputs{Kind: "go"}))
 
 	client := fake.NewClientset(job, older, newest, middle, orphan, notController, noOwner, otherBuild)
 	svc := NewService(client, buildsConfig())

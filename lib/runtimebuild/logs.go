@@ -4,13 +4,13 @@ import (
 	"bufio"
 	"context"
 	"io"
-	"regexp"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
 	"github.com/apache/openserverless-deployer/lib/kube"
@@ -99,7 +99,7 @@ func (s *Service) podLogs(ctx context.Context, pod *corev1.Pod, o LogOptions) (L
 
 // stepLog reads the last lines of one step's log.
 func (s *Service) stepLog(ctx context.Context, pod *corev1.Pod, step string, o LogOptions) (LogPage, error) {
-	opts := &corev1.PodLogOptions{Container: step, Timestamps: true, TailLines: ptr(int64(o.Tail)), LimitBytes: ptr(int64(readLogBytes))}
+	opts := &corev1.PodLogOptions{Container: step, Timestamps: true, TailLines: ptr.To(int64(o.Tail)), LimitBytes: ptr.To(int64(readLogBytes))}
 	if !o.Since.IsZero() {
 		t := metav1.NewTime(o.Since.Truncate(time.Second))
 		opts.SinceTime = &t
@@ -170,23 +170,4 @@ func encodedLen(line string) int {
 		}
 	}
 	return n
-}
-
-// ansi matches terminal escape sequences: CSI ("\x1b[31m"), OSC ("\x1b]0;title\a")
-// and the short ones, with or without intermediate bytes ("\x1bM", "\x1b(B").
-var ansi = regexp.MustCompile(`\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[ -/]*[0-~])`)
-
-// Sanitize removes ANSI escape sequences and control characters (tabs
-// become spaces) from one log line.
-func Sanitize(line string) string {
-	line = ansi.ReplaceAllString(line, "")
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\t':
-			return ' '
-		case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
-			return -1
-		}
-		return r
-	}, line)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/apache/openserverless-deployer/lib/fault"
 	"github.com/apache/openserverless-deployer/lib/kube"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
 )
 
 // quotaRetryAfter is the wait, in seconds, suggested to a caller over quota.
@@ -66,7 +67,7 @@ type place struct {
 // reservation: they make one Job. The Job list it counts
 // also tells whether the plan's Job exists already, which then needs no
 // place.
-func (s *Service) reserveQuota(ctx context.Context, p Plan) (place, error) {
+func (s *Service) reserveQuota(ctx context.Context, p buildjob.Plan) (place, error) {
 	name := p.JobName()
 	var refusal error
 	var got place
@@ -152,7 +153,7 @@ func (s *Service) confirmQuota(ctx context.Context, job *batchv1.Job) error {
 // refusal (a timeout, a lost connection) may hide a Job that was created:
 // its reservation then stays until it expires or its Job ends. A failure to
 // release is only logged: the caller reports the failed create.
-func (s *Service) releaseQuota(ctx context.Context, p Plan, createErr error) {
+func (s *Service) releaseQuota(ctx context.Context, p buildjob.Plan, createErr error) {
 	if !refused(createErr) {
 		return
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/apache/openserverless-deployer/lib/config"
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
 )
 
 // isQuotaRecord reports whether obj is the quota record.
@@ -239,8 +240,8 @@ func TestStartReleasesItsReservationWhenTheCreateFails(t *testing.T) {
 // failed to create the Job.
 func TestIdenticalReservationsShareOnePlace(t *testing.T) {
 	e := newStartEnv(t, func(c *config.Config) { c.MaxActiveBuildsPerUser = 1 }, registrySecret("builds"))
-	p := Plan{ID: "0123456789abcdef0123456789abcdef", User: "alice", Namespace: "builds"}
-	reserve := func(p Plan) error { _, err := e.svc.reserveQuota(context.Background(), p); return err }
+	p := buildjob.Plan{ID: "0123456789abcdef0123456789abcdef", User: "alice", Namespace: "builds"}
+	reserve := func(p buildjob.Plan) error { _, err := e.svc.reserveQuota(context.Background(), p); return err }
 	require.NoError(t, reserve(p))
 	require.NoError(t, reserve(p), "the same build is no second place")
 	other := p

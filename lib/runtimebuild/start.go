@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
-	"github.com/apache/openserverless-deployer/lib/requirements"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
 	"github.com/apache/openserverless-deployer/lib/userregistry"
 )
 
@@ -38,35 +38,15 @@ func (s *Service) validateStart(ctx context.Context, user string, r StartRequest
 	case strings.TrimSpace(r.Kind) == "":
 		return request{}, fault.New(fault.Invalid, "MissingKind", "No kind provided for build.")
 	}
-	if _, ok := requirements.FileName(r.Kind); !ok {
-		return request{}, fault.New(fault.Invalid, "UnsupportedKind", "Unsupported kind: %s", r.Kind)
+	if err := supportedKind(r.Kind); err != nil {
+		return request{}, err
 	}
 	target, err := ParseTarget(r.Target, user, s.cfg.StrictUserCheck)
 	if err != nil {
 		return request{}, err
 	}
-	if err := s.checkSource(ctx, user, r.Source); err != nil {
-		return request{}, err
-	}
 	req := request{user: target.User, kind: r.Kind, source: r.Source, target: target.String()}
-	return req, s.decodeFile(&req, r.File)
-}
-
-// decodeFile decodes and checks a request's dependency file, when it has one.
-func (s *Service) decodeFile(req *request, encoded string) error {
-	if encoded == "" {
-		return nil
-	}
-	file, err := requirements.Decode(encoded)
-	if err != nil {
-		return err
-	}
-	if err := requirements.Check(req.kind, file); err != nil {
-		return err
-	}
-	req.fileName, _ = requirements.FileName(req.kind)
-	req.file = file
-	return nil
+	return req, s.checkSourceAndFile(ctx, &req, r.File)
 }
 
 // Start validates a start request of user, pins its source to a digest and
@@ -92,14 +72,14 @@ func (s *Service) Start(ctx context.Context, user string, r StartRequest) (Start
 
 // planFor finds the registry of the request's user, resolves its source
 // there and makes its Plan.
-func (s *Service) planFor(ctx context.Context, req request) (Plan, userregistry.Registry, error) {
+func (s *Service) planFor(ctx context.Context, req request) (buildjob.Plan, userregistry.Registry, error) {
 	reg, err := s.registries.ForUser(ctx, req.user)
 	if err != nil {
-		return Plan{}, userregistry.Registry{}, err
+		return buildjob.Plan{}, userregistry.Registry{}, err
 	}
 	src, err := reg.Client.Resolve(ctx, req.source)
 	if err != nil {
-		return Plan{}, userregistry.Registry{}, err
+		return buildjob.Plan{}, userregistry.Registry{}, err
 	}
 	p, err := s.newPlan(reg, src, req)
 	return p, reg, err

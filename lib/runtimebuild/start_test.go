@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/openserverless-deployer/tests/testregistry"
-
 	"github.com/sirupsen/logrus"
 	logtest "github.com/sirupsen/logrus/hooks/test"
 	"github.com/stretchr/testify/assert"
@@ -33,6 +31,8 @@ import (
 	"github.com/apache/openserverless-deployer/lib/fault"
 	"github.com/apache/openserverless-deployer/lib/imagestore"
 	"github.com/apache/openserverless-deployer/lib/kube"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
+	"github.com/apache/openserverless-deployer/tests/testregistry"
 )
 
 var startNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -176,9 +176,9 @@ func TestStartCreatesJobAndContext(t *testing.T) {
 			got, err := e.svc.Start(context.Background(), "alice", e.request(b64(tt.file)))
 			require.NoError(t, err)
 
-			wantID := ID(Inputs{Kind: "python", Source: pinned, File: file, Target: e.host + "/alice:py1"})
+			wantID := buildjob.ID(buildjob.Inputs{Kind: "python", Source: pinned, File: file, Target: e.host + "/alice:py1"})
 			assert.Equal(t, wantID, got.ID)
-			assert.Equal(t, JobName("alice", wantID), got.JobName)
+			assert.Equal(t, buildjob.JobName("alice", wantID), got.JobName)
 			assert.Equal(t, "pull.example.com/alice:py1", got.Image)
 			assert.False(t, got.Existing)
 

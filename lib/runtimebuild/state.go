@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/apache/openserverless-deployer/lib/kube"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
 )
 
 // State is where a build is in its life.
@@ -198,11 +199,11 @@ func failureOf(job *batchv1.Job, pod *corev1.Pod, warnings []corev1.Event, logTa
 	}
 	last := lastLine(t, logTail)
 	switch {
-	case step == StepFetch:
+	case step == buildjob.StepFetch:
 		return ReasonSourcePullFailed, "The source image could not be pulled: " + last
-	case step == StepPush:
+	case step == buildjob.StepPush:
 		return ReasonPushFailed, "The image could not be pushed to " + job.Annotations[kube.AnnotationImage] + ": " + last
-	case step != StepBuild:
+	case step != buildjob.StepBuild:
 		// A build of one container (made before the steps were split) says
 		// in its log that the source could not be pulled.
 		if line := sourcePullFailure(logTail); line != "" {

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/apache/openserverless-deployer/lib/kube"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
 )
 
 // Times of the state fixtures: the Job is created at stateT0, its
@@ -21,7 +22,7 @@ var (
 	stateJobAt   = stateT0.Add(time.Second)
 	stateRunAt   = stateT0.Add(5 * time.Second)
 	stateEndAt   = stateT0.Add(40 * time.Second)
-	stateID      = ID(Inputs{Kind: "python", Source: "r.example.com/rt@sha256:aa", Target: "alice:py1"})
+	stateID      = buildjob.ID(buildjob.Inputs{Kind: "python", Source: "r.example.com/rt@sha256:aa", Target: "alice:py1"})
 	stateDigest  = "sha256:" + strings.Repeat("0123456789abcdef", 4)
 	stateImage   = "pull.example.com/alice:py1"
 	kanikoSource = "error building image: unable to complete operation after 0 attempts, last error: " +
@@ -32,12 +33,12 @@ var (
 // stateJob is alice's build Job in namespace "builds", created and started
 // but not finished.
 func stateJob() *batchv1.Job {
-	name := JobName("alice", stateID)
+	name := buildjob.JobName("alice", stateID)
 	return &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: name, Namespace: "builds", UID: types.UID("uid-" + name),
 			CreationTimestamp: metav1.NewTime(stateT0),
-			Labels:            map[string]string{kube.LabelComponent: kube.Component, kube.LabelUser: "alice", kube.LabelBuildID: labelID(stateID), kube.LabelKind: "python"},
+			Labels:            map[string]string{kube.LabelComponent: kube.Component, kube.LabelUser: "alice", kube.LabelBuildID: buildjob.LabelID(stateID), kube.LabelKind: "python"},
 			Annotations:       map[string]string{kube.AnnotationBuildID: stateID, kube.AnnotationImage: stateImage},
 		},
 		Status: batchv1.JobStatus{StartTime: &metav1.Time{Time: stateJobAt}},

@@ -10,6 +10,8 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
 )
 
 // stepsPod is a Pod of stateJob in phase whose fetch, build and push steps
@@ -20,10 +22,10 @@ func stepsPod(phase corev1.PodPhase, fetch, build, push corev1.ContainerState) c
 		Status: corev1.PodStatus{
 			Phase: phase,
 			InitContainerStatuses: []corev1.ContainerStatus{
-				{Name: StepFetch, State: fetch},
-				{Name: StepBuild, State: build},
+				{Name: buildjob.StepFetch, State: fetch},
+				{Name: buildjob.StepBuild, State: build},
 			},
-			ContainerStatuses: []corev1.ContainerStatus{{Name: StepPush, State: push}},
+			ContainerStatuses: []corev1.ContainerStatus{{Name: buildjob.StepPush, State: push}},
 		},
 	}
 }
@@ -149,10 +151,10 @@ func TestOverKept(t *testing.T) {
 
 func TestCheckBaseUser(t *testing.T) {
 	for _, u := range []string{"", "1001", "nobody", "app:app", "1001:1001", "www-data", "node_1"} {
-		assert.NoError(t, checkBaseUser(u), u)
+		assert.NoError(t, buildjob.CheckBaseUser(u), u)
 	}
 	for _, u := range []string{"1001\nRUN cat /kaniko/.docker/config.json", "root\n", "a b", "$(id)", "-x", "u:g:h", "a;b", strings.Repeat("u", 33)} {
-		assert.Error(t, checkBaseUser(u), u)
+		assert.Error(t, buildjob.CheckBaseUser(u), u)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/apache/openserverless-deployer/lib/fault"
 	"github.com/apache/openserverless-deployer/lib/kube"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
 )
 
 // submit creates the plan's Job, its temporary registry Secret when the plan
@@ -24,13 +25,13 @@ import (
 // Job is deleted again, and what it owns goes with it. The Job comes first
 // so the others can be owned by it; a Pod that starts before they exist
 // waits for its volumes, as kubelet retries the mount.
-func (s *Service) submit(ctx context.Context, p Plan) (job *batchv1.Job, existing bool, err error) {
+func (s *Service) submit(ctx context.Context, p buildjob.Plan) (job *batchv1.Job, existing bool, err error) {
 	got, err := s.reserveQuota(ctx, p)
 	if err != nil || got.existing != nil {
 		return got.existing, got.existing != nil, err
 	}
 	p.Attempt = attempt()
-	job, err = s.client.BatchV1().Jobs(p.Namespace).Create(ctx, NewJob(p), metav1.CreateOptions{})
+	job, err = s.client.BatchV1().Jobs(p.Namespace).Create(ctx, buildjob.NewJob(p), metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {
 		job, err := s.existing(ctx, p)
 		return job, job != nil, err
@@ -56,8 +57,8 @@ func (s *Service) submit(ctx context.Context, p Plan) (job *batchv1.Job, existin
 // carries credentials, then its context — and confirms the Job's quota
 // reservation. The confirmation and the context are independent writes, so
 // they go at once; the first failure, in that order, is the answer.
-func (s *Service) complete(ctx context.Context, p Plan, job *batchv1.Job) error {
-	if secret := NewSecret(p, job); secret != nil {
+func (s *Service) complete(ctx context.Context, p buildjob.Plan, job *batchv1.Job) error {
+	if secret := buildjob.NewSecret(p, job); secret != nil {
 		if _, err := s.client.CoreV1().Secrets(p.Namespace).Create(ctx, secret, metav1.CreateOptions{}); err != nil {
 			return kube.Error(withheld(err), "creating registry credentials %s", p.JobName())
 		}
@@ -66,7 +67,7 @@ func (s *Service) complete(ctx context.Context, p Plan, job *batchv1.Job) error 
 	var wg sync.WaitGroup
 	wg.Go(func() { confirmErr = s.confirmQuota(ctx, job) })
 	wg.Go(func() {
-		if _, err := s.client.CoreV1().ConfigMaps(p.Namespace).Create(ctx, NewContext(p, job), metav1.CreateOptions{}); err != nil {
+		if _, err := s.client.CoreV1().ConfigMaps(p.Namespace).Create(ctx, buildjob.NewContext(p, job), metav1.CreateOptions{}); err != nil {
 			contextErr = kube.Error(err, "creating build context %s", p.JobName())
 		}
 	})
@@ -79,7 +80,7 @@ func (s *Service) complete(ctx context.Context, p Plan, job *batchv1.Job) error 
 
 // existing returns the Job of the plan's build if it exists. A Job of the
 // same name for another build (a 64-bit prefix collision) is a conflict.
-func (s *Service) existing(ctx context.Context, p Plan) (*batchv1.Job, error) {
+func (s *Service) existing(ctx context.Context, p buildjob.Plan) (*batchv1.Job, error) {
 	job, err := s.client.BatchV1().Jobs(p.Namespace).Get(ctx, p.JobName(), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil, nil
@@ -120,7 +121,7 @@ func attempt() string {
 
 // ownJob returns job when it is the plan's build's. A Job of the same name
 // for another build (a 64-bit prefix collision) is a conflict.
-func ownJob(job *batchv1.Job, p Plan) (*batchv1.Job, error) {
+func ownJob(job *batchv1.Job, p buildjob.Plan) (*batchv1.Job, error) {
 	if job.Annotations[kube.AnnotationBuildID] != p.ID || job.Labels[kube.LabelUser] != p.User {
 		return nil, fault.New(fault.Conflict, "JobNameConflict", "Job %s exists for another build", job.Name)
 	}

@@ -12,8 +12,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/apache/openserverless-deployer/tests/testregistry"
-
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/random"
@@ -33,7 +31,9 @@ import (
 	"github.com/apache/openserverless-deployer/lib/config"
 	"github.com/apache/openserverless-deployer/lib/fault"
 	"github.com/apache/openserverless-deployer/lib/kube"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
 	"github.com/apache/openserverless-deployer/lib/userregistry"
+	"github.com/apache/openserverless-deployer/tests/testregistry"
 )
 
 const (
@@ -197,7 +197,7 @@ func TestStartPushesToTheUserRegistry(t *testing.T) {
 				push, image = tt.wantHost+"/alice:py1", tt.wantHost+"/alice:py1"
 			}
 			pinned := e.host + "/apache/runtime-python@" + e.digest
-			wantID := ID(Inputs{Kind: "python", Source: pinned, File: []byte("requests\n"), Target: push})
+			wantID := buildjob.ID(buildjob.Inputs{Kind: "python", Source: pinned, File: []byte("requests\n"), Target: push})
 			assert.Equal(t, wantID, got.ID, "the destination is part of the id")
 			assert.Equal(t, image, got.Image)
 
@@ -521,11 +521,11 @@ func TestEnsureUserRegistry(t *testing.T) {
 			require.NoError(t, err)
 			require.True(t, got.Created)
 			pinned := e.host + "/apache/runtime-python@" + e.digest
-			wantID := ID(Inputs{Kind: "python", Source: pinned, Target: tt.wantHost})
+			wantID := buildjob.ID(buildjob.Inputs{Kind: "python", Source: pinned, Target: tt.wantHost})
 			assert.Equal(t, wantID, got.ID)
 			wantImage := "pull.example.com/alice:python-" + wantID[:20]
 			if tt.wantHost != "" {
-				assert.NotEqual(t, ID(Inputs{Kind: "python", Source: pinned}), got.ID)
+				assert.NotEqual(t, buildjob.ID(buildjob.Inputs{Kind: "python", Source: pinned}), got.ID)
 				wantImage = tt.wantHost + "/alice:python-" + wantID[:20]
 			}
 			assert.Equal(t, wantImage, got.Image)
@@ -541,7 +541,7 @@ func TestEnsureFindsTheImageWithTheUserCredentials(t *testing.T) {
 	catalog := map[string]config.Builder{}
 	e := newStartEnv(t, withCouch(url, func(c *config.Config) { c.Builders = catalog }), registrySecret("builds"))
 	catalog["python:3.13"] = config.Builder{Kind: "python", Source: e.source}
-	id := ID(Inputs{Kind: "python", Source: e.host + "/apache/runtime-python@" + e.digest, Target: userHost})
+	id := buildjob.ID(buildjob.Inputs{Kind: "python", Source: e.host + "/apache/runtime-python@" + e.digest, Target: userHost})
 	img, err := random.Image(128, 1)
 	require.NoError(t, err)
 	ref, err := name.ParseReference(userHost + "/alice:python-" + id[:20])

@@ -19,19 +19,6 @@ import (
 	"github.com/apache/openserverless-deployer/lib/kube"
 )
 
-// PushConfig is the docker config.json of a temporary registry Secret. It
-// is kept behind a pointer to a struct with an unexported field, so that
-// printing a Registry or a build plan shows an address, never the content.
-type PushConfig struct {
-	json []byte
-}
-
-// NewPushConfig wraps a docker config.json.
-func NewPushConfig(json []byte) *PushConfig { return &PushConfig{json: json} }
-
-// JSON returns a copy of the docker config.json.
-func (c *PushConfig) JSON() []byte { return append([]byte(nil), c.json...) }
-
 // LoadSecret reads the dockerconfigjson Secret name in namespace. A Secret
 // that does not exist is a configuration fault of the platform (500, naming
 // it); an API server that does not answer is Unavailable.
@@ -89,7 +76,7 @@ func (s *Selector) userSecret(ctx context.Context, user, secretName string) (*im
 // temporaryConfig is the docker config.json of the temporary Secret for
 // "user:password": the user's credentials for the push registry, and
 // nothing else. The push step alone mounts it.
-func temporaryConfig(push name.Registry, username, password string) (*PushConfig, error) {
+func temporaryConfig(push name.Registry, username, password string) (*imagestore.Credentials, error) {
 	// Docker Hub's entry has a key of its own, the one docker login writes.
 	key := push.RegistryStr()
 	if key == name.DefaultRegistry {
@@ -104,5 +91,5 @@ func temporaryConfig(push name.Registry, username, password string) (*PushConfig
 	if err != nil {
 		return nil, fmt.Errorf("encoding registry credentials: %w", err)
 	}
-	return &PushConfig{json: config}, nil
+	return imagestore.ParseDockerConfig(config)
 }

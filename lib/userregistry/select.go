@@ -25,9 +25,10 @@ type Registry struct {
 	UserHost string
 	// PushSecret is the existing Secret the push step mounts; "" for none.
 	PushSecret string
-	// PushConfig, when set, goes to a temporary Secret the push step
-	// mounts instead (REGISTRY_SECRET "user:password").
-	PushConfig *PushConfig
+	// PushCredentials, when set, go to a temporary Secret the push step
+	// mounts instead (REGISTRY_SECRET "user:password"). Behind a pointer
+	// to unexported fields, printing a Registry never shows them.
+	PushCredentials *imagestore.Credentials
 }
 
 // Selector chooses registries for one configuration against one cluster.

@@ -69,7 +69,7 @@ func (s *Selector) ForUser(ctx context.Context, user string) (Registry, error) {
 	}
 
 	var own authn.Keychain
-	var pushConfig *PushConfig
+	var pushCredentials *imagestore.Credentials
 	pushSecret := s.cfg.RegistrySecret
 	if userHost != "" {
 		// A registry of the user's never gets the platform's Secret.
@@ -84,7 +84,7 @@ func (s *Selector) ForUser(ctx context.Context, user string) (Registry, error) {
 		if username == "" || password == "" {
 			return Registry{}, invalidRegistrySecret()
 		}
-		if pushConfig, err = temporaryConfig(pushRegistry, username, password); err != nil {
+		if pushCredentials, err = temporaryConfig(pushRegistry, username, password); err != nil {
 			return Registry{}, err
 		}
 		own = imagestore.Basic(username, password)
@@ -107,7 +107,7 @@ func (s *Selector) ForUser(ctx context.Context, user string) (Registry, error) {
 	// Only the platform's registry is plain HTTP by configuration; the
 	// user's is reached over HTTPS, unless it is on loopback (or a private
 	// address), where go-containerregistry falls back to HTTP by itself.
-	reg.Hosts, reg.UserHost, reg.PushSecret, reg.PushConfig = hosts, userHost, pushSecret, pushConfig
+	reg.Hosts, reg.UserHost, reg.PushSecret, reg.PushCredentials = hosts, userHost, pushSecret, pushCredentials
 	return reg, nil
 }
 

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/openserverless-deployer/lib/kube"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	batchv1 "k8s.io/api/batch/v1"
@@ -18,7 +16,8 @@ import (
 	"github.com/apache/openserverless-deployer/dev/local"
 	"github.com/apache/openserverless-deployer/lib/actionloop"
 	"github.com/apache/openserverless-deployer/lib/config"
-	"github.com/apache/openserverless-deployer/lib/runtimebuild"
+	"github.com/apache/openserverless-deployer/lib/kube"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
 	"github.com/apache/openserverless-deployer/tests/testkube"
 )
 
@@ -146,7 +145,7 @@ func TestCleanupScope(t *testing.T) {
 	inputs := namespace(t)
 	cleanup := action(t, "cleanup")
 	ns := inputs["namespace"].(string)
-	alices := testkube.FinishedJob(t, apiserver.Client, runtimebuild.Plan{
+	alices := testkube.FinishedJob(t, apiserver.Client, buildjob.Plan{
 		ID: testkube.ID('a'), User: "alice", Kind: "python", Namespace: ns, Pinned: runtime.String(),
 		PullSecret: config.DefaultRegistrySecret, PushSecret: config.DefaultRegistrySecret, KanikoImage: config.DefaultKanikoImage, Deadline: time.Hour, TTL: 24 * time.Hour,
 	}, batchv1.JobFailed, time.Now().Add(-time.Hour))
@@ -176,7 +175,7 @@ func TestCleanupScope(t *testing.T) {
 	assert.Equal(t, float64(1), body["deleted"])
 
 	// The owner's schedule: system scope comes from the action's own name.
-	bobs := testkube.FinishedJob(t, apiserver.Client, runtimebuild.Plan{
+	bobs := testkube.FinishedJob(t, apiserver.Client, buildjob.Plan{
 		ID: testkube.ID('b'), User: "bob", Kind: "python", Namespace: ns, Pinned: runtime.String(),
 		PullSecret: config.DefaultRegistrySecret, PushSecret: config.DefaultRegistrySecret, KanikoImage: config.DefaultKanikoImage, Deadline: time.Hour, TTL: 24 * time.Hour,
 	}, batchv1.JobComplete, time.Now().Add(-time.Hour))

@@ -15,7 +15,7 @@ import (
 
 	"github.com/apache/openserverless-deployer/dev/local"
 	"github.com/apache/openserverless-deployer/lib/config"
-	"github.com/apache/openserverless-deployer/lib/runtimebuild"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
 	"github.com/apache/openserverless-deployer/tests/testkube"
 )
 
@@ -27,8 +27,8 @@ import (
 func TestContextFilesReachTheBuildAsRegularFiles(t *testing.T) {
 	ctx := context.Background()
 	host := env.Registry.Host
-	plan := func(id byte, tag string) runtimebuild.Plan {
-		return runtimebuild.Plan{
+	plan := func(id byte, tag string) buildjob.Plan {
+		return buildjob.Plan{
 			ID: testkube.ID(id), User: "carol", Kind: "python", Namespace: local.Namespace,
 			Source: env.Source("python"), Pinned: env.Runtimes["python"].String(), BaseDigest: env.Runtimes["python"].DigestStr(), BaseUser: "1001",
 			FileName: "requirements.txt", File: []byte("trap==1.0\n"),
@@ -38,12 +38,12 @@ func TestContextFilesReachTheBuildAsRegularFiles(t *testing.T) {
 			Deadline: 5 * time.Minute, TTL: time.Hour,
 		}
 	}
-	run := func(p runtimebuild.Plan, mutate func(*batchv1.Job)) *batchv1.Job {
-		j := runtimebuild.NewJob(p)
+	run := func(p buildjob.Plan, mutate func(*batchv1.Job)) *batchv1.Job {
+		j := buildjob.NewJob(p)
 		mutate(j)
 		job, err := env.Kube.Client.BatchV1().Jobs(local.Namespace).Create(ctx, j, metav1.CreateOptions{})
 		require.NoError(t, err)
-		_, err = env.Kube.Client.CoreV1().ConfigMaps(local.Namespace).Create(ctx, runtimebuild.NewContext(p, job), metav1.CreateOptions{})
+		_, err = env.Kube.Client.CoreV1().ConfigMaps(local.Namespace).Create(ctx, buildjob.NewContext(p, job), metav1.CreateOptions{})
 		require.NoError(t, err)
 		eventually(t, "job "+job.Name+" ends", func() bool {
 			got, err := env.Kube.Client.BatchV1().Jobs(local.Namespace).Get(ctx, job.Name, metav1.GetOptions{})

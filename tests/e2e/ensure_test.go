@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/openserverless-deployer/lib/kube"
-
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
@@ -17,7 +15,9 @@ import (
 
 	"github.com/apache/openserverless-deployer/dev/local"
 	"github.com/apache/openserverless-deployer/lib/config"
+	"github.com/apache/openserverless-deployer/lib/kube"
 	"github.com/apache/openserverless-deployer/lib/runtimebuild"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
 	"github.com/apache/openserverless-deployer/tests/testkube"
 )
 
@@ -153,7 +153,7 @@ func TestCancelRunningBuild(t *testing.T) {
 // With two unfinished builds, a user's third is refused with 429 and Retry-After.
 func TestQuotaPerUser(t *testing.T) {
 	for i, d := range []byte{'e', 'f'} {
-		testkube.FinishedJob(t, env.Kube.Client, runtimebuild.Plan{
+		testkube.FinishedJob(t, env.Kube.Client, buildjob.Plan{
 			ID: testkube.ID(d), User: "dave", Kind: "python", Namespace: local.Namespace, Pinned: env.Runtimes["python"].String(),
 			PullSecret: config.DefaultRegistrySecret, PushSecret: config.DefaultRegistrySecret, KanikoImage: config.DefaultKanikoImage, Deadline: time.Hour, TTL: time.Hour,
 		}, "", time.Time{})
@@ -162,7 +162,7 @@ func TestQuotaPerUser(t *testing.T) {
 	t.Cleanup(func() {
 		for _, d := range []byte{'e', 'f'} {
 			bg := metav1.DeletePropagationBackground
-			_ = env.Kube.Client.BatchV1().Jobs(local.Namespace).Delete(context.Background(), runtimebuild.JobName("dave", testkube.ID(d)), metav1.DeleteOptions{PropagationPolicy: &bg})
+			_ = env.Kube.Client.BatchV1().Jobs(local.Namespace).Delete(context.Background(), buildjob.JobName("dave", testkube.ID(d)), metav1.DeleteOptions{PropagationPolicy: &bg})
 		}
 	})
 	env.Tokens["dave"] = env.Subjects.Add("dave")

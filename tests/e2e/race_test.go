@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/openserverless-deployer/lib/kube"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	batchv1 "k8s.io/api/batch/v1"
@@ -21,7 +19,8 @@ import (
 
 	"github.com/apache/openserverless-deployer/dev/local"
 	"github.com/apache/openserverless-deployer/lib/config"
-	"github.com/apache/openserverless-deployer/lib/runtimebuild"
+	"github.com/apache/openserverless-deployer/lib/kube"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
 	"github.com/apache/openserverless-deployer/tests/testkube"
 )
 
@@ -310,7 +309,7 @@ func TestRaceCleanupAndStarts(t *testing.T) {
 		// Ids unique to the round: the contexts of the round before may
 		// still be on their way out.
 		for d := byte('a'); d <= 'c'; d++ {
-			testkube.FinishedJob(t, env.Kube.Client, runtimebuild.Plan{
+			testkube.FinishedJob(t, env.Kube.Client, buildjob.Plan{
 				ID: fmt.Sprintf("%02x", n) + testkube.ID(d)[2:], User: u, Kind: "python", Namespace: local.Namespace, Pinned: env.Runtimes["python"].String(),
 				PullSecret: config.DefaultRegistrySecret, PushSecret: config.DefaultRegistrySecret, KanikoImage: config.DefaultKanikoImage, Deadline: time.Hour, TTL: 24 * time.Hour, // finished an hour ago: the TTL controller must not take them first
 			}, batchv1.JobComplete, time.Now().Add(-time.Hour))

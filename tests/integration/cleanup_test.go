@@ -13,13 +13,14 @@ import (
 
 	"github.com/apache/openserverless-deployer/lib/config"
 	"github.com/apache/openserverless-deployer/lib/runtimebuild"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
 	"github.com/apache/openserverless-deployer/tests/testkube"
 )
 
 // finishedJob makes a build Job of user that ended at "at" (see testkube.FinishedJob).
 func finishedJob(t *testing.T, cfg config.Config, user, id string, final batchv1.JobConditionType, at time.Time) *batchv1.Job {
 	t.Helper()
-	return testkube.FinishedJob(t, apiserver.Client, runtimebuild.Plan{
+	return testkube.FinishedJob(t, apiserver.Client, buildjob.Plan{
 		ID: id, User: user, Kind: "python", Namespace: cfg.Namespace, Pinned: runtime.String(),
 		PullSecret: cfg.RegistrySecret, PushSecret: cfg.RegistrySecret, WarmerImage: cfg.WarmerImage, KanikoImage: cfg.KanikoImage, PusherImage: cfg.PusherImage, Deadline: cfg.BuildTimeout, TTL: cfg.JobTTL,
 		Destination: reg.Host + "/" + user + ":t", Image: reg.Host + "/" + user + ":t",

@@ -13,7 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/apache/openserverless-deployer/lib/config"
-	"github.com/apache/openserverless-deployer/lib/runtimebuild"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
 )
 
 // FinishedJob creates the build Job of plan p, which the built-in Job
@@ -22,7 +22,7 @@ import (
 // or JobFailed; "" leaves it running) through the status subresource, as if
 // it ended at "at". The API server wants startTime, and SuccessCriteriaMet
 // before Complete, FailureTarget before Failed.
-func FinishedJob(t *testing.T, client kubernetes.Interface, p runtimebuild.Plan, final batchv1.JobConditionType, at time.Time) *batchv1.Job {
+func FinishedJob(t *testing.T, client kubernetes.Interface, p buildjob.Plan, final batchv1.JobConditionType, at time.Time) *batchv1.Job {
 	t.Helper()
 	job, err := CreateFinishedJob(context.Background(), client, p, final, at)
 	require.NoError(t, err)
@@ -31,7 +31,7 @@ func FinishedJob(t *testing.T, client kubernetes.Interface, p runtimebuild.Plan,
 
 // CreateFinishedJob is FinishedJob for callers without a *testing.T (the
 // measurement commands): it returns what failed.
-func CreateFinishedJob(ctx context.Context, client kubernetes.Interface, p runtimebuild.Plan, final batchv1.JobConditionType, at time.Time) (*batchv1.Job, error) {
+func CreateFinishedJob(ctx context.Context, client kubernetes.Interface, p buildjob.Plan, final batchv1.JobConditionType, at time.Time) (*batchv1.Job, error) {
 	// Images the plan leaves out are the defaults: the API server wants one for every step.
 	for _, img := range []struct {
 		field *string
@@ -43,14 +43,14 @@ func CreateFinishedJob(ctx context.Context, client kubernetes.Interface, p runti
 			*img.field = img.def
 		}
 	}
-	j := runtimebuild.NewJob(p)
+	j := buildjob.NewJob(p)
 	other := "example.com/elsewhere"
 	j.Spec.ManagedBy = &other
 	job, err := client.BatchV1().Jobs(p.Namespace).Create(ctx, j, metav1.CreateOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("creating job %s: %w", j.Name, err)
 	}
-	if _, err := client.CoreV1().ConfigMaps(p.Namespace).Create(ctx, runtimebuild.NewContext(p, job), metav1.CreateOptions{}); err != nil {
+	if _, err := client.CoreV1().ConfigMaps(p.Namespace).Create(ctx, buildjob.NewContext(p, job), metav1.CreateOptions{}); err != nil {
 		return nil, fmt.Errorf("creating the context of job %s: %w", job.Name, err)
 	}
 	if final == "" {

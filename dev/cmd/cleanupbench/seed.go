@@ -11,7 +11,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/apache/openserverless-deployer/lib/config"
-	"github.com/apache/openserverless-deployer/lib/runtimebuild"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
 	"github.com/apache/openserverless-deployer/tests/testkube"
 )
 
@@ -63,12 +63,12 @@ func seed(ctx context.Context, admin kubernetes.Interface, cfg config.Config, ol
 // plan is the i-th build: one of twenty users, a python runtime pinned by
 // digest in a loopback registry nothing pulls from (no Pod ever starts), a
 // requirements file of its own.
-func plan(cfg config.Config, i int) runtimebuild.Plan {
+func plan(cfg config.Config, i int) buildjob.Plan {
 	user := fmt.Sprintf("user%02d", i%20)
 	pinned := "127.0.0.1:9/runtime-python@sha256:" + strings.Repeat("0", 64)
-	id := runtimebuild.ID(runtimebuild.Inputs{Kind: "python", Source: pinned, File: fmt.Appendf(nil, "package-%d==1.0\n", i)})
+	id := buildjob.ID(buildjob.Inputs{Kind: "python", Source: pinned, File: fmt.Appendf(nil, "package-%d==1.0\n", i)})
 	image := "127.0.0.1:9/" + user + "-python:" + id[:12]
-	return runtimebuild.Plan{
+	return buildjob.Plan{
 		ID: id, User: user, Kind: "python", Namespace: cfg.Namespace,
 		Source: "127.0.0.1:9/runtime-python:v3.13", Pinned: pinned,
 		PullSecret: cfg.RegistrySecret, PushSecret: cfg.RegistrySecret,

@@ -15,7 +15,7 @@ import (
 	"github.com/apache/openserverless-deployer/dev/buildstats"
 	"github.com/apache/openserverless-deployer/dev/fixtures"
 	"github.com/apache/openserverless-deployer/dev/stack"
-	"github.com/apache/openserverless-deployer/lib/runtimebuild"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
 )
 
 // phaseOrder is the order of the table's phase columns.
@@ -58,7 +58,7 @@ func run(ctx context.Context, runs int, names []string, pkg []byte, env, custom 
 	if err := os.MkdirAll(contextDir, 0o755); err != nil {
 		return err
 	}
-	dockerfile := runtimebuild.Dockerfile(base.String(), "package.json", fixtures.RealisticUser)
+	dockerfile := buildjob.Dockerfile(base.String(), "package.json", fixtures.RealisticUser)
 	if custom != "" {
 		dockerfile = strings.ReplaceAll(custom, "BASE", base.String())
 	}
@@ -83,12 +83,12 @@ func run(ctx context.Context, runs int, names []string, pkg []byte, env, custom 
 	fmt.Fprintf(tw, "variant\trun\texit\ttotal s\t%s\tpeak RSS MiB\texecutor HWM MiB\t\n", strings.Join(phaseOrder, " s\t")+" s")
 	for _, v := range chosen {
 		for i := 1; i <= runs; i++ {
-			plan := runtimebuild.Plan{
+			plan := buildjob.Plan{
 				Source: base.Context().Name() + ":bookworm", BaseDigest: base.DigestStr(),
 				Destination:        fmt.Sprintf("%s/bench:%s-%d", reg.Host, slug(v.name), i),
 				InsecureRegistries: []string{reg.Host},
 			}
-			args := v.edit(runtimebuild.KanikoArgs(plan))
+			args := v.edit(buildjob.KanikoArgs(plan))
 			volumes := map[string]string{"/workspace": contextDir}
 			if v.warm {
 				volumes[cacheDir] = cache

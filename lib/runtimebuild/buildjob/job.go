@@ -1,4 +1,4 @@
-package runtimebuild
+package buildjob
 
 import (
 	"crypto/sha256"
@@ -18,7 +18,7 @@ func (p Plan) Labels() map[string]string {
 		kube.LabelComponent:         kube.Component,
 		kube.LabelUpstreamComponent: kube.Component,
 		kube.LabelUser:              p.User,
-		kube.LabelBuildID:           labelID(p.ID),
+		kube.LabelBuildID:           LabelID(p.ID),
 		kube.LabelKind:              p.Kind,
 	}
 }

@@ -1,4 +1,4 @@
-package runtimebuild
+package buildjob
 
 import (
 	"crypto/sha256"
@@ -46,8 +46,8 @@ const (
 	labelPrefixLen = 32
 )
 
-// labelID is the build-id label value for an id.
-func labelID(id string) string { return id[:min(len(id), labelPrefixLen)] }
+// LabelID is the build-id label value for an id.
+func LabelID(id string) string { return id[:min(len(id), labelPrefixLen)] }
 
 var notSlug = regexp.MustCompile(`[^a-z0-9-]+`)
 

@@ -1,4 +1,4 @@
-package runtimebuild
+package buildjob
 
 import (
 	"path"

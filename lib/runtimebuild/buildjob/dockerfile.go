@@ -1,4 +1,4 @@
-package runtimebuild
+package buildjob
 
 import (
 	"fmt"
@@ -34,10 +34,10 @@ func Dockerfile(pinnedSource, fileName, baseUser string) string {
 // optional group, with nothing a Dockerfile line would read further.
 var baseUserPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,31})?$`)
 
-// checkBaseUser checks the base image's own USER before it is written into
+// CheckBaseUser checks the base image's own USER before it is written into
 // the Dockerfile: it comes from an image the user may have made, and a
 // line break in it would add instructions of theirs to the recipe.
-func checkBaseUser(user string) error {
+func CheckBaseUser(user string) error {
 	if user == "" || baseUserPattern.MatchString(user) {
 		return nil
 	}

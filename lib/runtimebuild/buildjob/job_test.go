@@ -1,4 +1,4 @@
-package runtimebuild
+package buildjob
 
 import (
 	"crypto/sha256"
@@ -15,8 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/apache/openserverless-deployer/lib/config"
+	"github.com/apache/openserverless-deployer/lib/imagestore"
 	"github.com/apache/openserverless-deployer/lib/kube"
-	"github.com/apache/openserverless-deployer/lib/userregistry"
 )
 
 const testDigest = "sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945"
@@ -240,7 +240,7 @@ func TestKanikoArgs(t *testing.T) {
 func TestBuildStepHasNoCredential(t *testing.T) {
 	for _, mod := range []func(*Plan){
 		func(*Plan) {},
-		func(p *Plan) { p.credentials = userregistry.NewPushConfig([]byte(`{"auths":{}}`)) },
+		func(p *Plan) { p.PushCredentials = credentials(t, []byte(`{"auths":{}}`)) },
 		func(p *Plan) { p.PushSecret = "" },
 	} {
 		p := testPlan()
@@ -280,7 +280,7 @@ func TestPushStep(t *testing.T) {
 			name: "the user's registry with a temporary Secret",
 			mod: func(p *Plan) {
 				p.Destination = "user.example.com/alice:py1"
-				p.credentials = userregistry.NewPushConfig([]byte(`{}`))
+				p.PushCredentials = credentials(t, []byte(`{}`))
 			},
 			wantSecret: JobName("alice", testPlan().ID) + "-a1b2c3",
 			wantArgs:   []string{"push", "/output/image.tar", "user.example.com/alice:py1", "--image-refs=/dev/termination-log"},
@@ -412,4 +412,11 @@ func TestNewJobDoesNotShareLabelsWithOtherObjects(t *testing.T) {
 	cm.Labels["extra"] = "x"
 	assert.NotContains(t, job.Labels, "extra")
 	assert.NotContains(t, NewJob(p).Labels, "extra")
+}
+
+func credentials(t *testing.T, config []byte) *imagestore.Credentials {
+	t.Helper()
+	c, err := imagestore.ParseDockerConfig(config)
+	require.NoError(t, err)
+	return c
 }
