@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/openserverless-deployer/tests/testregistry"
-
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
@@ -21,6 +19,7 @@ import (
 
 	"github.com/apache/openserverless-deployer/lib/fault"
 	"github.com/apache/openserverless-deployer/lib/imagestore"
+	"github.com/apache/openserverless-deployer/tests/testregistry"
 )
 
 // registryEnv clears every setting registryAccess reads.

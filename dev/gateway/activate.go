@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/apache/openserverless-deployer/lib/actionloop"
+	"github.com/apache/openserverless-deployer/dev/actionproxy"
 )
 
 // outcome is how an activation ended.
@@ -47,7 +47,7 @@ func (g *Gateway) serveAction(w http.ResponseWriter, r *http.Request, c *pool, o
 		return
 	}
 
-	a := actionloop.Activation{
+	a := actionproxy.Activation{
 		Value:        params,
 		Namespace:    g.namespace, // a web action runs as its owner
 		ActionName:   g.qualifiedName(c.action),
@@ -120,7 +120,7 @@ func (g *Gateway) isStopped() bool {
 
 // note logs an activation that failed, whether or not a request still waits
 // for it: the log is where the reason can be read, as in an activation record.
-func (g *Gateway) note(a actionloop.Activation, o outcome) {
+func (g *Gateway) note(a actionproxy.Activation, o outcome) {
 	switch {
 	case errors.Is(o.err, errStopping), o.err != nil && g.isStopped():
 	case o.err != nil:

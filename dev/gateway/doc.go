@@ -26,7 +26,7 @@
 // Every lib/config key missing from the inputs is bound to "", as the manifest
 // binds an unset variable. Requests over 1 MiB are refused with 413.
 //
-// Each action runs in a pool of warm ActionLoop processes (lib/actionloop),
+// Each action runs in a pool of warm ActionLoop processes (dev/actionproxy),
 // as OpenWhisk runs several containers of one action: each process serves one
 // activation at a time; a request that finds every process of its action busy
 // starts a new one, up to Options.PoolSize (DefaultPoolSize, 4), and past that

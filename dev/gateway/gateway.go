@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/apache/openserverless-deployer/dev/actionproxy"
 	"github.com/apache/openserverless-deployer/lib/config"
 )
 
@@ -97,7 +98,7 @@ func New(o Options) (*Gateway, error) {
 		inputs:    map[string]any{},
 		final:     map[string]bool{},
 		subjects:  o.Subjects,
-		log:       shared(o.Log),
+		log:       actionproxy.SharedWriter(o.Log), // one lock for every process and the gateway
 		pools:     map[string]*pool{},
 		timeout:   o.Timeout,
 		wait:      o.BlockingWait,
@@ -180,29 +181,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// shared makes w safe for every action process and the gateway to write to.
-// A file is written by the processes themselves, each write whole; anything
-// else gets one lock for all of them.
-func shared(w io.Writer) io.Writer {
-	switch w.(type) {
-	case nil:
-		return nil
-	case *os.File:
-		return w
-	default:
-		return &lockedWriter{w: w}
-	}
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(b)
 }

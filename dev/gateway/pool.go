@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/apache/openserverless-deployer/lib/actionloop"
+	"github.com/apache/openserverless-deployer/dev/actionproxy"
 )
 
 // startTimeout bounds the wait for a new process's acknowledgement.
@@ -41,8 +41,8 @@ type pool struct {
 	slots chan struct{}
 
 	mu     sync.Mutex // guards idle, live and closed
-	idle   []*actionloop.Process
-	live   map[*actionloop.Process]bool // every process started and not yet stopped
+	idle   []*actionproxy.Process
+	live   map[*actionproxy.Process]bool // every process started and not yet stopped
 	closed bool
 }
 
@@ -50,7 +50,7 @@ func newPool(action, path string, env []string, log io.Writer, size int) *pool {
 	return &pool{
 		action: action, path: path, env: env, log: log,
 		slots: make(chan struct{}, size),
-		live:  map[*actionloop.Process]bool{},
+		live:  map[*actionproxy.Process]bool{},
 	}
 }
 
@@ -65,8 +65,8 @@ func (c *pool) warm(ctx context.Context) error {
 }
 
 // start runs a new process and records it, so that stop finds it.
-func (c *pool) start(ctx context.Context) (*actionloop.Process, error) {
-	p, err := actionloop.Start(ctx, c.path, c.env, c.log, c.log)
+func (c *pool) start(ctx context.Context) (*actionproxy.Process, error) {
+	p, err := actionproxy.Start(ctx, c.path, c.env, c.log, c.log)
 	if err != nil {
 		return nil, fmt.Errorf("starting action %s: %w", c.action, err)
 	}
@@ -84,7 +84,7 @@ func (c *pool) start(ctx context.Context) (*actionloop.Process, error) {
 // ends when all are busy. Its deadline is limit from when it starts; a
 // process that misses it is killed. After any failure the process is
 // discarded, and a later activation starts a new one.
-func (c *pool) run(a actionloop.Activation, wait time.Time, limit time.Duration) (map[string]any, error) {
+func (c *pool) run(a actionproxy.Activation, wait time.Time, limit time.Duration) (map[string]any, error) {
 	timer := time.NewTimer(time.Until(wait))
 	defer timer.Stop()
 	select {
@@ -115,7 +115,7 @@ func (c *pool) run(a actionloop.Activation, wait time.Time, limit time.Duration)
 
 // take returns an idle process, the most recently used one (the warmest),
 // or starts a new one. The caller holds a slot.
-func (c *pool) take() (*actionloop.Process, error) {
+func (c *pool) take() (*actionproxy.Process, error) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -135,7 +135,7 @@ func (c *pool) take() (*actionloop.Process, error) {
 
 // put makes p idle again, unless the pool stopped meanwhile (stop then
 // stops it, as one of the live processes).
-func (c *pool) put(p *actionloop.Process) {
+func (c *pool) put(p *actionproxy.Process) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.closed && c.live[p] {
@@ -144,7 +144,7 @@ func (c *pool) put(p *actionloop.Process) {
 }
 
 // discard stops p, which a failed activation left unusable.
-func (c *pool) discard(p *actionloop.Process) {
+func (c *pool) discard(p *actionproxy.Process) {
 	c.mu.Lock()
 	delete(c.live, p)
 	c.mu.Unlock()
@@ -168,11 +168,11 @@ func (c *pool) busy() int { return len(c.slots) }
 func (c *pool) stop() error {
 	c.mu.Lock()
 	c.closed = true
-	procs := make([]*actionloop.Process, 0, len(c.live))
+	procs := make([]*actionproxy.Process, 0, len(c.live))
 	for p := range c.live {
 		procs = append(procs, p)
 	}
-	c.live = map[*actionloop.Process]bool{}
+	c.live = map[*actionproxy.Process]bool{}
 	c.idle = nil
 	c.mu.Unlock()
 

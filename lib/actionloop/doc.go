@@ -1,10 +1,10 @@
-// Package actionloop speaks the ActionLoop protocol of the OpenWhisk Go
-// runtime, from both sides.
+// Package actionloop is the action side of the ActionLoop protocol of the
+// OpenWhisk Go runtime: what a precompiled action's main calls (Run, or Serve
+// over explicit streams).
 //
-// The action side (Run, Serve) is what a precompiled action's main calls. The
-// runtime's proxy starts the executable once and keeps it warm: the executable
-// writes {"ok":true} on file descriptor 3 when it is ready, then for each
-// activation reads one JSON line on stdin,
+// The runtime's proxy starts the executable once and keeps it warm: the
+// executable writes {"ok":true} on file descriptor 3 when it is ready, then
+// for each activation reads one JSON line on stdin,
 //
 //	{"value":{…},"namespace":…,"action_name":…,"activation_id":…,"api_key":…,"deadline":"<ms>",…}
 //
@@ -15,6 +15,6 @@
 // executable, appends the XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX sentinel to both
 // streams after each activation, so Serve never writes it.
 //
-// The driving side (Start, Process.Invoke, Process.Stop) plays the proxy: it
-// runs a built executable the same way, for tests and local development.
+// The driving side, which plays the proxy for tests and local development,
+// is dev/actionproxy; it is not linked into the actions.
 package actionloop

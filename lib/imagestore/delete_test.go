@@ -7,14 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/openserverless-deployer/tests/testregistry"
-
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/apache/openserverless-deployer/dev/stack"
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/tests/testregistry"
 )
 
 // debianRegistry starts the reference registry (distribution, with auth and

@@ -4,8 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/apache/openserverless-deployer/tests/testregistry"
-
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -14,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/tests/testregistry"
 )
 
 func TestClientInspect(t *testing.T) {

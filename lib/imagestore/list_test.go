@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/apache/openserverless-deployer/tests/testregistry"
-
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -17,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/tests/testregistry"
 )
 
 func TestClientTags(t *testing.T) {

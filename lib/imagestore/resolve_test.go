@@ -10,8 +10,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/apache/openserverless-deployer/tests/testregistry"
-
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -22,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/tests/testregistry"
 )
 
 func parseRef(t *testing.T, s string) name.Reference {

@@ -5,12 +5,12 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/apache/openserverless-deployer/tests/testregistry"
-
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/apache/openserverless-deployer/tests/testregistry"
 )
 
 // A warm process authenticates once per registry and credential: later

@@ -8,14 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/openserverless-deployer/tests/testregistry"
-
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/apache/openserverless-deployer/dev/stack"
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/tests/testregistry"
 )
 
 func TestList(t *testing.T) {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/apache/openserverless-deployer/tests/testregistry"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
@@ -14,6 +12,7 @@ import (
 	"github.com/apache/openserverless-deployer/lib/config"
 	"github.com/apache/openserverless-deployer/lib/kube"
 	"github.com/apache/openserverless-deployer/lib/userregistry"
+	"github.com/apache/openserverless-deployer/tests/testregistry"
 )
 
 // A retried build with its own credentials gets a Secret and a context of

@@ -13,8 +13,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/apache/openserverless-deployer/dev/actionproxy"
 	"github.com/apache/openserverless-deployer/dev/local"
-	"github.com/apache/openserverless-deployer/lib/actionloop"
 	"github.com/apache/openserverless-deployer/lib/config"
 	"github.com/apache/openserverless-deployer/lib/kube"
 	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
@@ -26,10 +26,10 @@ const aliceToken = "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:123zO3xZCLrMN6v2BKK1dXY
 // action starts one built action as a warm ActionLoop process, with no
 // Kubernetes credentials in its environment (its inputs bind the deployer's
 // service account, see namespace), and stops it (by pid) at the end.
-func action(t *testing.T, name string) *actionloop.Process {
+func action(t *testing.T, name string) *actionproxy.Process {
 	t.Helper()
 	env := local.WithoutKubeCredentials(os.Environ())
-	p, err := actionloop.Start(context.Background(), bins[name], env, os.Stderr, os.Stderr)
+	p, err := actionproxy.Start(context.Background(), bins[name], env, os.Stderr, os.Stderr)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = p.Stop() })
 	return p
@@ -73,11 +73,11 @@ func web(inputs map[string]any, method, path string, headers map[string]any, bod
 	return p
 }
 
-func invoke(t *testing.T, p *actionloop.Process, params map[string]any) (int, map[string]any) {
+func invoke(t *testing.T, p *actionproxy.Process, params map[string]any) (int, map[string]any) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	res, err := p.Invoke(ctx, actionloop.Activation{
+	res, err := p.Invoke(ctx, actionproxy.Activation{
 		Value: params, Namespace: "whisk-system", ActionName: "/whisk-system/builder/x",
 		ActivationID: "0123456789abcdef0123456789abcdef", Deadline: time.Now().Add(60 * time.Second),
 	})
@@ -153,7 +153,7 @@ func TestCleanupScope(t *testing.T) {
 	forged["__ow_user"] = "whisk-system"
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	res, err := cleanup.Invoke(ctx, actionloop.Activation{Value: forged, Namespace: "mallory", ActionName: "/whisk-system/builder/cleanup", Deadline: time.Now().Add(30 * time.Second)})
+	res, err := cleanup.Invoke(ctx, actionproxy.Activation{Value: forged, Namespace: "mallory", ActionName: "/whisk-system/builder/cleanup", Deadline: time.Now().Add(30 * time.Second)})
 	require.NoError(t, err)
 	assert.Equal(t, float64(200), res["statusCode"])
 	body, _ := res["body"].(map[string]any)
@@ -186,7 +186,7 @@ func TestCleanupScope(t *testing.T) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		res, err := cleanup.Invoke(ctx, actionloop.Activation{Value: params, Namespace: "whisk-system", ActionName: actionName, Deadline: time.Now().Add(30 * time.Second)})
+		res, err := cleanup.Invoke(ctx, actionproxy.Activation{Value: params, Namespace: "whisk-system", ActionName: actionName, Deadline: time.Now().Add(30 * time.Second)})
 		require.NoError(t, err)
 		require.Equal(t, float64(200), res["statusCode"], "%v", res)
 		body, _ := res["body"].(map[string]any)

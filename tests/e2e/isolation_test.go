@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/openserverless-deployer/lib/kube"
-
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -23,6 +21,7 @@ import (
 
 	"github.com/apache/openserverless-deployer/dev/fixtures"
 	"github.com/apache/openserverless-deployer/dev/local"
+	"github.com/apache/openserverless-deployer/lib/kube"
 )
 
 // probeScript is the /bin/extend of a base image a user may push to their

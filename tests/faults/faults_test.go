@@ -16,14 +16,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/openserverless-deployer/lib/kube"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/apache/openserverless-deployer/dev/local"
+	"github.com/apache/openserverless-deployer/lib/kube"
 )
 
 // answerBound is what the brief promises: a 503 within 10 s, whatever hangs.

@@ -6,16 +6,14 @@ import (
 	"sync"
 	"testing"
 
-	"k8s.io/client-go/kubernetes"
-
-	"github.com/apache/openserverless-deployer/lib/kube"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/apache/openserverless-deployer/lib/config"
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/kube"
 	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 )
 

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/openserverless-deployer/lib/kube"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
@@ -17,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/kube"
 	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 	"github.com/apache/openserverless-deployer/lib/webaction"
 )

@@ -8,14 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/openserverless-deployer/lib/kube"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/apache/openserverless-deployer/dev/actionproxy"
 	"github.com/apache/openserverless-deployer/dev/local"
-	"github.com/apache/openserverless-deployer/lib/actionloop"
+	"github.com/apache/openserverless-deployer/lib/kube"
 	"github.com/apache/openserverless-deployer/tests/testapi"
 )
 
@@ -111,14 +110,14 @@ func operations(t *testing.T) {
 
 	t.Run("cleanup in system scope", func(t *testing.T) {
 		// The schedule: a non-web invoke from the namespace owning the action.
-		p, err := actionloop.Start(ctx, filepath.Join(dir, "actions", "cleanup"), local.WithoutKubeCredentials(os.Environ()), os.Stderr, os.Stderr)
+		p, err := actionproxy.Start(ctx, filepath.Join(dir, "actions", "cleanup"), local.WithoutKubeCredentials(os.Environ()), os.Stderr, os.Stderr)
 		require.NoError(t, err)
 		defer p.Stop()
 		params := map[string]any{"max_age_hours": "0"}
 		for k, v := range env.Inputs {
 			params[k] = v
 		}
-		res, err := p.Invoke(ctx, actionloop.Activation{
+		res, err := p.Invoke(ctx, actionproxy.Activation{
 			Value: params, Namespace: "whisk-system", ActionName: "/whisk-system/builder/cleanup",
 			ActivationID: "0123456789abcdef0123456789abcdef", Deadline: time.Now().Add(60 * time.Second),
 		})

@@ -5,13 +5,12 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/apache/openserverless-deployer/lib/kube"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apache/openserverless-deployer/dev/local"
+	"github.com/apache/openserverless-deployer/lib/kube"
 	"github.com/apache/openserverless-deployer/tests/testapi"
 )
 

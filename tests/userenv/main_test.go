@@ -15,15 +15,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/openserverless-deployer/lib/userregistry"
-
-	"github.com/apache/openserverless-deployer/lib/kube"
-
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apache/openserverless-deployer/dev/local"
 	"github.com/apache/openserverless-deployer/dev/stack"
+	"github.com/apache/openserverless-deployer/lib/kube"
+	"github.com/apache/openserverless-deployer/lib/userregistry"
 	"github.com/apache/openserverless-deployer/tests/testapi"
 	"github.com/apache/openserverless-deployer/tests/testcouch"
 )

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/openserverless-deployer/lib/kube"
-
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -22,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apache/openserverless-deployer/dev/local"
+	"github.com/apache/openserverless-deployer/lib/kube"
 	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 )
 

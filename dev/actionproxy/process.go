@@ -1,4 +1,4 @@
-package actionloop
+package actionproxy
 
 import (
 	"bufio"
@@ -51,8 +51,8 @@ func Start(ctx context.Context, path string, env []string, stdout, stderr io.Wri
 		path:    path,
 		results: results,
 		reader:  bufio.NewReader(results),
-		stdout:  logWriter(stdout),
-		stderr:  logWriter(stderr),
+		stdout:  SharedWriter(stdout),
+		stderr:  SharedWriter(stderr),
 		exited:  make(chan struct{}),
 		turn:    make(chan struct{}, 1),
 		grace:   stopGrace,
@@ -143,31 +143,6 @@ func (p *Process) kill() {
 	_ = p.cmd.Process.Kill()
 	_ = p.stdin.Close()
 	_ = p.results.Close()
-}
-
-// logWriter returns w made safe for the two writers it has: the copy of the
-// child's output and the sentinels. A file is written by the child itself, so
-// it needs no lock and keeps the order of log lines and sentinels exact.
-func logWriter(w io.Writer) io.Writer {
-	switch w.(type) {
-	case nil:
-		return nil
-	case *os.File:
-		return w
-	default:
-		return &lockedWriter{w: w}
-	}
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(b)
 }
 
 // truncate shortens b for an error message.

@@ -1,4 +1,4 @@
-// Command echo is an ActionLoop action for the tests of package actionloop:
+// Command echo is an ActionLoop action for the tests of package actionproxy:
 // it answers with its parameters, the __OW_* environment it sees and its
 // process id, logs one line on stdout and one on stderr, and sleeps or panics when asked.
 package main

@@ -1,4 +1,4 @@
-package actionloop
+package actionproxy
 
 import (
 	"bytes"
