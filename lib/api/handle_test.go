@@ -23,7 +23,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/apache/openserverless-deployer/lib/config"
-	"github.com/apache/openserverless-deployer/lib/openwhisk"
+	"github.com/apache/openserverless-deployer/lib/identity"
 	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 	"github.com/apache/openserverless-deployer/lib/webaction"
 )
@@ -34,14 +34,14 @@ const (
 	bobToken   = "b0b00000-0000-4000-8000-000000000002:bobkey"
 )
 
-// tokenVerifier answers like lib/openwhisk.Namespaces for known tokens.
+// tokenVerifier answers as lib/openwhisk.Namespaces does for known tokens.
 type tokenVerifier map[string]string
 
 func (v tokenVerifier) Verify(_ context.Context, _, token string) (string, error) {
 	if ns, ok := v[token]; ok {
 		return ns, nil
 	}
-	return "", openwhisk.ErrRejected
+	return "", identity.ErrRejected
 }
 
 // apiEnv is an Env over a fake clientset holding objects, whose Pods

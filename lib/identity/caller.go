@@ -1,6 +1,9 @@
 package identity
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // Caller is the authenticated identity of one activation.
 type Caller struct {
@@ -23,9 +26,18 @@ type Activation struct {
 	ActionName string
 }
 
+// ErrRejected means OpenWhisk refused the key (401 or 403): the caller is
+// not authenticated.
+var ErrRejected = errors.New("openwhisk rejected the key")
+
+// ErrUnavailable means OpenWhisk gave no usable answer about the key: a
+// network error, a timeout, a 5xx or any other answer that says nothing
+// about it. The caller may retry.
+var ErrUnavailable = errors.New("openwhisk is unavailable")
+
 // Verifier is what identity needs from OpenWhisk: the namespace of the subject
-// that owns token. lib/openwhisk.Namespaces implements it; its errors wrap
-// openwhisk.ErrRejected or openwhisk.ErrUnavailable.
+// that owns token. Its errors wrap ErrRejected or ErrUnavailable, which
+// Resolve tells apart; lib/openwhisk.Namespaces implements it.
 type Verifier interface {
 	Verify(ctx context.Context, apiHost, token string) (string, error)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
-	"github.com/apache/openserverless-deployer/lib/openwhisk"
 	"github.com/apache/openserverless-deployer/lib/webaction"
 )
 
@@ -59,9 +58,9 @@ func Resolve(ctx context.Context, req webaction.Request, a Activation, s Setting
 	}
 	namespace, err := v.Verify(ctx, s.APIHost, token)
 	switch {
-	case errors.Is(err, openwhisk.ErrRejected):
+	case errors.Is(err, ErrRejected):
 		return Caller{}, fault.Wrap(err, fault.Unauthorized, "InvalidAuthorization", "Invalid authorization")
-	case errors.Is(err, openwhisk.ErrUnavailable):
+	case errors.Is(err, ErrUnavailable):
 		fe := fault.Wrap(err, fault.Unavailable, "OpenWhiskUnavailable", "OpenWhisk is unavailable to verify the authorization; retry later")
 		fe.RetryAfter = retryVerify
 		return Caller{}, fe

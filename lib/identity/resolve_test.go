@@ -14,11 +14,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
-	"github.com/apache/openserverless-deployer/lib/openwhisk"
 	"github.com/apache/openserverless-deployer/lib/webaction"
 )
 
-// fakeVerifier answers like lib/openwhisk.Namespaces for a fixed set of
+// fakeVerifier answers as a Verifier must (lib/openwhisk.Namespaces) for a fixed set of
 // tokens and records what it was asked.
 type fakeVerifier struct {
 	mu      sync.Mutex
@@ -36,7 +35,7 @@ func (f *fakeVerifier) Verify(_ context.Context, apiHost, token string) (string,
 	}
 	ns, ok := f.answers[token]
 	if !ok {
-		return "", openwhisk.ErrRejected
+		return "", ErrRejected
 	}
 	return ns, nil
 }
@@ -133,7 +132,7 @@ func TestResolve(t *testing.T) {
 		},
 		{
 			name: "web call while OpenWhisk is unavailable", activation: system,
-			args: webArgs(auth(aliceKey), nil), verifierErr: fmt.Errorf("verifying: %w: HTTP 502", openwhisk.ErrUnavailable),
+			args: webArgs(auth(aliceKey), nil), verifierErr: fmt.Errorf("verifying: %w: HTTP 502", ErrUnavailable),
 			wantKind: fault.Unavailable, wantReason: "OpenWhiskUnavailable", wantCalls: 1,
 		},
 		{
@@ -281,7 +280,7 @@ func TestResolve(t *testing.T) {
 }
 
 func TestResolveUnavailableAsksToRetry(t *testing.T) {
-	v := &fakeVerifier{err: fmt.Errorf("verifying: %w", openwhisk.ErrUnavailable)}
+	v := &fakeVerifier{err: fmt.Errorf("verifying: %w", ErrUnavailable)}
 	_, err := Resolve(context.Background(), webaction.Decode(webArgs(auth(aliceKey), nil)), as(system), settings, v, nil)
 	resp := webaction.FromError(err)
 	assert.Equal(t, http.StatusServiceUnavailable, resp.Status)
