@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // Caller is the authenticated identity of one activation.
@@ -46,4 +47,7 @@ type Verifier interface {
 type Settings struct {
 	// APIHost is the OpenWhisk API host that verifies tokens.
 	APIHost string
+	// TokenTTL is how long a verified token stays trusted in the Cache
+	// (0: every call is verified).
+	TokenTTL time.Duration
 }

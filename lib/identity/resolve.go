@@ -50,7 +50,7 @@ func Resolve(ctx context.Context, req webaction.Request, a Activation, s Setting
 	if err != nil {
 		return Caller{}, fault.Wrap(err, fault.Unauthorized, "InvalidAuthorization", "Invalid authorization")
 	}
-	if user, ok := c.Get(s.APIHost, token); ok {
+	if user, ok := c.Get(s.APIHost, token, s.TokenTTL); ok {
 		return Caller{User: user, Web: true}, nil
 	}
 	if v == nil {
@@ -71,6 +71,6 @@ func Resolve(ctx context.Context, req webaction.Request, a Activation, s Setting
 	if err != nil {
 		return Caller{}, err
 	}
-	c.Put(s.APIHost, token, user)
+	c.Put(s.APIHost, token, user, s.TokenTTL)
 	return Caller{User: user, Web: true}, nil
 }

@@ -55,7 +55,7 @@ const (
 // ownAction is the fully qualified name of an action the system namespace owns.
 const ownAction = "/" + system + "/builder/status"
 
-var settings = Settings{APIHost: apiHost}
+var settings = Settings{APIHost: apiHost, TokenTTL: time.Minute}
 
 // as is the activation of ownAction running as namespace.
 func as(namespace string) Activation { return Activation{Namespace: namespace, ActionName: ownAction} }
@@ -256,7 +256,7 @@ func TestResolve(t *testing.T) {
 			case "-":
 				a.ActionName = ""
 			}
-			got, err := Resolve(context.Background(), webaction.Decode(tt.args), a, settings, v, NewCache(time.Minute))
+			got, err := Resolve(context.Background(), webaction.Decode(tt.args), a, settings, v, NewCache())
 			assert.Equal(t, tt.wantCalls, v.callCount(), "calls to OpenWhisk")
 			for _, c := range v.calls {
 				assert.True(t, strings.HasPrefix(c, apiHost+" "), "verified against the configured host: %s", c)
@@ -321,7 +321,7 @@ func TestOwner(t *testing.T) {
 
 func TestResolveCachesVerifiedTokens(t *testing.T) {
 	v := &fakeVerifier{answers: map[string]string{aliceKey: "Alice"}}
-	c := NewCache(time.Minute)
+	c := NewCache()
 	ctx := context.Background()
 	resolve := func(header string, s Settings) (Caller, error) {
 		return Resolve(ctx, webaction.Decode(webArgs(auth(header), nil)), as(system), s, v, c)
@@ -334,7 +334,7 @@ func TestResolveCachesVerifiedTokens(t *testing.T) {
 	}
 	assert.Equal(t, 1, v.callCount(), "one token in three forms is verified once")
 
-	_, err := resolve(aliceKey, Settings{APIHost: "https://other.example"})
+	_, err := resolve(aliceKey, Settings{APIHost: "https://other.example", TokenTTL: time.Minute})
 	require.NoError(t, err)
 	assert.Equal(t, 2, v.callCount(), "another API host verifies again")
 
@@ -347,6 +347,12 @@ func TestResolveCachesVerifiedTokens(t *testing.T) {
 	_, err = Resolve(ctx, webaction.Decode(webArgs(auth(aliceKey), nil)), as(system), settings, v, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 5, v.callCount(), "without a cache every call is verified")
+
+	for i := 0; i < 2; i++ {
+		_, err := resolve(aliceKey, Settings{APIHost: apiHost})
+		require.NoError(t, err)
+	}
+	assert.Equal(t, 7, v.callCount(), "with a TTL of zero every call is verified, the token cached or not")
 }
 
 func TestResolveWithoutVerifier(t *testing.T) {

@@ -1,4 +1,4 @@
-package api
+package builds
 
 import (
 	"context"
@@ -18,18 +18,19 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/apache/openserverless-deployer/lib/api"
 	"github.com/apache/openserverless-deployer/lib/config"
 	"github.com/apache/openserverless-deployer/lib/identity"
 	"github.com/apache/openserverless-deployer/lib/images"
-	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 	"github.com/apache/openserverless-deployer/lib/webaction"
 )
 
 // imagesCall is a web call of user to the images action with the registry
-// at push (pull host "pull.example.com").
-func imagesCall(t *testing.T, push, user, method, path string) Call {
+// at push (pull host "pull.example.com"), and the Ops to serve it.
+func imagesCall(t *testing.T, push, user, method, path string) (Ops, api.Call) {
 	t.Helper()
 	client := fake.NewClientset(&corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: config.DefaultRegistrySecret, Namespace: "nuvolaris"},
@@ -42,11 +43,11 @@ func imagesCall(t *testing.T, push, user, method, path string) Call {
 	require.NoError(t, err)
 	discard := logrus.New()
 	discard.SetOutput(io.Discard)
-	return Call{
+	ops := Ops{Kube: func(config.Config) (kubernetes.Interface, error) { return client, nil }}
+	return ops, api.Call{
 		Request: webaction.Decode(map[string]any{"__ow_method": method, "__ow_path": path}),
 		Caller:  identity.Caller{User: user, Web: true},
 		Config:  cfg,
-		Builds:  runtimebuild.NewService(client, cfg),
 		Log:     discard,
 	}
 }
@@ -105,7 +106,8 @@ func TestImages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, err := Images(context.Background(), imagesCall(t, tt.push, "alice", tt.method, tt.path))
+			ops, call := imagesCall(t, tt.push, "alice", tt.method, tt.path)
+			resp, err := ops.Images(context.Background(), call)
 			if err != nil {
 				resp = webaction.FromError(err)
 			}
@@ -141,7 +143,8 @@ func TestImagesDeleteNamesTheOtherTags(t *testing.T) {
 	for _, tag := range []string{"a", "b", "c"} {
 		require.NoError(t, remote.Write(ref(t, host+"/alice:"+tag), img))
 	}
-	resp, err := Images(context.Background(), imagesCall(t, host, "alice", "delete", "/b"))
+	ops, call := imagesCall(t, host, "alice", "delete", "/b")
+	resp, err := ops.Images(context.Background(), call)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"a", "b", "c"}, resp.Body["tags_removed"])
 	assert.Contains(t, resp.Body["message"], "also tagged a, c")

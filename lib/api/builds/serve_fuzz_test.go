@@ -1,4 +1,4 @@
-package api
+package builds
 
 import (
 	"context"
@@ -30,6 +30,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/apache/openserverless-deployer/lib/api"
 	"github.com/apache/openserverless-deployer/lib/config"
 )
 
@@ -38,7 +39,9 @@ import (
 const registryPlaceholder = "{registry}"
 
 // fuzzOps are the operations the actions serve, chosen by a fuzzed byte.
-var fuzzOps = []Operation{Start, Ensure, Cleanup, Status, Logs, Cancel, Images, Capabilities}
+func fuzzOps(o Ops) []api.Operation {
+	return []api.Operation{o.Start, o.Ensure, o.Cleanup, o.Status, o.Logs, o.Cancel, o.Images, api.Capabilities}
+}
 
 // FuzzServe feeds every operation, through Serve as the actions call it,
 // parameters built from a fuzzed request the way OpenWhisk builds them: the
@@ -78,9 +81,9 @@ func FuzzServe(f *testing.F) {
 
 		client := fakeCluster()
 		e := env
-		e.Kube = func(config.Config) (kubernetes.Interface, error) { return client, nil }
 		e.Lookup = withNamespace(env.Lookup, namespace)
-		resp := Serve(context.Background(), e, args, fuzzOps[int(op)%len(fuzzOps)])
+		ops := fuzzOps(Ops{Kube: func(config.Config) (kubernetes.Interface, error) { return client, nil }})
+		resp := api.Serve(context.Background(), e, args, ops[int(op)%len(ops)])
 		restore(t)
 
 		if n := offLoopback.Swap(0); n > 0 {
@@ -164,7 +167,7 @@ func dropSettings(args map[string]any) {
 // fuzzEnv is the Env of the fuzzed activations: settings that point the
 // registry, the allowlist and the builder catalog at the in-process
 // registry, and the fake verifier of handle_test.go.
-func fuzzEnv(host string) Env {
+func fuzzEnv(host string) api.Env {
 	vars := map[string]string{
 		"__OW_API_HOST":      "https://openwhisk.example.com",
 		"__OW_ACTION_NAME":   "/whisk-system/builder/start",
@@ -178,7 +181,7 @@ func fuzzEnv(host string) Env {
 	}
 	discard := logrus.New()
 	discard.SetOutput(io.Discard)
-	return Env{
+	return api.Env{
 		Lookup:   func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
 		Verifier: tokenVerifier{aliceToken: "alice", bobToken: "bob"},
 		Log:      discard,

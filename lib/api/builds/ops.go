@@ -1,0 +1,37 @@
+package builds
+
+import (
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/apache/openserverless-deployer/lib/api"
+	"github.com/apache/openserverless-deployer/lib/config"
+	"github.com/apache/openserverless-deployer/lib/fault"
+	"github.com/apache/openserverless-deployer/lib/kube"
+	"github.com/apache/openserverless-deployer/lib/runtimebuild"
+)
+
+// Ops serves the operations on builds; its methods are api.Operations.
+type Ops struct {
+	// Kube returns the Kubernetes client for the settings.
+	Kube func(config.Config) (kubernetes.Interface, error)
+}
+
+// Process returns the Ops of an action process: the client the settings
+// name (kube.Client).
+func Process() Ops { return Ops{Kube: kube.Client} }
+
+// builds is one call's build service, whose methods are the handlers the
+// routing tables name.
+type builds struct {
+	svc *runtimebuild.Service
+}
+
+// builds makes the call's Kubernetes client and build service. It comes
+// before routing: a deployer that cannot reach Kubernetes says so first.
+func (o Ops) builds(c api.Call) (builds, error) {
+	client, err := o.Kube(c.Config)
+	if err != nil {
+		return builds{}, fault.Wrap(err, fault.Internal, "ConfigurationError", "The deployer cannot reach Kubernetes")
+	}
+	return builds{svc: runtimebuild.NewService(client, c.Config, runtimebuild.WithLogger(c.Log))}, nil
+}
