@@ -11,22 +11,22 @@ import (
 // Cancel serves DELETE build/<id> (and build/cancel?id=<id>, DELETE or
 // POST): stop and delete the build.
 func (o Ops) Cancel(ctx context.Context, c api.Call) (webaction.Response, error) {
-	b, err := o.builds(c)
+	h, err := o.handlers(c)
 	if err != nil {
 		return webaction.Response{}, err
 	}
 	return api.Routes{
-		api.On(http.MethodDelete, "*", b.cancel),
-		api.On(http.MethodPost, "*", b.cancel),
+		api.On(http.MethodDelete, "*", h.cancel),
+		api.On(http.MethodPost, "*", h.cancel),
 	}.Serve(ctx, c)
 }
 
-func (b builds) cancel(ctx context.Context, c api.Call) (webaction.Response, error) {
+func (h handlers) cancel(ctx context.Context, c api.Call) (webaction.Response, error) {
 	req, err := parseBuild(c.Request)
 	if err != nil {
 		return webaction.Response{}, err
 	}
-	st, err := b.svc.Cancel(ctx, c.Caller.User, req.ID)
+	st, err := h.svc.Cancel(ctx, c.Caller.User, req.ID)
 	if err != nil {
 		return webaction.Response{}, err
 	}

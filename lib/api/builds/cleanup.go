@@ -15,11 +15,11 @@ import (
 // older than max_age_hours (default 24); with system scope (the schedule),
 // everyone's.
 func (o Ops) Cleanup(ctx context.Context, c api.Call) (webaction.Response, error) {
-	b, err := o.builds(c)
+	h, err := o.handlers(c)
 	if err != nil {
 		return webaction.Response{}, err
 	}
-	return api.Routes{api.On(http.MethodPost, "*", b.cleanup)}.Serve(ctx, c)
+	return api.Routes{api.On(http.MethodPost, "*", h.cleanup)}.Serve(ctx, c)
 }
 
 // cleanupRequest is a cleanup's one field.
@@ -32,12 +32,12 @@ func parseCleanup(r webaction.Request) (cleanupRequest, error) {
 	return cleanupRequest{MaxAge: maxAge}, err
 }
 
-func (b builds) cleanup(ctx context.Context, c api.Call) (webaction.Response, error) {
+func (h handlers) cleanup(ctx context.Context, c api.Call) (webaction.Response, error) {
 	req, err := parseCleanup(c.Request)
 	if err != nil {
 		return webaction.Response{}, err
 	}
-	n, err := b.svc.Cleanup(ctx, c.Caller.User, c.Caller.System, req.MaxAge)
+	n, err := h.svc.Cleanup(ctx, c.Caller.User, c.Caller.System, req.MaxAge)
 	var partial *runtimebuild.CleanupFailures
 	switch {
 	case errors.As(err, &partial):

@@ -13,11 +13,11 @@ import (
 // 200 with the image when it exists, 202 while it builds, 409 when it failed
 // and retry is false.
 func (o Ops) Ensure(ctx context.Context, c api.Call) (webaction.Response, error) {
-	b, err := o.builds(c)
+	h, err := o.handlers(c)
 	if err != nil {
 		return webaction.Response{}, err
 	}
-	return api.Routes{api.On(http.MethodPost, "*", b.ensure)}.Serve(ctx, c)
+	return api.Routes{api.On(http.MethodPost, "*", h.ensure)}.Serve(ctx, c)
 }
 
 // parseEnsure reads an ensure request.
@@ -38,12 +38,12 @@ func parseEnsure(r webaction.Request) (runtimebuild.EnsureRequest, error) {
 	}, nil
 }
 
-func (b builds) ensure(ctx context.Context, c api.Call) (webaction.Response, error) {
+func (h handlers) ensure(ctx context.Context, c api.Call) (webaction.Response, error) {
 	req, err := parseEnsure(c.Request)
 	if err != nil {
 		return webaction.Response{}, err
 	}
-	e, err := b.svc.Ensure(ctx, c.Caller.User, req)
+	e, err := h.svc.Ensure(ctx, c.Caller.User, req)
 	if err != nil {
 		return webaction.Response{}, err
 	}

@@ -19,7 +19,7 @@ import (
 // named: the path holds a tag, never a repository. The path is read before
 // the method: one that names no valid tag is 400 whatever the method.
 func (o Ops) Images(ctx context.Context, c api.Call) (webaction.Response, error) {
-	b, err := o.builds(c)
+	h, err := o.handlers(c)
 	if err != nil {
 		return webaction.Response{}, err
 	}
@@ -28,9 +28,9 @@ func (o Ops) Images(ctx context.Context, c api.Call) (webaction.Response, error)
 		return webaction.Response{}, err
 	}
 	return api.Routes{
-		api.On(http.MethodGet, "", b.listImages),
+		api.On(http.MethodGet, "", h.listImages),
 		api.On(http.MethodDelete, "{tag}", func(ctx context.Context, c api.Call) (webaction.Response, error) {
-			return b.deleteImage(ctx, c, req.Tag)
+			return h.deleteImage(ctx, c, req.Tag)
 		}),
 	}.Serve(ctx, c)
 }
@@ -66,8 +66,8 @@ func imageService(ctx context.Context, svc *runtimebuild.Service, user string) (
 	return images.New(client, hosts), nil
 }
 
-func (b builds) listImages(ctx context.Context, c api.Call) (webaction.Response, error) {
-	svc, err := imageService(ctx, b.svc, c.Caller.User)
+func (h handlers) listImages(ctx context.Context, c api.Call) (webaction.Response, error) {
+	svc, err := imageService(ctx, h.svc, c.Caller.User)
 	if err != nil {
 		return webaction.Response{}, err
 	}
@@ -78,8 +78,8 @@ func (b builds) listImages(ctx context.Context, c api.Call) (webaction.Response,
 	return webaction.Reply(http.StatusOK, "", map[string]any{"images": list}), nil
 }
 
-func (b builds) deleteImage(ctx context.Context, c api.Call, tag string) (webaction.Response, error) {
-	svc, err := imageService(ctx, b.svc, c.Caller.User)
+func (h handlers) deleteImage(ctx context.Context, c api.Call, tag string) (webaction.Response, error) {
+	svc, err := imageService(ctx, h.svc, c.Caller.User)
 	if err != nil {
 		return webaction.Response{}, err
 	}

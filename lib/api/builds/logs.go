@@ -13,11 +13,11 @@ import (
 // Logs serves GET build/<id>/logs (and build/logs?id=<id>): a page of the
 // build's log, ?tail=N (default 200, at most 5000) and ?since=<RFC3339>.
 func (o Ops) Logs(ctx context.Context, c api.Call) (webaction.Response, error) {
-	b, err := o.builds(c)
+	h, err := o.handlers(c)
 	if err != nil {
 		return webaction.Response{}, err
 	}
-	return api.Routes{api.On(http.MethodGet, "*", b.logs)}.Serve(ctx, c)
+	return api.Routes{api.On(http.MethodGet, "*", h.logs)}.Serve(ctx, c)
 }
 
 // logsRequest is the build and the page of its log asked for.
@@ -43,12 +43,12 @@ func parseLogs(r webaction.Request) (logsRequest, error) {
 	return logsRequest{ID: id, Options: runtimebuild.LogOptions{Tail: tail, Since: since}}, nil
 }
 
-func (b builds) logs(ctx context.Context, c api.Call) (webaction.Response, error) {
+func (h handlers) logs(ctx context.Context, c api.Call) (webaction.Response, error) {
 	req, err := parseLogs(c.Request)
 	if err != nil {
 		return webaction.Response{}, err
 	}
-	page, err := b.svc.Logs(ctx, c.Caller.User, req.ID, req.Options)
+	page, err := h.svc.Logs(ctx, c.Caller.User, req.ID, req.Options)
 	if err != nil {
 		return webaction.Response{}, err
 	}

@@ -20,18 +20,19 @@ type Ops struct {
 // name (kube.Client).
 func Process() Ops { return Ops{Kube: kube.Client} }
 
-// builds is one call's build service, whose methods are the handlers the
+// handlers hold one call's build service; their methods are what the
 // routing tables name.
-type builds struct {
+type handlers struct {
 	svc *runtimebuild.Service
 }
 
-// builds makes the call's Kubernetes client and build service. It comes
-// before routing: a deployer that cannot reach Kubernetes says so first.
-func (o Ops) builds(c api.Call) (builds, error) {
+// handlers makes the call's Kubernetes client and build service. It comes
+// before routing, as it always has: a deployer that cannot reach
+// Kubernetes says so first.
+func (o Ops) handlers(c api.Call) (handlers, error) {
 	client, err := o.Kube(c.Config)
 	if err != nil {
-		return builds{}, fault.Wrap(err, fault.Internal, "ConfigurationError", "The deployer cannot reach Kubernetes")
+		return handlers{}, fault.Wrap(err, fault.Internal, "ConfigurationError", "The deployer cannot reach Kubernetes")
 	}
-	return builds{svc: runtimebuild.NewService(client, c.Config, runtimebuild.WithLogger(c.Log))}, nil
+	return handlers{svc: runtimebuild.NewService(client, c.Config, runtimebuild.WithLogger(c.Log))}, nil
 }

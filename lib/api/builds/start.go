@@ -12,11 +12,11 @@ import (
 // Start serves POST build/start: build {source, target, kind, file?} into
 // <push host>/<target>, answering as soon as the Job exists.
 func (o Ops) Start(ctx context.Context, c api.Call) (webaction.Response, error) {
-	b, err := o.builds(c)
+	h, err := o.handlers(c)
 	if err != nil {
 		return webaction.Response{}, err
 	}
-	return api.Routes{api.On(http.MethodPost, "*", b.start)}.Serve(ctx, c)
+	return api.Routes{api.On(http.MethodPost, "*", h.start)}.Serve(ctx, c)
 }
 
 // parseStart reads a start request.
@@ -32,12 +32,12 @@ func parseStart(r webaction.Request) (runtimebuild.StartRequest, error) {
 	}, nil
 }
 
-func (b builds) start(ctx context.Context, c api.Call) (webaction.Response, error) {
+func (h handlers) start(ctx context.Context, c api.Call) (webaction.Response, error) {
 	req, err := parseStart(c.Request)
 	if err != nil {
 		return webaction.Response{}, err
 	}
-	started, err := b.svc.Start(ctx, c.Caller.User, req)
+	started, err := h.svc.Start(ctx, c.Caller.User, req)
 	if err != nil {
 		return webaction.Response{}, err
 	}

@@ -12,16 +12,16 @@ import (
 // GET build/<id>/logs is its log (one path reaches one action, which
 // branches on the method). GET build/status?id=<id> is the same as GET build/<id>.
 func (o Ops) Status(ctx context.Context, c api.Call) (webaction.Response, error) {
-	b, err := o.builds(c)
+	h, err := o.handlers(c)
 	if err != nil {
 		return webaction.Response{}, err
 	}
 	return api.Routes{
-		api.On(http.MethodGet, "", b.status),
-		api.On(http.MethodDelete, "", b.cancel),
-		api.On(http.MethodGet, "{id}", b.status),
-		api.On(http.MethodDelete, "{id}", b.cancel),
-		api.On(http.MethodGet, "{id}/logs", b.logs),
+		api.On(http.MethodGet, "", h.status),
+		api.On(http.MethodDelete, "", h.cancel),
+		api.On(http.MethodGet, "{id}", h.status),
+		api.On(http.MethodDelete, "{id}", h.cancel),
+		api.On(http.MethodGet, "{id}/logs", h.logs),
 	}.Serve(ctx, c)
 }
 
@@ -35,12 +35,12 @@ func parseBuild(r webaction.Request) (buildRequest, error) {
 	return buildRequest{ID: id}, err
 }
 
-func (b builds) status(ctx context.Context, c api.Call) (webaction.Response, error) {
+func (h handlers) status(ctx context.Context, c api.Call) (webaction.Response, error) {
 	req, err := parseBuild(c.Request)
 	if err != nil {
 		return webaction.Response{}, err
 	}
-	st, tail, err := b.svc.Status(ctx, c.Caller.User, req.ID)
+	st, tail, err := h.svc.Status(ctx, c.Caller.User, req.ID)
 	if err != nil {
 		return webaction.Response{}, err
 	}
