@@ -1,12 +1,15 @@
-// Command cancel is the builder/cancel web action: see api.Cancel.
+// Command cancel is the builder/cancel web action: see builds.Ops.Cancel.
 package main
 
 import (
 	"github.com/apache/openserverless-deployer/lib/actionloop"
 	"github.com/apache/openserverless-deployer/lib/api"
+	"github.com/apache/openserverless-deployer/lib/api/builds"
 )
 
 // Main is the action's entry point.
-func Main(args map[string]any) map[string]any { return api.Handle(api.Process(), args, api.Cancel) }
+func Main(args map[string]any) map[string]any {
+	return api.Handle(api.Process(), args, builds.Process().Cancel)
+}
 
 func main() { actionloop.Run(Main) }

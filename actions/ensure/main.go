@@ -1,12 +1,15 @@
-// Command ensure is the builder/ensure web action: see api.Ensure.
+// Command ensure is the builder/ensure web action: see builds.Ops.Ensure.
 package main
 
 import (
 	"github.com/apache/openserverless-deployer/lib/actionloop"
 	"github.com/apache/openserverless-deployer/lib/api"
+	"github.com/apache/openserverless-deployer/lib/api/builds"
 )
 
 // Main is the action's entry point.
-func Main(args map[string]any) map[string]any { return api.Handle(api.Process(), args, api.Ensure) }
+func Main(args map[string]any) map[string]any {
+	return api.Handle(api.Process(), args, builds.Process().Ensure)
+}
 
 func main() { actionloop.Run(Main) }

@@ -1,12 +1,15 @@
-// Command images is the builder/images web action: see api.Images.
+// Command images is the builder/images web action: see builds.Ops.Images.
 package main
 
 import (
 	"github.com/apache/openserverless-deployer/lib/actionloop"
 	"github.com/apache/openserverless-deployer/lib/api"
+	"github.com/apache/openserverless-deployer/lib/api/builds"
 )
 
 // Main is the action's entry point.
-func Main(args map[string]any) map[string]any { return api.Handle(api.Process(), args, api.Images) }
+func Main(args map[string]any) map[string]any {
+	return api.Handle(api.Process(), args, builds.Process().Images)
+}
 
 func main() { actionloop.Run(Main) }

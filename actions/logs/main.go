@@ -1,12 +1,15 @@
-// Command logs is the builder/logs web action: see api.Logs.
+// Command logs is the builder/logs web action: see builds.Ops.Logs.
 package main
 
 import (
 	"github.com/apache/openserverless-deployer/lib/actionloop"
 	"github.com/apache/openserverless-deployer/lib/api"
+	"github.com/apache/openserverless-deployer/lib/api/builds"
 )
 
 // Main is the action's entry point.
-func Main(args map[string]any) map[string]any { return api.Handle(api.Process(), args, api.Logs) }
+func Main(args map[string]any) map[string]any {
+	return api.Handle(api.Process(), args, builds.Process().Logs)
+}
 
 func main() { actionloop.Run(Main) }

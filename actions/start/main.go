@@ -1,12 +1,15 @@
-// Command start is the builder/start web action: see api.Start.
+// Command start is the builder/start web action: see builds.Ops.Start.
 package main
 
 import (
 	"github.com/apache/openserverless-deployer/lib/actionloop"
 	"github.com/apache/openserverless-deployer/lib/api"
+	"github.com/apache/openserverless-deployer/lib/api/builds"
 )
 
 // Main is the action's entry point.
-func Main(args map[string]any) map[string]any { return api.Handle(api.Process(), args, api.Start) }
+func Main(args map[string]any) map[string]any {
+	return api.Handle(api.Process(), args, builds.Process().Start)
+}
 
 func main() { actionloop.Run(Main) }

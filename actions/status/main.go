@@ -1,12 +1,15 @@
-// Command status is the builder/status web action: see api.Status.
+// Command status is the builder/status web action: see builds.Ops.Status.
 package main
 
 import (
 	"github.com/apache/openserverless-deployer/lib/actionloop"
 	"github.com/apache/openserverless-deployer/lib/api"
+	"github.com/apache/openserverless-deployer/lib/api/builds"
 )
 
 // Main is the action's entry point.
-func Main(args map[string]any) map[string]any { return api.Handle(api.Process(), args, api.Status) }
+func Main(args map[string]any) map[string]any {
+	return api.Handle(api.Process(), args, builds.Process().Status)
+}
 
 func main() { actionloop.Run(Main) }

@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	webapi "github.com/apache/openserverless-deployer/lib/api"
 	"github.com/apache/openserverless-deployer/lib/config"
 	"github.com/apache/openserverless-deployer/lib/kube"
 	"github.com/apache/openserverless-deployer/lib/runtimebuild"
@@ -41,7 +42,7 @@ func cleanjobs(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("cleanjobs", flag.ExitOnError)
 	hours := fs.String("max-age-hours", "24", "delete finished builds older than this")
 	_ = fs.Parse(args)
-	h, err := runtimebuild.ParseMaxAgeHours(*hours, true)
+	h, err := webapi.ParseMaxAgeHours(*hours, true)
 	if err != nil {
 		return err
 	}

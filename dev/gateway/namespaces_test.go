@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/apache/openserverless-deployer/lib/identity"
 	"github.com/apache/openserverless-deployer/lib/openwhisk"
 )
 
@@ -50,7 +51,7 @@ func TestNamespacesAPI(t *testing.T) {
 	t.Run("openwhisk-client-go sees a wrong key rejected", func(t *testing.T) {
 		id, _, _ := strings.Cut(alice, ":")
 		_, err := openwhisk.Namespaces{}.Verify(context.Background(), g.URL(), id+":wrong")
-		assert.ErrorIs(t, err, openwhisk.ErrRejected)
+		assert.ErrorIs(t, err, identity.ErrRejected)
 	})
 
 	aliceID, aliceKey, _ := strings.Cut(alice, ":")

@@ -6,17 +6,22 @@ import (
 	"sort"
 
 	"github.com/apache/openserverless-deployer/lib/requirements"
-	"github.com/apache/openserverless-deployer/lib/runtimebuild"
-	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
 	"github.com/apache/openserverless-deployer/lib/webaction"
 )
 
-// Capabilities serves GET build/capabilities: the kinds and their files, the
-// builder catalog, and the limits a caller must respect.
-func Capabilities(_ context.Context, c Call) (webaction.Response, error) {
-	if err := requireMethod(c.Request, http.MethodGet); err != nil {
-		return webaction.Response{}, err
-	}
+// Version names the build recipe that build ids are made for. It is
+// Version, written again so that capabilities links none of the
+// build machinery; TestCapabilities keeps the two equal.
+const Version = "openserverless-deployer/build/v1"
+
+// Capabilities serves GET build/capabilities, under any path.
+func Capabilities(ctx context.Context, c Call) (webaction.Response, error) {
+	return Routes{On(http.MethodGet, "*", capabilities)}.Serve(ctx, c)
+}
+
+// capabilities answers the kinds and their files, the builder catalog, and
+// the limits a caller must respect.
+func capabilities(_ context.Context, c Call) (webaction.Response, error) {
 	kinds := map[string]string{}
 	for _, k := range requirements.Kinds() {
 		kinds[k], _ = requirements.FileName(k)
@@ -32,7 +37,7 @@ func Capabilities(_ context.Context, c Call) (webaction.Response, error) {
 		builders = append(builders, map[string]any{"id": id, "kind": b.Kind, "source": b.Source})
 	}
 	return webaction.Reply(http.StatusOK, "", map[string]any{
-		"version":  buildjob.Version,
+		"version":  Version,
 		"kinds":    kinds,
 		"builders": builders,
 		"limits": map[string]any{
@@ -41,9 +46,17 @@ func Capabilities(_ context.Context, c Call) (webaction.Response, error) {
 			"max_active_builds_per_user": c.Config.MaxActiveBuildsPerUser,
 			"max_active_builds":          c.Config.MaxActiveBuilds,
 			"build_timeout_seconds":      int(c.Config.BuildTimeout.Seconds()),
-			"log_tail_max":               runtimebuild.MaxLogTail,
-			"max_age_hours_max":          8760,
+			"log_tail_max":               MaxLogTail,
+			"max_age_hours_max":          MaxMaxAgeHours,
 		},
-		"allowed_sources": nonNil(c.Config.AllowedSources),
+		"allowed_sources": NonNil(c.Config.AllowedSources),
 	}), nil
+}
+
+// NonNil is s, or an empty list for nil: a reply's lists are never null.
+func NonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

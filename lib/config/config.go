@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // Config holds every setting of the deployer.
@@ -278,7 +276,7 @@ func boolean(field func(*Config) *bool) func(*Config, string) error {
 // so that a bad setting is reported, not met later by the Job builder.
 func quantity(field func(*Config) *string) func(*Config, string) error {
 	return func(c *Config, v string) error {
-		if _, err := resource.ParseQuantity(v); err != nil {
+		if err := checkQuantity(v); err != nil {
 			return fmt.Errorf("%q is not a resource quantity: %w", v, err)
 		}
 		*field(c) = v

@@ -9,13 +9,14 @@ import (
 // cacheSize bounds the verified tokens one warm process remembers.
 const cacheSize = 1024
 
-// Cache remembers verified tokens for a TTL, so a warm process does not ask
-// OpenWhisk again for every call. Entries are keyed by the SHA-256 of the API
-// host and the token, never by the token. It is safe for concurrent use and
-// holds at most 1024 entries, dropping expired then oldest ones. A nil Cache,
-// or one with a TTL of zero, remembers nothing.
+// Cache remembers verified tokens, so a warm process does not ask OpenWhisk
+// again for every call. Entries are keyed by the SHA-256 of the API host and
+// the token, never by the token. It is safe for concurrent use and holds at
+// most 1024 entries, dropping expired then oldest ones. The TTL is given by
+// each call, not fixed when the Cache is made: a process serves activations
+// whose settings say how long a token stays trusted. A nil Cache, or a TTL
+// of zero, remembers nothing.
 type Cache struct {
-	ttl time.Duration
 	now func() time.Time
 
 	mu      sync.Mutex
@@ -23,13 +24,13 @@ type Cache struct {
 }
 
 type cacheEntry struct {
-	user    string
-	expires time.Time
+	user     string
+	verified time.Time
 }
 
-// NewCache returns a Cache whose entries live for ttl.
-func NewCache(ttl time.Duration) *Cache {
-	return &Cache{ttl: ttl, now: time.Now, entries: map[[sha256.Size]byte]cacheEntry{}}
+// NewCache returns an empty Cache.
+func NewCache() *Cache {
+	return &Cache{now: time.Now, entries: map[[sha256.Size]byte]cacheEntry{}}
 }
 
 // cacheKey hashes the API host and the token; the NUL keeps "a"+"bc" and
@@ -38,9 +39,9 @@ func cacheKey(apiHost, token string) [sha256.Size]byte {
 	return sha256.Sum256([]byte(apiHost + "\x00" + token))
 }
 
-// Get returns the user verified for token at apiHost, if still fresh.
-func (c *Cache) Get(apiHost, token string) (string, bool) {
-	if c == nil || c.ttl <= 0 {
+// Get returns the user verified for token at apiHost less than ttl ago.
+func (c *Cache) Get(apiHost, token string, ttl time.Duration) (string, bool) {
+	if c == nil || ttl <= 0 {
 		return "", false
 	}
 	k := cacheKey(apiHost, token)
@@ -50,16 +51,17 @@ func (c *Cache) Get(apiHost, token string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	if !c.now().Before(e.expires) {
+	if !c.now().Before(e.verified.Add(ttl)) {
 		delete(c.entries, k)
 		return "", false
 	}
 	return e.user, true
 }
 
-// Put remembers that token at apiHost belongs to user.
-func (c *Cache) Put(apiHost, token, user string) {
-	if c == nil || c.ttl <= 0 {
+// Put remembers that token at apiHost belongs to user, for calls with a TTL
+// of ttl; with a ttl of zero it remembers nothing.
+func (c *Cache) Put(apiHost, token, user string, ttl time.Duration) {
+	if c == nil || ttl <= 0 {
 		return
 	}
 	k := cacheKey(apiHost, token)
@@ -67,23 +69,22 @@ func (c *Cache) Put(apiHost, token, user string) {
 	defer c.mu.Unlock()
 	now := c.now()
 	if _, ok := c.entries[k]; !ok && len(c.entries) >= cacheSize {
-		c.evict(now)
+		c.evict(now.Add(-ttl))
 	}
-	c.entries[k] = cacheEntry{user: user, expires: now.Add(c.ttl)}
+	c.entries[k] = cacheEntry{user: user, verified: now}
 }
 
-// evict drops the expired entries, or else the oldest one: with one TTL for
-// all, the oldest is the one that expires first.
-func (c *Cache) evict(now time.Time) {
+// evict drops the entries verified before cutoff, or else the oldest one.
+func (c *Cache) evict(cutoff time.Time) {
 	var oldest [sha256.Size]byte
-	var oldestExpiry time.Time
+	var oldestAt time.Time
 	for k, e := range c.entries {
-		if !now.Before(e.expires) {
+		if !e.verified.After(cutoff) {
 			delete(c.entries, k)
 			continue
 		}
-		if oldestExpiry.IsZero() || e.expires.Before(oldestExpiry) {
-			oldest, oldestExpiry = k, e.expires
+		if oldestAt.IsZero() || e.verified.Before(oldestAt) {
+			oldest, oldestAt = k, e.verified
 		}
 	}
 	if len(c.entries) >= cacheSize {

@@ -1,6 +1,10 @@
 package identity
 
-import "context"
+import (
+	"context"
+	"errors"
+	"time"
+)
 
 // Caller is the authenticated identity of one activation.
 type Caller struct {
@@ -23,9 +27,18 @@ type Activation struct {
 	ActionName string
 }
 
+// ErrRejected means OpenWhisk refused the key (401 or 403): the caller is
+// not authenticated.
+var ErrRejected = errors.New("openwhisk rejected the key")
+
+// ErrUnavailable means OpenWhisk gave no usable answer about the key: a
+// network error, a timeout, a 5xx or any other answer that says nothing
+// about it. The caller may retry.
+var ErrUnavailable = errors.New("openwhisk is unavailable")
+
 // Verifier is what identity needs from OpenWhisk: the namespace of the subject
-// that owns token. lib/openwhisk.Namespaces implements it; its errors wrap
-// openwhisk.ErrRejected or openwhisk.ErrUnavailable.
+// that owns token. Its errors wrap ErrRejected or ErrUnavailable, which
+// Resolve tells apart; lib/openwhisk.Namespaces implements it.
 type Verifier interface {
 	Verify(ctx context.Context, apiHost, token string) (string, error)
 }
@@ -34,4 +47,7 @@ type Verifier interface {
 type Settings struct {
 	// APIHost is the OpenWhisk API host that verifies tokens.
 	APIHost string
+	// TokenTTL is how long a verified token stays trusted in the Cache
+	// (0: every call is verified).
+	TokenTTL time.Duration
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
-	"github.com/apache/openserverless-deployer/lib/openwhisk"
 	"github.com/apache/openserverless-deployer/lib/webaction"
 )
 
@@ -51,7 +50,7 @@ func Resolve(ctx context.Context, req webaction.Request, a Activation, s Setting
 	if err != nil {
 		return Caller{}, fault.Wrap(err, fault.Unauthorized, "InvalidAuthorization", "Invalid authorization")
 	}
-	if user, ok := c.Get(s.APIHost, token); ok {
+	if user, ok := c.Get(s.APIHost, token, s.TokenTTL); ok {
 		return Caller{User: user, Web: true}, nil
 	}
 	if v == nil {
@@ -59,9 +58,9 @@ func Resolve(ctx context.Context, req webaction.Request, a Activation, s Setting
 	}
 	namespace, err := v.Verify(ctx, s.APIHost, token)
 	switch {
-	case errors.Is(err, openwhisk.ErrRejected):
+	case errors.Is(err, ErrRejected):
 		return Caller{}, fault.Wrap(err, fault.Unauthorized, "InvalidAuthorization", "Invalid authorization")
-	case errors.Is(err, openwhisk.ErrUnavailable):
+	case errors.Is(err, ErrUnavailable):
 		fe := fault.Wrap(err, fault.Unavailable, "OpenWhiskUnavailable", "OpenWhisk is unavailable to verify the authorization; retry later")
 		fe.RetryAfter = retryVerify
 		return Caller{}, fe
@@ -72,6 +71,6 @@ func Resolve(ctx context.Context, req webaction.Request, a Activation, s Setting
 	if err != nil {
 		return Caller{}, err
 	}
-	c.Put(s.APIHost, token, user)
+	c.Put(s.APIHost, token, user, s.TokenTTL)
 	return Caller{User: user, Web: true}, nil
 }

@@ -14,11 +14,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
-	"github.com/apache/openserverless-deployer/lib/openwhisk"
 	"github.com/apache/openserverless-deployer/lib/webaction"
 )
 
-// fakeVerifier answers like lib/openwhisk.Namespaces for a fixed set of
+// fakeVerifier answers as a Verifier must (lib/openwhisk.Namespaces) for a fixed set of
 // tokens and records what it was asked.
 type fakeVerifier struct {
 	mu      sync.Mutex
@@ -36,7 +35,7 @@ func (f *fakeVerifier) Verify(_ context.Context, apiHost, token string) (string,
 	}
 	ns, ok := f.answers[token]
 	if !ok {
-		return "", openwhisk.ErrRejected
+		return "", ErrRejected
 	}
 	return ns, nil
 }
@@ -56,7 +55,7 @@ const (
 // ownAction is the fully qualified name of an action the system namespace owns.
 const ownAction = "/" + system + "/builder/status"
 
-var settings = Settings{APIHost: apiHost}
+var settings = Settings{APIHost: apiHost, TokenTTL: time.Minute}
 
 // as is the activation of ownAction running as namespace.
 func as(namespace string) Activation { return Activation{Namespace: namespace, ActionName: ownAction} }
@@ -133,7 +132,7 @@ func TestResolve(t *testing.T) {
 		},
 		{
 			name: "web call while OpenWhisk is unavailable", activation: system,
-			args: webArgs(auth(aliceKey), nil), verifierErr: fmt.Errorf("verifying: %w: HTTP 502", openwhisk.ErrUnavailable),
+			args: webArgs(auth(aliceKey), nil), verifierErr: fmt.Errorf("verifying: %w: HTTP 502", ErrUnavailable),
 			wantKind: fault.Unavailable, wantReason: "OpenWhiskUnavailable", wantCalls: 1,
 		},
 		{
@@ -257,7 +256,7 @@ func TestResolve(t *testing.T) {
 			case "-":
 				a.ActionName = ""
 			}
-			got, err := Resolve(context.Background(), webaction.Decode(tt.args), a, settings, v, NewCache(time.Minute))
+			got, err := Resolve(context.Background(), webaction.Decode(tt.args), a, settings, v, NewCache())
 			assert.Equal(t, tt.wantCalls, v.callCount(), "calls to OpenWhisk")
 			for _, c := range v.calls {
 				assert.True(t, strings.HasPrefix(c, apiHost+" "), "verified against the configured host: %s", c)
@@ -281,7 +280,7 @@ func TestResolve(t *testing.T) {
 }
 
 func TestResolveUnavailableAsksToRetry(t *testing.T) {
-	v := &fakeVerifier{err: fmt.Errorf("verifying: %w", openwhisk.ErrUnavailable)}
+	v := &fakeVerifier{err: fmt.Errorf("verifying: %w", ErrUnavailable)}
 	_, err := Resolve(context.Background(), webaction.Decode(webArgs(auth(aliceKey), nil)), as(system), settings, v, nil)
 	resp := webaction.FromError(err)
 	assert.Equal(t, http.StatusServiceUnavailable, resp.Status)
@@ -322,7 +321,7 @@ func TestOwner(t *testing.T) {
 
 func TestResolveCachesVerifiedTokens(t *testing.T) {
 	v := &fakeVerifier{answers: map[string]string{aliceKey: "Alice"}}
-	c := NewCache(time.Minute)
+	c := NewCache()
 	ctx := context.Background()
 	resolve := func(header string, s Settings) (Caller, error) {
 		return Resolve(ctx, webaction.Decode(webArgs(auth(header), nil)), as(system), s, v, c)
@@ -335,7 +334,7 @@ func TestResolveCachesVerifiedTokens(t *testing.T) {
 	}
 	assert.Equal(t, 1, v.callCount(), "one token in three forms is verified once")
 
-	_, err := resolve(aliceKey, Settings{APIHost: "https://other.example"})
+	_, err := resolve(aliceKey, Settings{APIHost: "https://other.example", TokenTTL: time.Minute})
 	require.NoError(t, err)
 	assert.Equal(t, 2, v.callCount(), "another API host verifies again")
 
@@ -348,6 +347,12 @@ func TestResolveCachesVerifiedTokens(t *testing.T) {
 	_, err = Resolve(ctx, webaction.Decode(webArgs(auth(aliceKey), nil)), as(system), settings, v, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 5, v.callCount(), "without a cache every call is verified")
+
+	for i := 0; i < 2; i++ {
+		_, err := resolve(aliceKey, Settings{APIHost: apiHost})
+		require.NoError(t, err)
+	}
+	assert.Equal(t, 7, v.callCount(), "with a TTL of zero every call is verified, the token cached or not")
 }
 
 func TestResolveWithoutVerifier(t *testing.T) {

@@ -3,8 +3,6 @@ package kube
 import (
 	"crypto/sha256"
 	"fmt"
-	"os"
-	"strings"
 	"sync"
 
 	"k8s.io/client-go/kubernetes"
@@ -13,19 +11,6 @@ import (
 
 	"github.com/apache/openserverless-deployer/lib/config"
 )
-
-// ServiceAccountNamespaceFile holds the namespace of the pod's service account.
-const ServiceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
-
-// ServiceNamespace returns the namespace of the pod's service account, or ""
-// outside a cluster.
-func ServiceNamespace() string {
-	b, err := os.ReadFile(ServiceAccountNamespaceFile)
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(b))
-}
 
 // RESTConfig chooses how to reach the API server: a dedicated service
 // account's token (kube_host + kube_token, kube_ca), else the in-cluster

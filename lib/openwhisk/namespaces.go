@@ -10,14 +10,9 @@ import (
 	"time"
 
 	"github.com/apache/openwhisk-client-go/whisk"
+
+	"github.com/apache/openserverless-deployer/lib/identity"
 )
-
-// ErrRejected means OpenWhisk refused the key (401 or 403).
-var ErrRejected = errors.New("openwhisk rejected the key")
-
-// ErrUnavailable means OpenWhisk gave no usable answer: a network error, a
-// timeout, a 5xx or any other answer that says nothing about the key.
-var ErrUnavailable = errors.New("openwhisk is unavailable")
 
 // DefaultTimeout bounds one verification when neither Timeout nor an
 // HTTPClient with a timeout is given: well under the 60 s a web call may
@@ -41,8 +36,9 @@ type Namespaces struct {
 // Verify returns the first namespace of the subject that owns token
 // ("uuid:key") on the API host at apiHost, which may be "https://host",
 // "http://127.0.0.1:port" or a bare host (https is then assumed). A key
-// OpenWhisk rejects gives ErrRejected; anything else that is not an answer
-// gives an error wrapping ErrUnavailable. Errors never hold the token.
+// OpenWhisk rejects gives an error wrapping identity.ErrRejected; anything
+// else that is not an answer gives one wrapping identity.ErrUnavailable.
+// Errors never hold the token.
 func (n Namespaces) Verify(ctx context.Context, apiHost, token string) (string, error) {
 	host := strings.TrimRight(strings.TrimSpace(apiHost), "/")
 	if host == "" {
@@ -64,13 +60,13 @@ func (n Namespaces) Verify(ctx context.Context, apiHost, token string) (string, 
 	namespaces, resp, err := client.Namespaces.List()
 	switch {
 	case resp != nil && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden):
-		return "", ErrRejected
+		return "", fmt.Errorf("verifying a key against %s: %w", host, identity.ErrRejected)
 	case ctx.Err() != nil:
-		return "", fmt.Errorf("verifying a key against %s: %w: %w", host, ErrUnavailable, ctx.Err())
+		return "", fmt.Errorf("verifying a key against %s: %w: %w", host, identity.ErrUnavailable, ctx.Err())
 	case err != nil && resp != nil:
-		return "", fmt.Errorf("verifying a key against %s: %w: HTTP %d", host, ErrUnavailable, resp.StatusCode)
+		return "", fmt.Errorf("verifying a key against %s: %w: HTTP %d", host, identity.ErrUnavailable, resp.StatusCode)
 	case err != nil:
-		return "", fmt.Errorf("verifying a key against %s: %w: %w", host, ErrUnavailable, err)
+		return "", fmt.Errorf("verifying a key against %s: %w: %w", host, identity.ErrUnavailable, err)
 	}
 	for _, ns := range namespaces {
 		if ns.Name != "" {
@@ -79,7 +75,7 @@ func (n Namespaces) Verify(ctx context.Context, apiHost, token string) (string, 
 	}
 	// Every OpenWhisk subject has a namespace: an empty or unreadable list
 	// is not an answer about the key.
-	return "", fmt.Errorf("verifying a key against %s: %w: no namespace in the answer", host, ErrUnavailable)
+	return "", fmt.Errorf("verifying a key against %s: %w: no namespace in the answer", host, identity.ErrUnavailable)
 }
 
 // client returns an HTTP client for one verification: a copy of HTTPClient

@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/apache/openserverless-deployer/lib/identity"
 )
 
 // keys maps the keys the fake API host knows to its answer.
@@ -73,11 +75,11 @@ func TestVerify(t *testing.T) {
 			got, err := Namespaces{}.Verify(context.Background(), srv.URL, tt.token)
 			switch {
 			case tt.rejected:
-				require.ErrorIs(t, err, ErrRejected)
-				assert.NotErrorIs(t, err, ErrUnavailable)
+				require.ErrorIs(t, err, identity.ErrRejected)
+				assert.NotErrorIs(t, err, identity.ErrUnavailable)
 			case tt.unavailable:
-				require.ErrorIs(t, err, ErrUnavailable)
-				assert.NotErrorIs(t, err, ErrRejected)
+				require.ErrorIs(t, err, identity.ErrUnavailable)
+				assert.NotErrorIs(t, err, identity.ErrRejected)
 				assert.NotContains(t, err.Error(), strings.SplitN(tt.token, ":", 2)[1], "errors never hold the key")
 			default:
 				require.NoError(t, err)
@@ -116,7 +118,7 @@ func TestVerifyHostForms(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := tt.n.Verify(context.Background(), tt.host, "uuid-alice:key-alice")
 			if tt.unavailable {
-				require.ErrorIs(t, err, ErrUnavailable)
+				require.ErrorIs(t, err, identity.ErrUnavailable)
 				return
 			}
 			require.NoError(t, err)
@@ -132,8 +134,8 @@ func TestVerifyUnreachable(t *testing.T) {
 	require.NoError(t, l.Close())
 
 	_, err = Namespaces{}.Verify(context.Background(), "http://"+addr, "uuid-alice:key-alice")
-	require.ErrorIs(t, err, ErrUnavailable)
-	assert.NotErrorIs(t, err, ErrRejected)
+	require.ErrorIs(t, err, identity.ErrUnavailable)
+	assert.NotErrorIs(t, err, identity.ErrRejected)
 }
 
 func TestVerifyHonoursContext(t *testing.T) {
@@ -151,7 +153,7 @@ func TestVerifyHonoursContext(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	_, err := Namespaces{}.Verify(ctx, srv.URL, "uuid-alice:key-alice")
-	require.ErrorIs(t, err, ErrUnavailable)
+	require.ErrorIs(t, err, identity.ErrUnavailable)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Less(t, time.Since(start), 5*time.Second, "the context, not the client timeout, ended the call")
 }
@@ -171,7 +173,7 @@ func TestVerifyLeavesGivenClientAlone(t *testing.T) {
 func TestVerifyNeedsHost(t *testing.T) {
 	_, err := Namespaces{}.Verify(context.Background(), "  ", "uuid-alice:key-alice")
 	require.Error(t, err)
-	assert.NotErrorIs(t, err, ErrRejected)
+	assert.NotErrorIs(t, err, identity.ErrRejected)
 }
 
 // The fake must answer like OpenWhisk for the tests above to mean anything.
@@ -198,7 +200,7 @@ func TestVerifyGivesUpOnASilentHost(t *testing.T) {
 
 	start := time.Now()
 	_, err = Namespaces{Timeout: time.Second}.Verify(context.Background(), "http://"+l.Addr().String(), "uuid-alice:key-alice")
-	require.ErrorIs(t, err, ErrUnavailable)
+	require.ErrorIs(t, err, identity.ErrUnavailable)
 	assert.Less(t, time.Since(start), 3*time.Second)
 }
 

@@ -2,10 +2,8 @@ package runtimebuild
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,50 +13,6 @@ import (
 	"github.com/apache/openserverless-deployer/lib/fault"
 	"github.com/apache/openserverless-deployer/lib/kube"
 )
-
-// DefaultMaxAgeHours is the age past which cleanup deletes finished builds.
-const DefaultMaxAgeHours = 24
-
-// maxMaxAgeHours is a year: anything longer is surely a mistake.
-const maxMaxAgeHours = 8760
-
-// ParseMaxAgeHours reads max_age_hours: absent means the default; a
-// non-negative whole number, as a JSON number or a numeric string (the
-// upstream task sends "24"), up to 8760.
-func ParseMaxAgeHours(v any, present bool) (int, error) {
-	if !present || v == nil {
-		return DefaultMaxAgeHours, nil
-	}
-	var n float64
-	switch x := v.(type) {
-	case float64:
-		n = x
-	case json.Number:
-		f, err := x.Float64()
-		if err != nil {
-			return 0, badMaxAge(v)
-		}
-		n = f
-	case int:
-		n = float64(x)
-	case string:
-		i, err := strconv.Atoi(strings.TrimSpace(x))
-		if err != nil {
-			return 0, badMaxAge(v)
-		}
-		n = float64(i)
-	default:
-		return 0, badMaxAge(v)
-	}
-	if n < 0 || n > maxMaxAgeHours || n != float64(int(n)) {
-		return 0, badMaxAge(v)
-	}
-	return int(n), nil
-}
-
-func badMaxAge(v any) error {
-	return fault.New(fault.Invalid, "InvalidMaxAge", "max_age_hours must be a whole number of hours from 0 to %d, not %v", maxMaxAgeHours, v)
-}
 
 // CleanupFailure is one Job a cleanup selected and could not delete, with
 // why in words fit for the caller.

@@ -2,7 +2,6 @@ package runtimebuild
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"sort"
 	"testing"
@@ -24,60 +23,6 @@ import (
 	"github.com/apache/openserverless-deployer/lib/fault"
 	"github.com/apache/openserverless-deployer/lib/kube"
 )
-
-func TestParseMaxAgeHours(t *testing.T) {
-	tests := []struct {
-		name    string
-		v       any
-		present bool
-		want    int
-		wantErr bool
-	}{
-		{name: "absent", present: false, want: 24},
-		{name: "absent with a value", v: float64(5), present: false, want: 24},
-		{name: "null", v: nil, present: true, want: 24},
-		{name: "numeric string", v: "24", present: true, want: 24},
-		{name: "numeric string with spaces", v: " 12 ", present: true, want: 12},
-		{name: "number", v: float64(24), present: true, want: 24},
-		{name: "json number", v: json.Number("48"), present: true, want: 48},
-		{name: "int", v: 6, present: true, want: 6},
-		{name: "zero", v: float64(0), present: true, want: 0},
-		{name: "zero string", v: "0", present: true, want: 0},
-		{name: "a year", v: float64(8760), present: true, want: 8760},
-		{name: "a year as a string", v: "8760", present: true, want: 8760},
-		{name: "over a year", v: float64(8761), present: true, wantErr: true},
-		{name: "over a year as a string", v: "8761", present: true, wantErr: true},
-		{name: "negative", v: float64(-1), present: true, wantErr: true},
-		{name: "negative string", v: "-1", present: true, wantErr: true},
-		{name: "negative int", v: -1, present: true, wantErr: true},
-		{name: "fraction", v: 1.5, present: true, wantErr: true},
-		{name: "fraction string", v: "1.5", present: true, wantErr: true},
-		{name: "fraction json number", v: json.Number("1.5"), present: true, wantErr: true},
-		{name: "bad json number", v: json.Number("x"), present: true, wantErr: true},
-		{name: "words", v: "abc", present: true, wantErr: true},
-		{name: "empty string", v: "", present: true, wantErr: true},
-		{name: "boolean", v: true, present: true, wantErr: true},
-		{name: "huge number", v: 1e300, present: true, wantErr: true},
-		{name: "object", v: map[string]any{"h": 1}, present: true, wantErr: true},
-		{name: "list", v: []any{float64(1)}, present: true, wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseMaxAgeHours(tt.v, tt.present)
-			if tt.wantErr {
-				require.Error(t, err)
-				fe := fault.As(err)
-				require.NotNil(t, fe)
-				assert.Equal(t, fault.Invalid, fe.Kind)
-				assert.Equal(t, "InvalidMaxAge", fe.Reason)
-				assert.Contains(t, fe.Message, "max_age_hours")
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, got)
-		})
-	}
-}
 
 var cleanupNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 

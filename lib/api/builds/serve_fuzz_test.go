@@ -1,4 +1,4 @@
-package api
+package builds
 
 import (
 	"context"
@@ -6,18 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sirupsen/logrus"
 	"github.com/stretchr/testify/assert"
@@ -30,7 +25,9 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/apache/openserverless-deployer/lib/api"
 	"github.com/apache/openserverless-deployer/lib/config"
+	"github.com/apache/openserverless-deployer/tests/testregistry"
 )
 
 // registryPlaceholder in a fuzzed input stands for the in-process
@@ -38,7 +35,9 @@ import (
 const registryPlaceholder = "{registry}"
 
 // fuzzOps are the operations the actions serve, chosen by a fuzzed byte.
-var fuzzOps = []Operation{Start, Ensure, Cleanup, Status, Logs, Cancel, Images, Capabilities}
+func fuzzOps(o Ops) []api.Operation {
+	return []api.Operation{o.Start, o.Ensure, o.Cleanup, o.Status, o.Logs, o.Cancel, o.Images, api.Capabilities}
+}
 
 // FuzzServe feeds every operation, through Serve as the actions call it,
 // parameters built from a fuzzed request the way OpenWhisk builds them: the
@@ -78,9 +77,9 @@ func FuzzServe(f *testing.F) {
 
 		client := fakeCluster()
 		e := env
-		e.Kube = func(config.Config) (kubernetes.Interface, error) { return client, nil }
 		e.Lookup = withNamespace(env.Lookup, namespace)
-		resp := Serve(context.Background(), e, args, fuzzOps[int(op)%len(fuzzOps)])
+		ops := fuzzOps(Ops{Kube: func(config.Config) (kubernetes.Interface, error) { return client, nil }})
+		resp := api.Serve(context.Background(), e, args, ops[int(op)%len(ops)])
 		restore(t)
 
 		if n := offLoopback.Swap(0); n > 0 {
@@ -164,7 +163,7 @@ func dropSettings(args map[string]any) {
 // fuzzEnv is the Env of the fuzzed activations: settings that point the
 // registry, the allowlist and the builder catalog at the in-process
 // registry, and the fake verifier of handle_test.go.
-func fuzzEnv(host string) Env {
+func fuzzEnv(host string) api.Env {
 	vars := map[string]string{
 		"__OW_API_HOST":      "https://openwhisk.example.com",
 		"__OW_ACTION_NAME":   "/whisk-system/builder/start",
@@ -178,7 +177,7 @@ func fuzzEnv(host string) Env {
 	}
 	discard := logrus.New()
 	discard.SetOutput(io.Discard)
-	return Env{
+	return api.Env{
 		Lookup:   func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
 		Verifier: tokenVerifier{aliceToken: "alice", bobToken: "bob"},
 		Log:      discard,
@@ -218,22 +217,18 @@ func fakeCluster() *fake.Clientset {
 // meets the same registry.
 func fuzzRegistry(f *testing.F) (host string, restore func(*testing.T)) {
 	var deleted atomic.Bool
-	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodDelete {
-			deleted.Store(true)
-		}
-		reg.ServeHTTP(w, r)
-	}))
-	f.Cleanup(srv.Close)
-	host = strings.TrimPrefix(srv.URL, "http://")
-	img, err := random.Image(256, 1)
-	require.NoError(f, err)
+	host = testregistry.Start(f, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodDelete {
+				deleted.Store(true)
+			}
+			next.ServeHTTP(w, r)
+		})
+	}).Host
+	img := testregistry.Image(f, "")
 	push := func(tb testing.TB) {
 		for _, ref := range []string{host + "/runtimes/python:3.13", host + "/alice:1", host + "/alice:2"} {
-			r, err := name.ParseReference(ref)
-			require.NoError(tb, err)
-			require.NoError(tb, remote.Write(r, img))
+			testregistry.Push(tb, ref, img)
 		}
 	}
 	push(f)

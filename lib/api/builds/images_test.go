@@ -1,36 +1,32 @@
-package api
+package builds
 
 import (
 	"context"
 	"io"
-	"log"
 	"net"
-	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sirupsen/logrus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/apache/openserverless-deployer/lib/api"
 	"github.com/apache/openserverless-deployer/lib/config"
 	"github.com/apache/openserverless-deployer/lib/identity"
 	"github.com/apache/openserverless-deployer/lib/imagestore"
-	"github.com/apache/openserverless-deployer/lib/runtimebuild"
-	"github.com/apache/openserverless-deployer/lib/userregistry"
 	"github.com/apache/openserverless-deployer/lib/webaction"
+	"github.com/apache/openserverless-deployer/tests/testregistry"
 )
 
 // imagesCall is a web call of user to the images action with the registry
-// at push (pull host "pull.example.com").
-func imagesCall(t *testing.T, push, user, method, path string) Call {
+// at push (pull host "pull.example.com"), and the Ops to serve it.
+func imagesCall(t *testing.T, push, user, method, path string) (Ops, api.Call) {
 	t.Helper()
 	client := fake.NewClientset(&corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: config.DefaultRegistrySecret, Namespace: "nuvolaris"},
@@ -43,13 +39,12 @@ func imagesCall(t *testing.T, push, user, method, path string) Call {
 	require.NoError(t, err)
 	discard := logrus.New()
 	discard.SetOutput(io.Discard)
-	return Call{
-		Request:    webaction.Decode(map[string]any{"__ow_method": method, "__ow_path": path}),
-		Caller:     identity.Caller{User: user, Web: true},
-		Config:     cfg,
-		Builds:     runtimebuild.NewService(client, cfg),
-		Registries: userregistry.New(client, cfg),
-		Log:        discard,
+	ops := Ops{Kube: func(config.Config) (kubernetes.Interface, error) { return client, nil }}
+	return ops, api.Call{
+		Request: webaction.Decode(map[string]any{"__ow_method": method, "__ow_path": path}),
+		Caller:  identity.Caller{User: user, Web: true},
+		Config:  cfg,
+		Log:     discard,
 	}
 }
 
@@ -61,16 +56,12 @@ func ref(t *testing.T, s string) name.Reference {
 }
 
 func TestImages(t *testing.T) {
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(srv.Close)
-	host := strings.TrimPrefix(srv.URL, "http://")
-	img, err := random.Image(64, 1)
-	require.NoError(t, err)
+	host := testregistry.Start(t).Host
+	img := testregistry.Image(t, "")
+	var d string
 	for _, r := range []string{host + "/alice:t1", host + "/bob:t1", host + "/bob:t2"} {
-		require.NoError(t, remote.Write(ref(t, r), img))
+		d = testregistry.Push(t, r, img)
 	}
-	d, err := img.Digest()
-	require.NoError(t, err)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	closed := l.Addr().String()
@@ -87,12 +78,12 @@ func TestImages(t *testing.T) {
 	}{
 		{
 			name: "list", push: host, method: "get", wantStatus: 200,
-			want: map[string]any{"images": []imagestore.Image{{Tag: "t1", Digest: d.String(), Image: "pull.example.com/alice:t1"}}},
+			want: map[string]any{"images": []imagestore.Image{{Tag: "t1", Digest: d, Image: "pull.example.com/alice:t1"}}},
 		},
 		{name: "list with a slash", push: host, method: "get", path: "/", wantStatus: 200},
 		{
 			name: "delete", push: host, method: "delete", path: "/t1", wantStatus: 200,
-			want: map[string]any{"digest": d.String(), "tag": "t1", "image": "pull.example.com/alice:t1", "tags_removed": []string{"t1"}},
+			want: map[string]any{"digest": d, "tag": "t1", "image": "pull.example.com/alice:t1", "tags_removed": []string{"t1"}},
 		},
 		{name: "delete unknown", push: host, method: "delete", path: "/t9", wantStatus: 404, wantReason: "ImageNotFound"},
 		{name: "another user's path", push: host, method: "delete", path: "/..%2Fbob:t1", wantStatus: 400, wantReason: "InvalidTag"},
@@ -107,7 +98,8 @@ func TestImages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, err := Images(context.Background(), imagesCall(t, tt.push, "alice", tt.method, tt.path))
+			ops, call := imagesCall(t, tt.push, "alice", tt.method, tt.path)
+			resp, err := ops.Images(context.Background(), call)
 			if err != nil {
 				resp = webaction.FromError(err)
 			}
@@ -135,15 +127,13 @@ func TestImages(t *testing.T) {
 }
 
 func TestImagesDeleteNamesTheOtherTags(t *testing.T) {
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(srv.Close)
-	host := strings.TrimPrefix(srv.URL, "http://")
-	img, err := random.Image(64, 1)
-	require.NoError(t, err)
+	host := testregistry.Start(t).Host
+	img := testregistry.Image(t, "")
 	for _, tag := range []string{"a", "b", "c"} {
-		require.NoError(t, remote.Write(ref(t, host+"/alice:"+tag), img))
+		testregistry.Push(t, host+"/alice:"+tag, img)
 	}
-	resp, err := Images(context.Background(), imagesCall(t, host, "alice", "delete", "/b"))
+	ops, call := imagesCall(t, host, "alice", "delete", "/b")
+	resp, err := ops.Images(context.Background(), call)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"a", "b", "c"}, resp.Body["tags_removed"])
 	assert.Contains(t, resp.Body["message"], "also tagged a, c")

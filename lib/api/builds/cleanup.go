@@ -1,4 +1,4 @@
-package api
+package builds
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/apache/openserverless-deployer/lib/api"
 	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 	"github.com/apache/openserverless-deployer/lib/webaction"
 )
@@ -13,16 +14,30 @@ import (
 // Cleanup serves POST build/cleanup: delete the caller's finished build Jobs
 // older than max_age_hours (default 24); with system scope (the schedule),
 // everyone's.
-func Cleanup(ctx context.Context, c Call) (webaction.Response, error) {
-	if err := requireMethod(c.Request, http.MethodPost); err != nil {
-		return webaction.Response{}, err
-	}
-	v, present := c.Request.Field("max_age_hours")
-	hours, err := runtimebuild.ParseMaxAgeHours(v, present)
+func (o Ops) Cleanup(ctx context.Context, c api.Call) (webaction.Response, error) {
+	h, err := o.handlers(c)
 	if err != nil {
 		return webaction.Response{}, err
 	}
-	n, err := c.Builds.Cleanup(ctx, c.Caller.User, c.Caller.System, time.Duration(hours)*time.Hour)
+	return api.Routes{api.On(http.MethodPost, "*", h.cleanup)}.Serve(ctx, c)
+}
+
+// cleanupRequest is a cleanup's one field.
+type cleanupRequest struct {
+	MaxAge time.Duration
+}
+
+func parseCleanup(r webaction.Request) (cleanupRequest, error) {
+	maxAge, err := api.MaxAge(r)
+	return cleanupRequest{MaxAge: maxAge}, err
+}
+
+func (h handlers) cleanup(ctx context.Context, c api.Call) (webaction.Response, error) {
+	req, err := parseCleanup(c.Request)
+	if err != nil {
+		return webaction.Response{}, err
+	}
+	n, err := h.svc.Cleanup(ctx, c.Caller.User, c.Caller.System, req.MaxAge)
 	var partial *runtimebuild.CleanupFailures
 	switch {
 	case errors.As(err, &partial):

@@ -1,4 +1,4 @@
-package api
+package builds
 
 import (
 	"context"
@@ -226,7 +226,7 @@ func TestStatusRoutes(t *testing.T) {
 			if token == "" {
 				token = aliceToken
 			}
-			resp := e.serve(Status, web(tt.method, tt.path, token, tt.params))
+			resp := e.serve(Ops.Status, web(tt.method, tt.path, token, tt.params))
 			require.Equal(t, tt.wantStatus, resp.Status, "%v", resp.Body)
 			if tt.wantReason != "" {
 				assert.Equal(t, tt.wantReason, resp.Body["reason"])
@@ -295,9 +295,9 @@ func TestLogsParameters(t *testing.T) {
 	for _, tt := range tests {
 		for _, route := range []struct {
 			name string
-			op   Operation
+			op   opOf
 			path string
-		}{{"status action", Status, "/" + id + "/logs"}, {"logs action", Logs, "/" + id}} {
+		}{{"status action", Ops.Status, "/" + id + "/logs"}, {"logs action", Ops.Logs, "/" + id}} {
 			t.Run(tt.name+"/"+route.name, func(t *testing.T) {
 				e := newAPIEnv(f.objects...)
 				e.log = buildLog

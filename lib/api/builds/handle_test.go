@@ -1,4 +1,4 @@
-package api
+package builds
 
 import (
 	"context"
@@ -22,10 +22,10 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/apache/openserverless-deployer/lib/api"
 	"github.com/apache/openserverless-deployer/lib/config"
+	"github.com/apache/openserverless-deployer/lib/identity"
 	"github.com/apache/openserverless-deployer/lib/kube"
-	"github.com/apache/openserverless-deployer/lib/openwhisk"
-	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
 	"github.com/apache/openserverless-deployer/lib/webaction"
 )
@@ -36,14 +36,14 @@ const (
 	bobToken   = "b0b00000-0000-4000-8000-000000000002:bobkey"
 )
 
-// tokenVerifier answers like lib/openwhisk.Namespaces for known tokens.
+// tokenVerifier answers as lib/openwhisk.Namespaces does for known tokens.
 type tokenVerifier map[string]string
 
 func (v tokenVerifier) Verify(_ context.Context, _, token string) (string, error) {
 	if ns, ok := v[token]; ok {
 		return ns, nil
 	}
-	return "", openwhisk.ErrRejected
+	return "", identity.ErrRejected
 }
 
 // apiEnv is an Env over a fake clientset holding objects, whose Pods
@@ -74,7 +74,7 @@ func newAPIEnv(objects ...runtime.Object) *apiEnv {
 	return e
 }
 
-func (e *apiEnv) env() Env {
+func (e *apiEnv) env() api.Env {
 	vars := map[string]string{
 		"__OW_NAMESPACE":     e.namespace,
 		"__OW_ACTION_NAME":   e.actionName,
@@ -84,13 +84,21 @@ func (e *apiEnv) env() Env {
 	}
 	discard := logrus.New()
 	discard.SetOutput(io.Discard)
-	return Env{
+	return api.Env{
 		Lookup:   func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
 		Verifier: tokenVerifier{aliceToken: "alice", bobToken: "bob"},
-		Kube:     func(config.Config) (kubernetes.Interface, error) { return e.client, nil },
 		Log:      discard,
+		Tokens:   identity.NewCache(),
 	}
 }
+
+// ops are the Ops over the fake clientset.
+func (e *apiEnv) ops() Ops {
+	return Ops{Kube: func(config.Config) (kubernetes.Interface, error) { return e.client, nil }}
+}
+
+// opOf is an operation of Ops as a method expression (Ops.Status).
+type opOf = func(Ops, context.Context, api.Call) (webaction.Response, error)
 
 // web is the parameters of a web call with token (none when "") to path.
 func web(method, path, token string, params map[string]any) map[string]any {
@@ -105,8 +113,11 @@ func web(method, path, token string, params map[string]any) map[string]any {
 	return args
 }
 
-func (e *apiEnv) serve(op Operation, args map[string]any) webaction.Response {
-	return Serve(context.Background(), e.env(), args, op)
+func (e *apiEnv) serve(op opOf, args map[string]any) webaction.Response {
+	ops := e.ops()
+	return api.Serve(context.Background(), e.env(), args, func(ctx context.Context, c api.Call) (webaction.Response, error) {
+		return op(ops, ctx, c)
+	})
 }
 
 // Fixture times.
@@ -155,51 +166,21 @@ func finish(job *batchv1.Job, cond batchv1.JobConditionType, reason string) *bat
 	return job
 }
 
-func TestRequireMethod(t *testing.T) {
-	tests := []struct {
-		name    string
-		method  string // as OpenWhisk sends it, lower case; "" for a non-web invoke
-		allowed []string
-		ok      bool
-	}{
-		{name: "allowed", method: "get", allowed: []string{http.MethodGet}, ok: true},
-		{name: "one of several", method: "post", allowed: []string{http.MethodDelete, http.MethodPost}, ok: true},
-		{name: "another method", method: "put", allowed: []string{http.MethodGet}},
-		{name: "head is not get", method: "head", allowed: []string{http.MethodGet}},
-		{name: "non-web invoke", method: "", allowed: []string{http.MethodPost}, ok: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			req := webaction.Decode(map[string]any{"__ow_method": tt.method})
-			err := requireMethod(req, tt.allowed...)
-			if tt.ok {
-				assert.NoError(t, err)
-				return
-			}
-			resp := webaction.FromError(err)
-			assert.Equal(t, http.StatusMethodNotAllowed, resp.Status)
-			assert.Equal(t, "MethodNotAllowed", resp.Body["reason"])
-			assert.Contains(t, resp.Body["message"], strings.ToUpper(tt.method))
-		})
-	}
-}
-
 // TestOperationsRefuseOtherMethods checks every operation's methods through
 // Serve: 405 before any other check, the request's fields notwithstanding.
 func TestOperationsRefuseOtherMethods(t *testing.T) {
 	ops := []struct {
 		name    string
-		op      Operation
+		op      opOf
 		path    string
 		allowed []string
 	}{
-		{name: "start", op: Start, allowed: []string{http.MethodPost}},
-		{name: "ensure", op: Ensure, allowed: []string{http.MethodPost}},
-		{name: "cleanup", op: Cleanup, allowed: []string{http.MethodPost}},
-		{name: "capabilities", op: Capabilities, allowed: []string{http.MethodGet}},
-		{name: "logs", op: Logs, allowed: []string{http.MethodGet}},
-		{name: "status", op: Status, path: "/" + strings.Repeat("ab", 32), allowed: []string{http.MethodGet, http.MethodDelete}},
-		{name: "status logs", op: Status, path: "/" + strings.Repeat("ab", 32) + "/logs", allowed: []string{http.MethodGet}},
+		{name: "start", op: Ops.Start, allowed: []string{http.MethodPost}},
+		{name: "ensure", op: Ops.Ensure, allowed: []string{http.MethodPost}},
+		{name: "cleanup", op: Ops.Cleanup, allowed: []string{http.MethodPost}},
+		{name: "logs", op: Ops.Logs, allowed: []string{http.MethodGet}},
+		{name: "status", op: Ops.Status, path: "/" + strings.Repeat("ab", 32), allowed: []string{http.MethodGet, http.MethodDelete}},
+		{name: "status logs", op: Ops.Status, path: "/" + strings.Repeat("ab", 32) + "/logs", allowed: []string{http.MethodGet}},
 	}
 	methods := []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodHead, http.MethodOptions}
 	for _, o := range ops {
@@ -264,7 +245,7 @@ func TestServeIdentity(t *testing.T) {
 			default:
 				e.actionName = tt.actionName
 			}
-			resp := e.serve(Status, tt.args)
+			resp := e.serve(Ops.Status, tt.args)
 			assert.Equal(t, tt.wantStatus, resp.Status, "%v", resp.Body)
 			if tt.wantReason != "" {
 				assert.Equal(t, tt.wantReason, resp.Body["reason"])
@@ -272,24 +253,6 @@ func TestServeIdentity(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestCapabilities(t *testing.T) {
-	e := newAPIEnv()
-	resp := e.serve(Capabilities, web("get", "", aliceToken, nil))
-	require.Equal(t, http.StatusOK, resp.Status, "%v", resp.Body)
-	assert.Equal(t, "ok", resp.Body["status"])
-	assert.Equal(t, buildjob.Version, resp.Body["version"])
-	kinds, ok := resp.Body["kinds"].(map[string]string)
-	require.True(t, ok, "%T", resp.Body["kinds"])
-	assert.Equal(t, "requirements.txt", kinds["python"])
-	assert.Equal(t, "go.mod", kinds["go"])
-	limits, ok := resp.Body["limits"].(map[string]any)
-	require.True(t, ok)
-	assert.Equal(t, runtimebuild.MaxLogTail, limits["log_tail_max"])
-	assert.Equal(t, 2, limits["max_active_builds_per_user"])
-	assert.Equal(t, 10, limits["max_active_builds"])
-	assert.Equal(t, 900, limits["build_timeout_seconds"])
 }
 
 func TestEnsureRequests(t *testing.T) {
@@ -307,7 +270,7 @@ func TestEnsureRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newAPIEnv()
-			resp := e.serve(Ensure, web("post", "", aliceToken, tt.params))
+			resp := e.serve(Ops.Ensure, web("post", "", aliceToken, tt.params))
 			assert.Equal(t, tt.wantStatus, resp.Status, "%v", resp.Body)
 			assert.Equal(t, tt.wantReason, resp.Body["reason"])
 			assert.Empty(t, e.client.Actions(), "refused before any Kubernetes call")
@@ -347,7 +310,7 @@ func TestCleanupScope(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newAPIEnv(finish(apiJob("alice", "python"), batchv1.JobComplete, ""), finish(apiJob("bob", "python"), batchv1.JobComplete, ""))
 			e.namespace, e.actionName = tt.namespace, tt.actionName
-			resp := e.serve(Cleanup, tt.args)
+			resp := e.serve(Ops.Cleanup, tt.args)
 			require.Equal(t, tt.wantStatus, resp.Status, "%v", resp.Body)
 			jobs, err := e.client.BatchV1().Jobs("builds").List(context.Background(), metav1.ListOptions{})
 			require.NoError(t, err)
