@@ -10,10 +10,11 @@ import (
 
 	"github.com/apache/openserverless-deployer/lib/runtimebuild"
 	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
+	"github.com/apache/openserverless-deployer/tests/testweb"
 )
 
 func TestCapabilities(t *testing.T) {
-	resp := Serve(context.Background(), testEnv(&countingVerifier{}, nil), web("get", "", aliceToken, nil), Capabilities)
+	resp := Serve(context.Background(), testEnv(&countingVerifier{}, nil), testweb.Args("get", "", aliceToken, nil), Capabilities)
 	require.Equal(t, http.StatusOK, resp.Status, "%v", resp.Body)
 	assert.Equal(t, "ok", resp.Body["status"])
 	assert.Equal(t, buildjob.Version, resp.Body["version"], "the recipe version runtimebuild makes ids with")
@@ -34,7 +35,7 @@ func TestCapabilities(t *testing.T) {
 func TestCapabilitiesRefusesOtherMethods(t *testing.T) {
 	for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodHead, http.MethodOptions} {
 		t.Run(m, func(t *testing.T) {
-			resp := Serve(context.Background(), testEnv(&countingVerifier{}, nil), web(m, "", aliceToken, nil), Capabilities)
+			resp := Serve(context.Background(), testEnv(&countingVerifier{}, nil), testweb.Args(m, "", aliceToken, nil), Capabilities)
 			assert.Equal(t, http.StatusMethodNotAllowed, resp.Status, "%v", resp.Body)
 			assert.Equal(t, "MethodNotAllowed", resp.Body["reason"])
 		})

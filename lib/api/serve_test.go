@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"io"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -15,6 +14,7 @@ import (
 
 	"github.com/apache/openserverless-deployer/lib/identity"
 	"github.com/apache/openserverless-deployer/lib/webaction"
+	"github.com/apache/openserverless-deployer/tests/testweb"
 )
 
 // Tokens the fake verifier knows, in the raw uuid:key form ops sends.
@@ -60,19 +60,6 @@ func testEnv(v identity.Verifier, vars map[string]string) Env {
 	}
 }
 
-// web is the parameters of a web call with token (none when "") to path.
-func web(method, path, token string, params map[string]any) map[string]any {
-	headers := map[string]any{"accept": "application/json"}
-	if token != "" {
-		headers["authorization"] = token
-	}
-	args := map[string]any{"__ow_method": strings.ToLower(method), "__ow_path": path, "__ow_headers": headers}
-	for k, v := range params {
-		args[k] = v
-	}
-	return args
-}
-
 // whoami answers the caller's user.
 func whoami(_ context.Context, c Call) (webaction.Response, error) {
 	return webaction.Reply(http.StatusOK, "", map[string]any{"user": c.Caller.User, "system": c.Caller.System}), nil
@@ -87,12 +74,12 @@ func TestServeResolvesTheCaller(t *testing.T) {
 		wantReason string
 		wantUser   string
 	}{
-		{name: "web call with a token", args: web("get", "", aliceToken, nil), wantStatus: http.StatusOK, wantUser: "alice"},
-		{name: "web call, Basic form", args: web("get", "", "Basic "+base64.StdEncoding.EncodeToString([]byte(bobToken)), nil), wantStatus: http.StatusOK, wantUser: "bob"},
-		{name: "web call without a token", args: web("get", "", "", nil), wantStatus: http.StatusUnauthorized, wantReason: "MissingAuthorization"},
-		{name: "web call with an unknown token", args: web("get", "", "c0ffee00-0000-4000-8000-000000000003:nokey", nil), wantStatus: http.StatusUnauthorized, wantReason: "InvalidAuthorization"},
+		{name: "web call with a token", args: testweb.Args("get", "", aliceToken, nil), wantStatus: http.StatusOK, wantUser: "alice"},
+		{name: "web call, Basic form", args: testweb.Args("get", "", "Basic "+base64.StdEncoding.EncodeToString([]byte(bobToken)), nil), wantStatus: http.StatusOK, wantUser: "bob"},
+		{name: "web call without a token", args: testweb.Args("get", "", "", nil), wantStatus: http.StatusUnauthorized, wantReason: "MissingAuthorization"},
+		{name: "web call with an unknown token", args: testweb.Args("get", "", "c0ffee00-0000-4000-8000-000000000003:nokey", nil), wantStatus: http.StatusUnauthorized, wantReason: "InvalidAuthorization"},
 		{name: "plain invoke of another namespace", args: map[string]any{}, vars: map[string]string{"__OW_NAMESPACE": "Carol"}, wantStatus: http.StatusOK, wantUser: "carol"},
-		{name: "misconfigured", args: web("get", "", aliceToken, nil), vars: map[string]string{"MAX_ACTIVE_BUILDS": "many"}, wantStatus: http.StatusInternalServerError, wantReason: "ConfigurationError"},
+		{name: "misconfigured", args: testweb.Args("get", "", aliceToken, nil), vars: map[string]string{"MAX_ACTIVE_BUILDS": "many"}, wantStatus: http.StatusInternalServerError, wantReason: "ConfigurationError"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -120,7 +107,7 @@ func TestTokenCacheIsTheEnvs(t *testing.T) {
 	off.Tokens = env.Tokens
 	call := func(e Env) {
 		t.Helper()
-		resp := Serve(context.Background(), e, web("get", "", aliceToken, nil), whoami)
+		resp := Serve(context.Background(), e, testweb.Args("get", "", aliceToken, nil), whoami)
 		require.Equal(t, http.StatusOK, resp.Status, "%v", resp.Body)
 	}
 

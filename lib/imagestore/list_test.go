@@ -68,21 +68,8 @@ func TestClientTags(t *testing.T) {
 }
 
 func TestClientTagsFailures(t *testing.T) {
-	denied := testregistry.Start(t, func(http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
-			w.WriteHeader(http.StatusUnauthorized)
-		})
-	}).Host
-	broken := testregistry.Start(t, func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == "/v2/" {
-				next.ServeHTTP(w, r)
-				return
-			}
-			w.WriteHeader(http.StatusNotImplemented)
-		})
-	}).Host
+	denied := testregistry.Start(t, testregistry.Denying).Host
+	broken := testregistry.Start(t, testregistry.Broken).Host
 	// The list answers; one HEAD fails once the images are pushed.
 	var failing atomic.Bool
 	headFails := testregistry.Start(t, func(next http.Handler) http.Handler {

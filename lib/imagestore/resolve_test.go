@@ -117,22 +117,8 @@ func TestClientResolveFailures(t *testing.T) {
 	)
 	require.NoError(t, remote.WriteIndex(parseRef(t, host+"/apache/windows:v1"), windows))
 
-	denied := testregistry.Start(t, func(http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
-			w.WriteHeader(http.StatusUnauthorized)
-		})
-	}).Host
-	broken := testregistry.Start(t, func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == "/v2/" {
-				next.ServeHTTP(w, r)
-				return
-			}
-			// 501: an error go-containerregistry does not retry, so the test stays fast.
-			w.WriteHeader(http.StatusNotImplemented)
-		})
-	}).Host
+	denied := testregistry.Start(t, testregistry.Denying).Host
+	broken := testregistry.Start(t, testregistry.Broken).Host
 
 	tests := []struct {
 		name       string
@@ -192,15 +178,7 @@ func TestClientResolveSendsCredentials(t *testing.T) {
 func TestClientDigest(t *testing.T) {
 	host := testregistry.Start(t).Host
 	want := testregistry.Push(t, host+"/alice:py1", testregistry.PlatformImage(t, "1001", "amd64"))
-	unavailable := testregistry.Start(t, func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == "/v2/" {
-				next.ServeHTTP(w, r)
-				return
-			}
-			w.WriteHeader(http.StatusNotImplemented)
-		})
-	}).Host
+	unavailable := testregistry.Start(t, testregistry.Broken).Host
 	tests := []struct {
 		name      string
 		ref       string

@@ -86,3 +86,25 @@ func BasicAuth(users map[string]string) func(http.Handler) http.Handler {
 		})
 	}
 }
+
+// Denying answers 401 with a Basic challenge to every request, whatever
+// its credentials: a registry that refuses the deployer.
+func Denying(http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+		w.WriteHeader(http.StatusUnauthorized)
+	})
+}
+
+// Broken answers the ping (/v2/) as the registry does and every other
+// request with 501: an error go-containerregistry does not retry, so a
+// test of a failing registry stays fast.
+func Broken(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v2/" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.WriteHeader(http.StatusNotImplemented)
+	})
+}

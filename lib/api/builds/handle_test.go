@@ -28,6 +28,7 @@ import (
 	"github.com/apache/openserverless-deployer/lib/kube"
 	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
 	"github.com/apache/openserverless-deployer/lib/webaction"
+	"github.com/apache/openserverless-deployer/tests/testweb"
 )
 
 // Tokens the fake verifier knows, in the raw uuid:key form ops sends.
@@ -99,19 +100,6 @@ func (e *apiEnv) ops() Ops {
 
 // opOf is an operation of Ops as a method expression (Ops.Status).
 type opOf = func(Ops, context.Context, api.Call) (webaction.Response, error)
-
-// web is the parameters of a web call with token (none when "") to path.
-func web(method, path, token string, params map[string]any) map[string]any {
-	headers := map[string]any{"accept": "application/json"}
-	if token != "" {
-		headers["authorization"] = token
-	}
-	args := map[string]any{"__ow_method": strings.ToLower(method), "__ow_path": path, "__ow_headers": headers}
-	for k, v := range params {
-		args[k] = v
-	}
-	return args
-}
 
 func (e *apiEnv) serve(op opOf, args map[string]any) webaction.Response {
 	ops := e.ops()
@@ -194,7 +182,7 @@ func TestOperationsRefuseOtherMethods(t *testing.T) {
 			}
 			t.Run(o.name+"/"+m, func(t *testing.T) {
 				e := newAPIEnv()
-				resp := e.serve(o.op, web(m, o.path, aliceToken, map[string]any{"source": "x", "kind": "python", "id": strings.Repeat("ab", 32)}))
+				resp := e.serve(o.op, testweb.Args(m, o.path, aliceToken, map[string]any{"source": "x", "kind": "python", "id": strings.Repeat("ab", 32)}))
 				assert.Equal(t, http.StatusMethodNotAllowed, resp.Status, "%v", resp.Body)
 				assert.Equal(t, "ko", resp.Body["status"])
 				assert.Equal(t, "MethodNotAllowed", resp.Body["reason"])
@@ -217,12 +205,12 @@ func TestServeIdentity(t *testing.T) {
 		wantStatus int
 		wantReason string
 	}{
-		{name: "web call with a token", namespace: "whisk-system", args: web("get", "/"+id, aliceToken, nil), wantStatus: http.StatusAccepted},
-		{name: "web call, Basic form", namespace: "whisk-system", args: web("get", "/"+id, "Basic "+base64.StdEncoding.EncodeToString([]byte(aliceToken)), nil), wantStatus: http.StatusAccepted},
-		{name: "web call of another user", namespace: "whisk-system", args: web("get", "/"+id, bobToken, nil), wantStatus: http.StatusNotFound, wantReason: "BuildNotFound"},
-		{name: "web call without a token", namespace: "whisk-system", args: web("get", "/"+id, "", nil), wantStatus: http.StatusUnauthorized, wantReason: "MissingAuthorization"},
-		{name: "web call with an unknown token", namespace: "whisk-system", args: web("get", "/"+id, "c0ffee00-0000-4000-8000-000000000003:nokey", nil), wantStatus: http.StatusUnauthorized, wantReason: "InvalidAuthorization"},
-		{name: "web call with a malformed token", namespace: "whisk-system", args: web("get", "/"+id, "Bearer abc", nil), wantStatus: http.StatusUnauthorized, wantReason: "InvalidAuthorization"},
+		{name: "web call with a token", namespace: "whisk-system", args: testweb.Args("get", "/"+id, aliceToken, nil), wantStatus: http.StatusAccepted},
+		{name: "web call, Basic form", namespace: "whisk-system", args: testweb.Args("get", "/"+id, "Basic "+base64.StdEncoding.EncodeToString([]byte(aliceToken)), nil), wantStatus: http.StatusAccepted},
+		{name: "web call of another user", namespace: "whisk-system", args: testweb.Args("get", "/"+id, bobToken, nil), wantStatus: http.StatusNotFound, wantReason: "BuildNotFound"},
+		{name: "web call without a token", namespace: "whisk-system", args: testweb.Args("get", "/"+id, "", nil), wantStatus: http.StatusUnauthorized, wantReason: "MissingAuthorization"},
+		{name: "web call with an unknown token", namespace: "whisk-system", args: testweb.Args("get", "/"+id, "c0ffee00-0000-4000-8000-000000000003:nokey", nil), wantStatus: http.StatusUnauthorized, wantReason: "InvalidAuthorization"},
+		{name: "web call with a malformed token", namespace: "whisk-system", args: testweb.Args("get", "/"+id, "Bearer abc", nil), wantStatus: http.StatusUnauthorized, wantReason: "InvalidAuthorization"},
 		{name: "plain invoke of the owner", namespace: "alice", args: map[string]any{"id": id}, wantStatus: http.StatusAccepted},
 		{
 			name: "plain invoke of another user posing as the owner", namespace: "bob",
@@ -231,7 +219,7 @@ func TestServeIdentity(t *testing.T) {
 		},
 		{
 			name: "web call when the action's name is missing", namespace: "whisk-system", actionName: "-",
-			args: web("get", "/"+id, aliceToken, nil), wantStatus: http.StatusInternalServerError, wantReason: "Misconfigured",
+			args: testweb.Args("get", "/"+id, aliceToken, nil), wantStatus: http.StatusInternalServerError, wantReason: "Misconfigured",
 		},
 	}
 	for _, tt := range tests {
@@ -270,7 +258,7 @@ func TestEnsureRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newAPIEnv()
-			resp := e.serve(Ops.Ensure, web("post", "", aliceToken, tt.params))
+			resp := e.serve(Ops.Ensure, testweb.Args("post", "", aliceToken, tt.params))
 			assert.Equal(t, tt.wantStatus, resp.Status, "%v", resp.Body)
 			assert.Equal(t, tt.wantReason, resp.Body["reason"])
 			assert.Empty(t, e.client.Actions(), "refused before any Kubernetes call")
@@ -294,10 +282,10 @@ func TestCleanupScope(t *testing.T) {
 		{name: "owner of another deployment", namespace: "ops", actionName: "/ops/builder/cleanup",
 			args: map[string]any{"max_age_hours": "0"}, wantStatus: http.StatusOK},
 		{name: "web call as the owner's user", namespace: "whisk-system", actionName: "/whisk-system/builder/cleanup",
-			args:       web("post", "", "", map[string]any{"__ow_user": "whisk-system", "max_age_hours": "0"}),
+			args:       testweb.Args("post", "", "", map[string]any{"__ow_user": "whisk-system", "max_age_hours": "0"}),
 			wantStatus: http.StatusOK, wantLeft: []string{"alice", "bob"}},
 		{name: "plain invoke of a user forging web facts", namespace: "bob", actionName: "/whisk-system/builder/cleanup",
-			args:       web("post", "", aliceToken, map[string]any{"__ow_user": "whisk-system", "max_age_hours": "0"}),
+			args:       testweb.Args("post", "", aliceToken, map[string]any{"__ow_user": "whisk-system", "max_age_hours": "0"}),
 			wantStatus: http.StatusOK, wantLeft: []string{"alice"}},
 		{name: "whisk-system invoking an action another namespace owns", namespace: "whisk-system", actionName: "/ops/builder/cleanup",
 			args: map[string]any{"max_age_hours": "0"}, wantStatus: http.StatusOK, wantLeft: []string{"alice", "bob"}},

@@ -17,6 +17,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/apache/openserverless-deployer/lib/runtimebuild"
+	"github.com/apache/openserverless-deployer/tests/testweb"
 )
 
 func TestStatusReply(t *testing.T) {
@@ -226,7 +227,7 @@ func TestStatusRoutes(t *testing.T) {
 			if token == "" {
 				token = aliceToken
 			}
-			resp := e.serve(Ops.Status, web(tt.method, tt.path, token, tt.params))
+			resp := e.serve(Ops.Status, testweb.Args(tt.method, tt.path, token, tt.params))
 			require.Equal(t, tt.wantStatus, resp.Status, "%v", resp.Body)
 			if tt.wantReason != "" {
 				assert.Equal(t, tt.wantReason, resp.Body["reason"])
@@ -301,7 +302,7 @@ func TestLogsParameters(t *testing.T) {
 			t.Run(tt.name+"/"+route.name, func(t *testing.T) {
 				e := newAPIEnv(f.objects...)
 				e.log = buildLog
-				resp := e.serve(route.op, web("get", route.path, aliceToken, tt.params))
+				resp := e.serve(route.op, testweb.Args("get", route.path, aliceToken, tt.params))
 				require.Equal(t, tt.wantStatus, resp.Status, "%v", resp.Body)
 				e.mu.Lock()
 				defer e.mu.Unlock()
