@@ -3,8 +3,11 @@ package realistic
 import (
 	"archive/tar"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -39,9 +42,9 @@ func ensure(t *testing.T, builder, file string) testapi.Reply {
 	}
 }
 
-// paths returns which of the wanted paths (no leading slash) the image's
-// flattened filesystem holds.
-func paths(t *testing.T, ref string, want ...string) map[string]bool {
+// eachFile calls fn with the name (no leading slash) and content of each
+// file of the image's flattened filesystem.
+func eachFile(t *testing.T, ref string, fn func(name string, content io.Reader)) {
 	t.Helper()
 	r, err := name.ParseReference(ref, name.Insecure)
 	require.NoError(t, err)
@@ -49,20 +52,43 @@ func paths(t *testing.T, ref string, want ...string) map[string]bool {
 	require.NoError(t, err)
 	rc := mutate.Extract(img)
 	defer rc.Close()
-	got := map[string]bool{}
 	tr := tar.NewReader(rc)
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
-			return got
+			return
 		}
 		require.NoError(t, err)
-		for _, w := range want {
-			if strings.TrimPrefix(h.Name, "/") == w {
-				got[w] = true
-			}
-		}
+		fn(strings.TrimPrefix(h.Name, "/"), tr)
 	}
+}
+
+// paths returns which of the wanted paths (no leading slash) the image's
+// flattened filesystem holds.
+func paths(t *testing.T, ref string, want ...string) map[string]bool {
+	t.Helper()
+	got := map[string]bool{}
+	eachFile(t, ref, func(name string, _ io.Reader) {
+		if slices.Contains(want, name) {
+			got[name] = true
+		}
+	})
+	return got
+}
+
+// imageFile is the content of one file (no leading slash) of the image,
+// "" when it has none.
+func imageFile(t *testing.T, ref, file string) string {
+	t.Helper()
+	var content []byte
+	eachFile(t, ref, func(name string, r io.Reader) {
+		if name == file {
+			b, err := io.ReadAll(r)
+			require.NoError(t, err)
+			content = b
+		}
+	})
+	return string(content)
 }
 
 func TestNodeJSInstallsFromNpm(t *testing.T) {
@@ -110,5 +136,55 @@ func TestMissingPackagesFailTheBuild(t *testing.T) {
 			assert.NotEmpty(t, said)
 			t.Logf("installer says:\n%s", strings.Join(said, "\n"))
 		})
+	}
+}
+
+// probeScript runs as the package's preinstall script, inside the build
+// step, as root: it looks every way a script can for a credential — the
+// environment of every process it can see, the mounts, every docker
+// config, token or file naming registry auths — prints what it finds and
+// copies it into the action folder, which the image keeps.
+const probeScript = `out=/app/action/probe.txt; echo probe: ran > $out; env >> $out; ` +
+	`for p in /proc/[0-9]*; do tr '\0' '\n' < $p/environ >> $out 2>/dev/null; done; ` +
+	`cat /proc/self/mountinfo >> $out; ` +
+	`for f in $(find / -xdev \( -name config.json -o -name '*.dockerconfigjson' -o -name token \) -type f 2>/dev/null); do echo probe: file $f >> $out; cat $f >> $out; done; ` +
+	`for f in $(grep -rlI au''ths /cache /output /kaniko /workspace /run /var/run /etc /root 2>/dev/null); do echo probe: auths in $f >> $out; cat $f >> $out; done; ` +
+	`cat $out`
+
+// An install script of the user's package — npm runs the root package's
+// preinstall as root in the build step — finds no credential: not in the
+// log, the status, nor the image it builds.
+func TestInstallScriptFindsNoCredential(t *testing.T) {
+	pkg := map[string]any{
+		"name": "action", "version": "1.0.0",
+		"scripts":      map[string]string{"preinstall": probeScript},
+		"dependencies": map[string]string{"is-number": "7.0.0"},
+	}
+	file, err := json.Marshal(pkg)
+	require.NoError(t, err)
+	st := ensure(t, "nodejs:bookworm", string(file))
+	require.Equal(t, "succeeded", st.Str("state"), "%v", st.Body)
+
+	image := imageFile(t, st.Str("image"), "app/action/probe.txt")
+	require.Contains(t, image, "probe: ran", "the install script ran")
+	require.Contains(t, image, "PATH=", "it read the environment")
+	for _, l := range strings.Split(image, "\n") {
+		if strings.HasPrefix(l, "probe: ") {
+			t.Log(l)
+		}
+	}
+	logs := api.Call(t, "alice", http.MethodGet, "/"+st.Str("id")+"/logs?tail=5000", nil)
+	require.Equal(t, http.StatusOK, logs.Code)
+	status, err := json.Marshal(st.Body)
+	require.NoError(t, err)
+	secrets := []string{
+		env.Registry.Password,
+		base64.StdEncoding.EncodeToString([]byte(env.Registry.User + ":" + env.Registry.Password)),
+		string(env.Registry.DockerConfigJSON()),
+	}
+	for where, text := range map[string]string{"image": image, "log": fmt.Sprint(logs.Body), "status": string(status)} {
+		for _, s := range secrets {
+			assert.NotContains(t, text, s, "the %s holds a part of the platform's registry Secret", where)
+		}
 	}
 }
