@@ -47,6 +47,8 @@ The deployer is up at $api
 
 Build an extended runtime and follow it to the end:
   ./task builder:send KIND=python REQUIREMENTS=\$(base64 -w0 deploy/samples/requirements.txt)
+Bring a runtime of your own (push it as runtime-<name>:<tag>, then build from it):
+  ./task builder:push-image FROM=<image tarball|OCI layout folder|reference> IMAGE=runtime-mine:v1
 Or call the API yourself:
   curl -s -H "Authorization: \$(sed -n 's/^AUTH=//p' $state/wskprops)" $api/capabilities
 Stop everything:

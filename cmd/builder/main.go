@@ -2,7 +2,7 @@
 // deployer's API with the caller's OpenWhisk token (send, clean, status),
 // works on the cluster directly with KUBECONFIG (cleanjobs, logs,
 // updatetoml), or on the registry with go-containerregistry (list-catalogs,
-// list-images, get-image, delete-image; see registryAccess for where the
+// list-images, get-image, delete-image, push-image; see registryAccess for where the
 // registry and its credentials come from).
 //
 //	builder send -source IMAGE -target USER:TAG -kind KIND [-file BASE64] [-follow=true]
@@ -14,6 +14,7 @@
 //	builder list-images -catalog REPOSITORY [-json]
 //	builder get-image -image REPOSITORY:TAG
 //	builder delete-image -image REPOSITORY:TAG
+//	builder push-image -from TARBALL|OCI-LAYOUT|REFERENCE -image REPOSITORY:TAG
 //	builder updatetoml [-mirrors HOST,…] [-dry-run]
 //	builder subst < file.yaml   (expand ${VAR} from the environment)
 //
@@ -45,6 +46,7 @@ func main() {
 		"list-images":   func(ctx context.Context, a []string) error { return listImages(ctx, a, os.Stdout) },
 		"get-image":     func(ctx context.Context, a []string) error { return getImage(ctx, a, os.Stdout) },
 		"delete-image":  func(ctx context.Context, a []string) error { return deleteImage(ctx, a, os.Stdout) },
+		"push-image":    func(ctx context.Context, a []string) error { return pushImage(ctx, a, os.Stdout) },
 		"updatetoml":    func(ctx context.Context, a []string) error { return updatetoml(ctx, a, os.Stdout) },
 		"subst":         func(context.Context, []string) error { return subst(os.Stdin, os.Stdout) },
 	}
@@ -59,7 +61,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: builder send|clean|status|cleanjobs|logs|list-catalogs|list-images|get-image|delete-image|updatetoml|subst [flags]")
+	fmt.Fprintln(os.Stderr, "usage: builder send|clean|status|cleanjobs|logs|list-catalogs|list-images|get-image|delete-image|push-image|updatetoml|subst [flags]")
 	os.Exit(2)
 }
 

@@ -29,31 +29,31 @@ import (
 // ConfigMap, credentials from the build namespace's pull secret); else the
 // local stack's (stack.json). REGISTRY_INSECURE=true makes the configured
 // hosts plain HTTP; loopback hosts always are.
-func registryAccess(ctx context.Context) (imagestore.Store, error) {
+func registryAccess(ctx context.Context, opts ...imagestore.Option) (imagestore.Store, error) {
 	insecure, err := envBool("REGISTRY_INSECURE")
 	if err != nil {
 		return imagestore.Store{}, err
 	}
 	if host := os.Getenv("REGISTRY_HOST"); host != "" {
 		h := imagestore.Hosts{Push: host, Pull: firstOf(os.Getenv("REGISTRY_PULL_HOST"), host)}
-		return newStore(h, os.Getenv("REGISTRY_USER"), os.Getenv("REGISTRY_PASS"), insecure), nil
+		return newStore(h, os.Getenv("REGISTRY_USER"), os.Getenv("REGISTRY_PASS"), insecure, opts...), nil
 	}
 	if l := local(); l != nil && os.Getenv("KUBECONFIG") == "" {
 		h := imagestore.Hosts{Push: l.Registry, Pull: l.Registry}
-		return newStore(h, l.RegUser, l.RegPass, insecure), nil
+		return newStore(h, l.RegUser, l.RegPass, insecure, opts...), nil
 	}
 	client, cfg, err := cluster()
 	if err != nil {
 		return imagestore.Store{}, err
 	}
-	reg, err := userregistry.New(client, cfg).Platform(ctx)
+	reg, err := userregistry.New(client, cfg, opts...).Platform(ctx)
 	return reg.Store, err
 }
 
 // newStore is the registry at h with user's credentials for both hosts,
-// and for no other (anonymous when user is empty).
-func newStore(h imagestore.Hosts, user, pass string, insecure bool) imagestore.Store {
-	opts := []imagestore.Option{}
+// and for no other (anonymous when user is empty), with extra options.
+func newStore(h imagestore.Hosts, user, pass string, insecure bool, extra ...imagestore.Option) imagestore.Store {
+	opts := append([]imagestore.Option{}, extra...)
 	if user != "" {
 		opts = append(opts, imagestore.WithKeychain(imagestore.Keychain{}.Grant(imagestore.Basic(user, pass), h.Push, h.Pull)))
 	}
@@ -183,12 +183,10 @@ func deleteImage(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	hosts, client := reg.Hosts, reg.Client
-	ref := strings.TrimPrefix(*image, hosts.Push+"/")
-	i := strings.LastIndex(ref, ":")
-	if i <= 0 || strings.Contains(ref, "@") || !imagestore.ValidTag(ref[i+1:]) {
-		return fmt.Errorf("IMAGE=%q is not <repository>:<tag>", *image)
+	repo, tag, err := repoTag(hosts.Push, *image)
+	if err != nil {
+		return err
 	}
-	repo, tag := ref[:i], ref[i+1:]
 	d, found, err := client.DeleteTag(ctx, inRegistry(hosts.Push, repo), tag)
 	if err != nil {
 		return err
@@ -200,6 +198,17 @@ func deleteImage(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "tags removed: %s\n", strings.Join(d.Tags, " "))
 	fmt.Fprintln(out, "the registry frees the space at its next garbage collection")
 	return nil
+}
+
+// repoTag splits an image named as list-images prints it, <repository>:<tag>
+// (the registry host optional), into its repository and tag.
+func repoTag(host, image string) (repo, tag string, err error) {
+	ref := strings.TrimPrefix(image, host+"/")
+	i := strings.LastIndex(ref, ":")
+	if i <= 0 || strings.Contains(ref, "@") || !imagestore.ValidTag(ref[i+1:]) {
+		return "", "", fmt.Errorf("IMAGE=%q is not <repository>:<tag>", image)
+	}
+	return ref[:i], ref[i+1:], nil
 }
 
 func printJSON(out io.Writer, v any) error {

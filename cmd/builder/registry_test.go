@@ -11,7 +11,12 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -221,4 +226,50 @@ func TestApplyConfigMap(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, second.Data, got.Data)
 	assert.Equal(t, "yes", got.Labels["kept"], "labels set by others are kept")
+}
+
+func TestPushImage(t *testing.T) {
+	host := testregistry.Start(t).Host
+	registryEnv(t)
+	t.Setenv("REGISTRY_HOST", host)
+	ctx := context.Background()
+	img := testregistry.Image(t, "1001")
+	want, err := img.Digest()
+	require.NoError(t, err)
+
+	dir := t.TempDir()
+	tarPath := filepath.Join(dir, "runtime.tar")
+	require.NoError(t, tarball.WriteToFile(tarPath, name.MustParseReference("example.com/runtime:v1"), img))
+	oci := filepath.Join(dir, "oci")
+	lp, err := layout.Write(oci, empty.Index)
+	require.NoError(t, err)
+	require.NoError(t, lp.AppendImage(img, layout.WithPlatform(v1.Platform{OS: "linux", Architecture: "amd64"})))
+	testregistry.Push(t, host+"/elsewhere:v1", img)
+
+	for _, from := range []string{tarPath, oci, host + "/elsewhere:v1"} {
+		t.Run(filepath.Base(from), func(t *testing.T) {
+			var out bytes.Buffer
+			require.NoError(t, pushImage(ctx, []string{"-from", from, "-image", "runtime-mine:v1"}, &out))
+			assert.Contains(t, out.String(), "pushed "+host+"/runtime-mine:v1@"+want.String())
+			assert.Contains(t, out.String(), `"source": "`+host+`/runtime-mine:v1"`)
+			ref, err := name.ParseReference(host + "/runtime-mine:v1")
+			require.NoError(t, err)
+			got, err := remote.Head(ref)
+			require.NoError(t, err)
+			assert.Equal(t, want, got.Digest)
+		})
+	}
+
+	for _, tt := range []struct{ from, image, wantErr string }{
+		{from: tarPath, image: "runtime-mine", wantErr: "is not <repository>:<tag>"},
+		{from: tarPath, image: "runtime-mine@sha256:00", wantErr: "is not <repository>:<tag>"},
+		{from: "", image: "runtime-mine:v1", wantErr: "set FROM="},
+		{from: filepath.Join(dir, "missing.tar"), image: "runtime-mine:v1", wantErr: "neither a file, a folder nor an image reference"},
+		{from: filepath.Join(dir, "oci", "index.json"), image: "runtime-mine:v1", wantErr: "reading image tarball"},
+	} {
+		t.Run(tt.wantErr, func(t *testing.T) {
+			err := pushImage(ctx, []string{"-from", tt.from, "-image", tt.image}, io.Discard)
+			assert.ErrorContains(t, err, tt.wantErr)
+		})
+	}
 }
