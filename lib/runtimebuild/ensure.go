@@ -77,7 +77,7 @@ func (s *Service) Ensure(ctx context.Context, user string, r EnsureRequest) (Ens
 			return Ensured{}, kube.Error(err, "removing the previous build %s", job.Name)
 		}
 	}
-	job, existing, err := s.submit(ctx, p)
+	job, existing, err := s.submit(ctx, p, nil)
 	if err != nil {
 		return Ensured{}, err
 	}

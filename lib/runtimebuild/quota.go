@@ -8,6 +8,7 @@ import (
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -55,36 +56,58 @@ func reservationExpiry(ctx context.Context, now time.Time) time.Time {
 }
 
 // place is what a reservation tells the plan's creator: the plan's Job when
-// it exists already, and the build Jobs it counted, so the caller need not
-// list them again.
+// it exists already, the build Jobs it counted, so the caller need not
+// list them again, and the record as the reservation wrote it, from which
+// the confirmation starts.
 type place struct {
 	existing *batchv1.Job
 	jobs     []batchv1.Job
+	record   *corev1.ConfigMap
+}
+
+// quotaReads are the quota record and the build Jobs, read at once: what a
+// reservation decides on first. A start begins them while it resolves its
+// source, which they do not depend on.
+type quotaReads struct {
+	done      sync.WaitGroup
+	record    *corev1.ConfigMap
+	recordErr error
+	jobs      []batchv1.Job
+	jobsErr   error
+}
+
+// readQuota begins the reads of the quota record and of the build Jobs.
+func (s *Service) readQuota(ctx context.Context, namespace string) *quotaReads {
+	q := &quotaReads{}
+	q.done.Go(func() { q.record, q.recordErr = s.record(ctx, namespace) })
+	q.done.Go(func() { q.jobs, q.jobsErr = s.buildJobs(ctx, namespace) })
+	return q
 }
 
 // reserveQuota holds a place for the plan's Job under the per-user and the
 // global limit, or refuses it with 429. Identical requests share one
-// reservation: they make one Job. The Job list it counts
-// also tells whether the plan's Job exists already, which then needs no
-// place.
-func (s *Service) reserveQuota(ctx context.Context, p buildjob.Plan) (place, error) {
+// reservation: they make one Job. The Job list it counts also tells
+// whether the plan's Job exists already, which then needs no place. It
+// decides first on ahead, the reads a start began earlier (nil: it reads
+// them now); a retried change reads both again.
+func (s *Service) reserveQuota(ctx context.Context, p buildjob.Plan, ahead *quotaReads) (place, error) {
 	name := p.JobName()
+	if ahead == nil {
+		ahead = s.readQuota(ctx, p.Namespace)
+	}
+	ahead.done.Wait()
+	if ahead.recordErr != nil {
+		return place{}, ahead.recordErr
+	}
 	var refusal error
 	var got place
-	// The first Job list is read while the record is: each change reads
-	// both, and a retried one lists again.
-	var ahead []batchv1.Job
-	var aheadErr error
-	var listing sync.WaitGroup
-	listing.Go(func() { ahead, aheadErr = s.buildJobs(ctx, p.Namespace) })
 	first := true
-	err := s.updateRecord(ctx, p.Namespace, func(entries reservations) (bool, error) {
+	written, err := s.updateRecord(ctx, p.Namespace, ahead.record, func(entries reservations) (bool, error) {
 		refusal = nil
 		var jobs []batchv1.Job
 		var err error
 		if first {
-			listing.Wait()
-			jobs, err, first = ahead, aheadErr, false
+			jobs, err, first = ahead.jobs, ahead.jobsErr, false
 		} else {
 			jobs, err = s.buildJobs(ctx, p.Namespace)
 		}
@@ -120,6 +143,7 @@ func (s *Service) reserveQuota(ctx context.Context, p buildjob.Plan) (place, err
 	if err != nil {
 		return place{}, err
 	}
+	got.record = written
 	return got, refusal
 }
 
@@ -128,9 +152,10 @@ func (s *Service) reserveQuota(ctx context.Context, p buildjob.Plan) (place, err
 var errReservationLost = errors.New("the quota reservation expired before the job was created")
 
 // confirmQuota ties the reservation of job's name to job itself, so that it
-// holds exactly as long as this Job is unfinished.
-func (s *Service) confirmQuota(ctx context.Context, job *batchv1.Job) error {
-	err := s.updateRecord(ctx, job.Namespace, func(entries reservations) (bool, error) {
+// holds exactly as long as this Job is unfinished. It starts from known,
+// the record as the reservation wrote it (nil: it reads the record).
+func (s *Service) confirmQuota(ctx context.Context, job *batchv1.Job, known *corev1.ConfigMap) error {
+	_, err := s.updateRecord(ctx, job.Namespace, known, func(entries reservations) (bool, error) {
 		r, ok := entries[job.Name]
 		if !ok {
 			return false, errReservationLost
@@ -158,7 +183,7 @@ func (s *Service) releaseQuota(ctx context.Context, p buildjob.Plan, createErr e
 		return
 	}
 	name := p.JobName()
-	err := s.updateRecord(ctx, p.Namespace, func(entries reservations) (bool, error) {
+	_, err := s.updateRecord(ctx, p.Namespace, nil, func(entries reservations) (bool, error) {
 		r, ok := entries[name]
 		if !ok || r.UID != "" {
 			return false, nil

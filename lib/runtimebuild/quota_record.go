@@ -57,36 +57,46 @@ var errRecordBusy = errors.New("the quota record kept changing")
 // updateRecord reads the quota record (creating it when missing), lets
 // change edit its reservations, and writes them back at the
 // resourceVersion read, reading again and redoing the change after a
-// conflict. change returns whether there is anything to write; it runs
-// after the read, so what it reads from the API server is never older than
-// the record it decides on.
-func (s *Service) updateRecord(ctx context.Context, namespace string, change func(reservations) (bool, error)) error {
+// conflict. The first attempt starts from known instead when there is one:
+// the record as this request read or wrote it last, which saves a read
+// when no one else wrote since and costs a conflict when someone did.
+// change returns whether there is anything to write; it runs after the
+// read, so what it reads from the API server is never older than the
+// record it decides on. It returns the record as written, nil when change
+// wrote nothing.
+func (s *Service) updateRecord(ctx context.Context, namespace string, known *corev1.ConfigMap, change func(reservations) (bool, error)) (*corev1.ConfigMap, error) {
 	cms := s.client.CoreV1().ConfigMaps(namespace)
 	for attempt := 0; attempt < recordAttempts; attempt++ {
-		cm, err := s.record(ctx, namespace)
-		if err != nil {
-			return err
+		cm := known
+		known = nil
+		if cm != nil {
+			cm = cm.DeepCopy()
+		} else {
+			var err error
+			if cm, err = s.record(ctx, namespace); err != nil {
+				return nil, err
+			}
 		}
 		entries := decodeRecord(cm)
 		write, err := change(entries)
 		if err != nil || !write {
-			return err
+			return nil, err
 		}
 		if cm.Data, err = encodeRecord(entries); err != nil {
-			return err
+			return nil, err
 		}
-		_, err = cms.Update(ctx, cm, metav1.UpdateOptions{})
+		written, err := cms.Update(ctx, cm, metav1.UpdateOptions{})
 		if err == nil {
-			return nil
+			return written, nil
 		}
 		if !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
-			return kube.Error(err, "updating the quota record")
+			return nil, kube.Error(err, "updating the quota record")
 		}
 		if err := backoff(ctx, attempt); err != nil {
-			return kube.Error(err, "updating the quota record")
+			return nil, kube.Error(err, "updating the quota record")
 		}
 	}
-	return fault.Wrap(errRecordBusy, fault.Unavailable, "QuotaRecordBusy", "Too many builds are being started at once; retry")
+	return nil, fault.Wrap(errRecordBusy, fault.Unavailable, "QuotaRecordBusy", "Too many builds are being started at once; retry")
 }
 
 // record returns the quota record, creating an empty one when there is

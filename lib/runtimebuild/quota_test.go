@@ -241,7 +241,7 @@ func TestStartReleasesItsReservationWhenTheCreateFails(t *testing.T) {
 func TestIdenticalReservationsShareOnePlace(t *testing.T) {
 	e := newStartEnv(t, func(c *config.Config) { c.MaxActiveBuildsPerUser = 1 }, registrySecret("builds"))
 	p := buildjob.Plan{ID: "0123456789abcdef0123456789abcdef", User: "alice", Namespace: "builds"}
-	reserve := func(p buildjob.Plan) error { _, err := e.svc.reserveQuota(context.Background(), p); return err }
+	reserve := func(p buildjob.Plan) error { _, err := e.svc.reserveQuota(context.Background(), p, nil); return err }
 	require.NoError(t, reserve(p))
 	require.NoError(t, reserve(p), "the same build is no second place")
 	other := p
@@ -331,4 +331,40 @@ func TestCancelGivesThePlaceBack(t *testing.T) {
 	require.NoError(t, err)
 	_, err = e.svc.Start(context.Background(), "alice", second)
 	assert.NoError(t, err)
+}
+
+// A start reads the quota record once: the confirmation starts from the
+// record as the reservation wrote it. When another caller wrote it in
+// between, the confirmation's write conflicts and it reads again.
+func TestStartReadsTheQuotaRecordOnce(t *testing.T) {
+	recordReads := func(e *startEnv) int {
+		n := 0
+		for _, a := range e.client.Actions() {
+			if g, ok := a.(k8stesting.GetAction); ok && a.GetResource().Resource == "configmaps" && g.GetName() == QuotaRecord {
+				n++
+			}
+		}
+		return n
+	}
+	e := newStartEnv(t, nil, registrySecret("builds"))
+	got, err := e.svc.Start(context.Background(), "alice", e.request(""))
+	require.NoError(t, err)
+	assert.Equal(t, 1, recordReads(e))
+	assert.NotEmpty(t, e.record(t)[got.JobName].UID, "confirmed")
+
+	// Another caller writes the record while the Job is created.
+	e = newStartEnv(t, nil, registrySecret("builds"))
+	gvr := corev1.SchemeGroupVersion.WithResource("configmaps")
+	e.client.PrependReactor("create", "jobs", func(k8stesting.Action) (bool, runtime.Object, error) {
+		cur, err := e.client.Tracker().Get(gvr, "builds", QuotaRecord)
+		require.NoError(t, err)
+		cm := cur.(*corev1.ConfigMap).DeepCopy()
+		cm.ResourceVersion = "other"
+		require.NoError(t, e.client.Tracker().Update(gvr, cm, "builds"))
+		return false, nil, nil
+	})
+	got, err = e.svc.Start(context.Background(), "alice", e.request(""))
+	require.NoError(t, err)
+	assert.Equal(t, 2, recordReads(e), "the conflict made it read again")
+	assert.NotEmpty(t, e.record(t)[got.JobName].UID, "confirmed")
 }

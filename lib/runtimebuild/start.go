@@ -59,11 +59,15 @@ func (s *Service) Start(ctx context.Context, user string, r StartRequest) (Start
 	if err != nil {
 		return Started{}, err
 	}
+	// The quota's reads depend on nothing the plan holds: they go while
+	// the registry is chosen and the source resolved.
+	ahead := s.readQuota(ctx, s.cfg.Namespace)
 	p, _, err := s.planFor(ctx, req)
 	if err != nil {
+		ahead.done.Wait()
 		return Started{}, err
 	}
-	job, existing, err := s.submit(ctx, p)
+	job, existing, err := s.submit(ctx, p, ahead)
 	if err != nil {
 		return Started{}, err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -91,8 +92,34 @@ func newStartEnv(t *testing.T, change func(*config.Config), objects ...runtime.O
 		obj.SetCreationTimestamp(metav1.NewTime(startNow))
 		return false, nil, nil
 	})
+	versionedRecord(e.client)
 	e.svc = NewService(e.client, cfg, WithClock(func() time.Time { return startNow }))
 	return e
+}
+
+// versionedRecord makes client update the quota record at the
+// resourceVersion it was read at, as the API server does (the fake's
+// tracker takes any): a write from a stale read is a conflict.
+func versionedRecord(client *fake.Clientset) {
+	gvr := corev1.SchemeGroupVersion.WithResource("configmaps")
+	version := 0
+	client.PrependReactor("update", "configmaps", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		cm, ok := a.(k8stesting.UpdateAction).GetObject().(*corev1.ConfigMap)
+		if !ok || cm.Name != QuotaRecord {
+			return false, nil, nil
+		}
+		cur, err := client.Tracker().Get(gvr, cm.Namespace, cm.Name)
+		if err != nil {
+			return false, nil, nil
+		}
+		if cur.(*corev1.ConfigMap).ResourceVersion != cm.ResourceVersion {
+			return true, nil, apierrors.NewConflict(gvr.GroupResource(), cm.Name, errors.New("the object has been modified"))
+		}
+		cm = cm.DeepCopy()
+		version++
+		cm.ResourceVersion = strconv.Itoa(version)
+		return true, cm, client.Tracker().Update(gvr, cm, cm.Namespace)
+	})
 }
 
 func (e *startEnv) request(file string) StartRequest {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -25,8 +26,8 @@ import (
 // Job is deleted again, and what it owns goes with it. The Job comes first
 // so the others can be owned by it; a Pod that starts before they exist
 // waits for its volumes, as kubelet retries the mount.
-func (s *Service) submit(ctx context.Context, p buildjob.Plan) (job *batchv1.Job, existing bool, err error) {
-	got, err := s.reserveQuota(ctx, p)
+func (s *Service) submit(ctx context.Context, p buildjob.Plan, ahead *quotaReads) (job *batchv1.Job, existing bool, err error) {
+	got, err := s.reserveQuota(ctx, p, ahead)
 	if err != nil || got.existing != nil {
 		return got.existing, got.existing != nil, err
 	}
@@ -45,7 +46,7 @@ func (s *Service) submit(ctx context.Context, p buildjob.Plan) (job *batchv1.Job
 	var pruned sync.WaitGroup
 	pruned.Go(func() { s.pruneKept(ctx, p.User, got.jobs) })
 	defer pruned.Wait()
-	if err := s.complete(ctx, p, job); err != nil {
+	if err := s.complete(ctx, p, job, got.record); err != nil {
 		s.remove(ctx, job)
 		return nil, false, err
 	}
@@ -55,9 +56,10 @@ func (s *Service) submit(ctx context.Context, p buildjob.Plan) (job *batchv1.Job
 
 // complete creates what the Job owns — its temporary Secret when the plan
 // carries credentials, then its context — and confirms the Job's quota
-// reservation. The confirmation and the context are independent writes, so
-// they go at once; the first failure, in that order, is the answer.
-func (s *Service) complete(ctx context.Context, p buildjob.Plan, job *batchv1.Job) error {
+// reservation, starting from the record as the reservation wrote it. The
+// confirmation and the context are independent writes, so they go at
+// once; the first failure, in that order, is the answer.
+func (s *Service) complete(ctx context.Context, p buildjob.Plan, job *batchv1.Job, record *corev1.ConfigMap) error {
 	if secret := buildjob.NewSecret(p, job); secret != nil {
 		if _, err := s.client.CoreV1().Secrets(p.Namespace).Create(ctx, secret, metav1.CreateOptions{}); err != nil {
 			return kube.Error(withheld(err), "creating registry credentials %s", p.JobName())
@@ -65,7 +67,7 @@ func (s *Service) complete(ctx context.Context, p buildjob.Plan, job *batchv1.Jo
 	}
 	var confirmErr, contextErr error
 	var wg sync.WaitGroup
-	wg.Go(func() { confirmErr = s.confirmQuota(ctx, job) })
+	wg.Go(func() { confirmErr = s.confirmQuota(ctx, job, record) })
 	wg.Go(func() {
 		if _, err := s.client.CoreV1().ConfigMaps(p.Namespace).Create(ctx, buildjob.NewContext(p, job), metav1.CreateOptions{}); err != nil {
 			contextErr = kube.Error(err, "creating build context %s", p.JobName())
