@@ -21,9 +21,6 @@ import (
 // pushTimeout bounds one push: a runtime is hundreds of MB.
 const pushTimeout = 30 * time.Minute
 
-// buildPlatform is the platform the build Pods run on.
-var buildPlatform = v1.Platform{OS: "linux", Architecture: "amd64"}
-
 // pushImage pushes an image into the registry as <repository>:<tag>: a
 // runtime of one's own, to build from. On the local stack a source must be
 // a catalog builder, <registry>/runtime-*, or the caller's own repository,
@@ -79,43 +76,49 @@ func loadImage(ctx context.Context, from string) (v1.Image, error) {
 	if perr != nil {
 		return nil, fmt.Errorf("%s is neither a file, a folder nor an image reference: %w", from, err)
 	}
-	img, err := remote.Image(ref, remote.WithContext(ctx), remote.WithPlatform(buildPlatform), remote.WithAuthFromKeychain(authn.DefaultKeychain))
+	img, err := remote.Image(ref, remote.WithContext(ctx), remote.WithPlatform(imagestore.Platform), remote.WithAuthFromKeychain(authn.DefaultKeychain))
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", from, err)
 	}
 	return img, nil
 }
 
-// layoutImage is the linux/amd64 image of an OCI layout folder (an image
-// without a platform counts as one).
+// layoutImage is the linux/amd64 image of an OCI layout folder.
 func layoutImage(dir string) (v1.Image, error) {
 	idx, err := layout.ImageIndexFromPath(dir)
 	if err != nil {
 		return nil, fmt.Errorf("reading OCI layout %s: %w", dir, err)
 	}
+	img, err := platformImage(idx)
+	if err != nil {
+		return nil, fmt.Errorf("reading OCI layout %s: %w", dir, err)
+	}
+	if img == nil {
+		return nil, fmt.Errorf("OCI layout %s holds no %s/%s image", dir, imagestore.Platform.OS, imagestore.Platform.Architecture)
+	}
+	return img, nil
+}
+
+// platformImage is the first image for the build platform in idx or in
+// an index it holds (as a multi-platform pull writes it), nil for none.
+func platformImage(idx v1.ImageIndex) (v1.Image, error) {
 	m, err := idx.IndexManifest()
 	if err != nil {
-		return nil, fmt.Errorf("reading the index of %s: %w", dir, err)
+		return nil, err
 	}
 	for _, desc := range m.Manifests {
-		if desc.MediaType.IsImage() && (desc.Platform == nil || desc.Platform.Satisfies(buildPlatform)) {
+		switch {
+		case desc.MediaType.IsImage() && imagestore.ForPlatform(desc):
 			return idx.Image(desc.Digest)
-		}
-		if desc.MediaType.IsIndex() {
+		case desc.MediaType.IsIndex():
 			child, err := idx.ImageIndex(desc.Digest)
 			if err != nil {
 				return nil, err
 			}
-			cm, err := child.IndexManifest()
-			if err != nil {
-				return nil, err
-			}
-			for _, c := range cm.Manifests {
-				if c.Platform == nil || c.Platform.Satisfies(buildPlatform) {
-					return child.Image(c.Digest)
-				}
+			if img, err := platformImage(child); img != nil || err != nil {
+				return img, err
 			}
 		}
 	}
-	return nil, fmt.Errorf("OCI layout %s holds no %s/%s image", dir, buildPlatform.OS, buildPlatform.Architecture)
+	return nil, nil
 }

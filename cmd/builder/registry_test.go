@@ -15,6 +15,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/stretchr/testify/assert"
@@ -244,9 +245,17 @@ func TestPushImage(t *testing.T) {
 	lp, err := layout.Write(oci, empty.Index)
 	require.NoError(t, err)
 	require.NoError(t, lp.AppendImage(img, layout.WithPlatform(v1.Platform{OS: "linux", Architecture: "amd64"})))
+	// A multi-platform pull writes the index of the platforms into the layout's own.
+	multi := filepath.Join(dir, "oci-multi")
+	lp, err = layout.Write(multi, empty.Index)
+	require.NoError(t, err)
+	require.NoError(t, lp.AppendIndex(mutate.AppendManifests(empty.Index,
+		mutate.IndexAddendum{Add: testregistry.PlatformImage(t, "1001", "arm64"), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64"}}},
+		mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+	)))
 	testregistry.Push(t, host+"/elsewhere:v1", img)
 
-	for _, from := range []string{tarPath, oci, host + "/elsewhere:v1"} {
+	for _, from := range []string{tarPath, oci, multi, host + "/elsewhere:v1"} {
 		t.Run(filepath.Base(from), func(t *testing.T) {
 			var out bytes.Buffer
 			require.NoError(t, pushImage(ctx, []string{"-from", from, "-image", "runtime-mine:v1"}, &out))
@@ -266,6 +275,7 @@ func TestPushImage(t *testing.T) {
 		{from: "", image: "runtime-mine:v1", wantErr: "set FROM="},
 		{from: filepath.Join(dir, "missing.tar"), image: "runtime-mine:v1", wantErr: "neither a file, a folder nor an image reference"},
 		{from: filepath.Join(dir, "oci", "index.json"), image: "runtime-mine:v1", wantErr: "reading image tarball"},
+		{from: t.TempDir(), image: "runtime-mine:v1", wantErr: "reading OCI layout"},
 	} {
 		t.Run(tt.wantErr, func(t *testing.T) {
 			err := pushImage(ctx, []string{"-from", tt.from, "-image", tt.image}, io.Discard)

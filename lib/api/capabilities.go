@@ -10,7 +10,7 @@ import (
 )
 
 // Version names the build recipe that build ids are made for. It is
-// Version, written again so that capabilities links none of the
+// buildjob.Version, written again so that capabilities links none of the
 // build machinery; TestCapabilities keeps the two equal.
 const Version = "openserverless-deployer/build/v1"
 

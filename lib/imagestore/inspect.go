@@ -48,7 +48,7 @@ func (c *Client) Inspect(ctx context.Context, ref string) (Manifest, error) {
 	if err != nil {
 		return Manifest{}, fmt.Errorf("parsing %q: %w", ref, err)
 	}
-	desc, err := remote.Get(r, append(c.remote(ctx, r.Context().Registry), remote.WithPlatform(platform))...)
+	desc, err := remote.Get(r, append(c.remote(ctx, r.Context().Registry), remote.WithPlatform(Platform))...)
 	if err != nil {
 		return Manifest{}, registryError(err, "reading %s", ref)
 	}

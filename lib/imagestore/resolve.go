@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -27,8 +28,14 @@ type Source struct {
 // Pinned returns "repository@digest", the reference a Dockerfile FROM uses.
 func (s Source) Pinned() string { return s.Repository + "@" + s.Digest }
 
-// platform is the one the build Pods run on.
-var platform = v1.Platform{OS: "linux", Architecture: "amd64"}
+// Platform is the one the build Pods run on.
+var Platform = v1.Platform{OS: "linux", Architecture: "amd64"}
+
+// ForPlatform reports whether an index's child is an image for Platform; a
+// child without a platform counts as one, as go-containerregistry assumes.
+func ForPlatform(d v1.Descriptor) bool {
+	return d.Platform == nil || d.Platform.Satisfies(Platform)
+}
 
 // Resolve pins ref to its digest and reads the user from the linux/amd64
 // image config. An image the registry does not have is Invalid (the caller
@@ -48,7 +55,7 @@ func (c *Client) Resolve(ctx context.Context, ref string) (Source, error) {
 			return src, nil
 		}
 	}
-	opts := append(c.remote(ctx, r.Context().Registry), remote.WithPlatform(platform))
+	opts := append(c.remote(ctx, r.Context().Registry), remote.WithPlatform(Platform))
 	desc, err := remote.Get(r, opts...)
 	if err != nil {
 		return Source{}, sourceError(err, ref)
@@ -61,7 +68,7 @@ func (c *Client) Resolve(ctx context.Context, ref string) (Source, error) {
 	// An index without a linux/amd64 image is the caller's mistake, not a
 	// registry failure.
 	if desc.MediaType.IsIndex() && !hasPlatform(desc.Manifest) {
-		return Source{}, fault.New(fault.Invalid, "SourcePlatformMissing", "Source image %s has no %s/%s image", ref, platform.OS, platform.Architecture)
+		return Source{}, fault.New(fault.Invalid, "SourcePlatformMissing", "Source image %s has no %s/%s image", ref, Platform.OS, Platform.Architecture)
 	}
 	img, err := desc.Image()
 	if err != nil {
@@ -77,24 +84,14 @@ func (c *Client) Resolve(ctx context.Context, ref string) (Source, error) {
 }
 
 // hasPlatform reports whether an index lists an image for the build
-// platform; a child without a platform counts as linux/amd64, as
-// go-containerregistry assumes. An index it cannot parse is left to the
-// image read to report.
+// platform (ForPlatform). An index it cannot parse is left to the image
+// read to report.
 func hasPlatform(index []byte) bool {
 	m, err := v1.ParseIndexManifest(bytes.NewReader(index))
 	if err != nil {
 		return true
 	}
-	for _, d := range m.Manifests {
-		p := platform
-		if d.Platform != nil {
-			p = *d.Platform
-		}
-		if p.Satisfies(platform) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(m.Manifests, ForPlatform)
 }
 
 // Digest returns the digest the registry holds for ref, or found=false when
