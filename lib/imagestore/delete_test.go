@@ -38,10 +38,10 @@ func TestDeleteTagOnTheReferenceRegistry(t *testing.T) {
 	reg, client := debianRegistry(t)
 	ctx := context.Background()
 	h := reg.Host
-	shared := testregistry.PlatformImage(t, "1001", "amd64")
+	shared := testregistry.Image(t, "1001")
 	d1 := testregistry.Push(t, h+"/alice:t1", shared, remote.WithAuth(reg.Auth()))
 	testregistry.Push(t, h+"/alice:t2", shared, remote.WithAuth(reg.Auth()))
-	d3 := testregistry.Push(t, h+"/alice:t3", testregistry.PlatformImage(t, "", "amd64"), remote.WithAuth(reg.Auth()))
+	d3 := testregistry.Push(t, h+"/alice:t3", testregistry.Image(t, ""), remote.WithAuth(reg.Auth()))
 	// The same manifest in another repository is another manifest to delete.
 	testregistry.Push(t, h+"/bob:t1", shared, remote.WithAuth(reg.Auth()))
 
@@ -108,7 +108,7 @@ func TestDeleteTagFailures(t *testing.T) {
 	broken := testregistry.Start(t, wrap(http.StatusNotImplemented, ``)).Host
 	gone := testregistry.Start(t, wrap(http.StatusNotFound, `{"errors":[{"code":"MANIFEST_UNKNOWN"}]}`)).Host
 	for _, h := range []string{disabled, broken, gone} {
-		testregistry.Push(t, h+"/alice:t1", testregistry.PlatformImage(t, "", "amd64"))
+		testregistry.Push(t, h+"/alice:t1", testregistry.Image(t, ""))
 	}
 
 	tests := []struct {

@@ -17,7 +17,7 @@ import (
 
 func TestClientInspect(t *testing.T) {
 	host := testregistry.Start(t).Host
-	img := testregistry.PlatformImage(t, "1001", "amd64")
+	img := testregistry.Image(t, "1001")
 	cf, err := img.ConfigFile()
 	require.NoError(t, err)
 	cf = cf.DeepCopy()

@@ -30,13 +30,13 @@ func TestClientTags(t *testing.T) {
 			next.ServeHTTP(w, r)
 		})
 	}).Host
-	shared := testregistry.PlatformImage(t, "1001", "amd64")
+	shared := testregistry.Image(t, "1001")
 	d1 := testregistry.Push(t, host+"/alice:t1", shared)
 	testregistry.Push(t, host+"/alice:t2", shared)
-	d3 := testregistry.Push(t, host+"/alice:a0", testregistry.PlatformImage(t, "", "amd64"))
-	testregistry.Push(t, host+"/alice:gone", testregistry.PlatformImage(t, "", "amd64"))
-	db := testregistry.Push(t, host+"/bob:t1", testregistry.PlatformImage(t, "", "amd64"))
-	idx := mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: testregistry.PlatformImage(t, "", "amd64")})
+	d3 := testregistry.Push(t, host+"/alice:a0", testregistry.Image(t, ""))
+	testregistry.Push(t, host+"/alice:gone", testregistry.Image(t, ""))
+	db := testregistry.Push(t, host+"/bob:t1", testregistry.Image(t, ""))
+	idx := mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: testregistry.Image(t, "")})
 	require.NoError(t, remote.WriteIndex(parseRef(t, host+"/carol:multi"), idx))
 	di, err := idx.Digest()
 	require.NoError(t, err)
@@ -44,7 +44,7 @@ func TestClientTags(t *testing.T) {
 	var many []Tag
 	for i := range 3 * headWorkers {
 		tag := fmt.Sprintf("v%03d", i)
-		many = append(many, Tag{Name: tag, Digest: testregistry.Push(t, host+"/dave:"+tag, testregistry.PlatformImage(t, tag, "amd64"))})
+		many = append(many, Tag{Name: tag, Digest: testregistry.Push(t, host+"/dave:"+tag, testregistry.Image(t, tag))})
 	}
 
 	tests := []struct {
@@ -81,8 +81,8 @@ func TestClientTagsFailures(t *testing.T) {
 			next.ServeHTTP(w, r)
 		})
 	}).Host
-	testregistry.Push(t, headFails+"/alice:t1", testregistry.PlatformImage(t, "", "amd64"))
-	testregistry.Push(t, headFails+"/alice:t2", testregistry.PlatformImage(t, "", "amd64"))
+	testregistry.Push(t, headFails+"/alice:t1", testregistry.Image(t, ""))
+	testregistry.Push(t, headFails+"/alice:t2", testregistry.Image(t, ""))
 	failing.Store(true)
 
 	tests := []struct {
@@ -114,7 +114,7 @@ func TestClientTagsFailures(t *testing.T) {
 func TestClientCatalog(t *testing.T) {
 	host := testregistry.Start(t).Host
 	for _, ref := range []string{"/zed:t1", "/alice:t1", "/alice:t2", "/runtime-python:local"} {
-		testregistry.Push(t, host+ref, testregistry.PlatformImage(t, "", "amd64"))
+		testregistry.Push(t, host+ref, testregistry.Image(t, ""))
 	}
 	got, err := New(WithInsecure(host)).Catalog(context.Background(), host)
 	require.NoError(t, err)

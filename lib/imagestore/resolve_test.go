@@ -41,18 +41,18 @@ func closedAddr(t *testing.T) string {
 
 func TestClientResolve(t *testing.T) {
 	host := testregistry.Start(t).Host
-	imgDigest := testregistry.Push(t, host+"/apache/runtime:v1", testregistry.PlatformImage(t, "1001", "amd64"))
-	testregistry.Push(t, host+"/apache/rootless:v1", testregistry.PlatformImage(t, "", "amd64"))
+	imgDigest := testregistry.Push(t, host+"/apache/runtime:v1", testregistry.Image(t, "1001"))
+	testregistry.Push(t, host+"/apache/rootless:v1", testregistry.Image(t, ""))
 
 	idx := mutate.AppendManifests(empty.Index,
 		mutate.IndexAddendum{Add: testregistry.PlatformImage(t, "arm-user", "arm64"), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64"}}},
-		mutate.IndexAddendum{Add: testregistry.PlatformImage(t, "amd-user", "amd64"), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+		mutate.IndexAddendum{Add: testregistry.Image(t, "amd-user"), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
 	)
 	require.NoError(t, remote.WriteIndex(parseRef(t, host+"/apache/multi:v1"), idx))
 	idxDigest, err := idx.Digest()
 	require.NoError(t, err)
 	// A child without a platform is taken for linux/amd64.
-	bare := mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: testregistry.PlatformImage(t, "bare-user", "amd64")})
+	bare := mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: testregistry.Image(t, "bare-user")})
 	require.NoError(t, remote.WriteIndex(parseRef(t, host+"/apache/bare:v1"), bare))
 	bareDigest, err := bare.Digest()
 	require.NoError(t, err)
@@ -107,13 +107,13 @@ func TestClientResolve(t *testing.T) {
 
 func TestClientResolveFailures(t *testing.T) {
 	host := testregistry.Start(t).Host
-	testregistry.Push(t, host+"/apache/runtime:v1", testregistry.PlatformImage(t, "1001", "amd64"))
+	testregistry.Push(t, host+"/apache/runtime:v1", testregistry.Image(t, "1001"))
 	armOnly := mutate.AppendManifests(empty.Index,
 		mutate.IndexAddendum{Add: testregistry.PlatformImage(t, "arm-user", "arm64"), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64"}}},
 	)
 	require.NoError(t, remote.WriteIndex(parseRef(t, host+"/apache/armonly:v1"), armOnly))
 	windows := mutate.AppendManifests(empty.Index,
-		mutate.IndexAddendum{Add: testregistry.PlatformImage(t, "w", "amd64"), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "windows", Architecture: "amd64"}}},
+		mutate.IndexAddendum{Add: testregistry.Image(t, "w"), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "windows", Architecture: "amd64"}}},
 	)
 	require.NoError(t, remote.WriteIndex(parseRef(t, host+"/apache/windows:v1"), windows))
 
@@ -160,7 +160,7 @@ func TestClientResolveSendsCredentials(t *testing.T) {
 			next.ServeHTTP(w, r)
 		})
 	}).Host
-	testregistry.Push(t, host+"/apache/runtime:v1", testregistry.PlatformImage(t, "1001", "amd64"))
+	testregistry.Push(t, host+"/apache/runtime:v1", testregistry.Image(t, "1001"))
 	mu.Lock()
 	seen = nil
 	mu.Unlock()
@@ -177,7 +177,7 @@ func TestClientResolveSendsCredentials(t *testing.T) {
 
 func TestClientDigest(t *testing.T) {
 	host := testregistry.Start(t).Host
-	want := testregistry.Push(t, host+"/alice:py1", testregistry.PlatformImage(t, "1001", "amd64"))
+	want := testregistry.Push(t, host+"/alice:py1", testregistry.Image(t, "1001"))
 	unavailable := testregistry.Start(t, testregistry.Broken).Host
 	tests := []struct {
 		name      string

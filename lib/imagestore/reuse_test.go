@@ -19,7 +19,7 @@ import (
 func TestWarmProcessReusesItsAuthentication(t *testing.T) {
 	reg := testregistry.Start(t, testregistry.BasicAuth(map[string]string{"builder": "pw", "other": "pw2"}))
 	builder := authn.FromConfig(authn.AuthConfig{Username: "builder", Password: "pw"})
-	digest := testregistry.Push(t, reg.Host+"/apache/runtime:v1", testregistry.PlatformImage(t, "1001", "amd64"), remote.WithAuth(builder))
+	digest := testregistry.Push(t, reg.Host+"/apache/runtime:v1", testregistry.Image(t, "1001"), remote.WithAuth(builder))
 	_ = reg.Requests()
 	client := func(user, pass string) *Client {
 		return New(WithKeychain(Keychain{}.Grant(Basic(user, pass), reg.Host)))
@@ -72,7 +72,7 @@ func TestWarmProcessReusesItsAuthentication(t *testing.T) {
 func TestOwnTransportDoesNotReuse(t *testing.T) {
 	reg := testregistry.Start(t, testregistry.BasicAuth(map[string]string{"builder": "pw"}))
 	builder := authn.FromConfig(authn.AuthConfig{Username: "builder", Password: "pw"})
-	testregistry.Push(t, reg.Host+"/apache/runtime:v1", testregistry.PlatformImage(t, "1001", "amd64"), remote.WithAuth(builder))
+	testregistry.Push(t, reg.Host+"/apache/runtime:v1", testregistry.Image(t, "1001"), remote.WithAuth(builder))
 	c := New(WithKeychain(Keychain{}.Grant(Basic("builder", "pw"), reg.Host)), WithTransport(http.DefaultTransport))
 	for range 2 {
 		_ = reg.Requests()
