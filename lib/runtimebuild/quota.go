@@ -56,12 +56,10 @@ func reservationExpiry(ctx context.Context, now time.Time) time.Time {
 }
 
 // place is what a reservation tells the plan's creator: the plan's Job when
-// it exists already, the build Jobs it counted, so the caller need not
-// list them again, and the record as the reservation wrote it, from which
-// the confirmation starts.
+// it exists already and has not succeeded, and the record as the
+// reservation wrote it, from which the confirmation starts.
 type place struct {
 	existing *batchv1.Job
-	jobs     []batchv1.Job
 	record   *corev1.ConfigMap
 }
 
@@ -80,14 +78,16 @@ type quotaReads struct {
 func (s *Service) readQuota(ctx context.Context, namespace string) *quotaReads {
 	q := &quotaReads{}
 	q.done.Go(func() { q.record, q.recordErr = s.record(ctx, namespace) })
-	q.done.Go(func() { q.jobs, q.jobsErr = s.buildJobs(ctx, namespace) })
+	q.done.Go(func() { q.jobs, q.jobsErr = s.quotaJobs(ctx, namespace) })
 	return q
 }
 
 // reserveQuota holds a place for the plan's Job under the per-user and the
 // global limit, or refuses it with 429. Identical requests share one
 // reservation: they make one Job. The Job list it counts also tells
-// whether the plan's Job exists already, which then needs no place. It
+// whether the plan's Job exists already and has not succeeded, which then
+// needs no place (a succeeded one is found by the create, which gives the
+// place back). It
 // decides first on ahead, the reads a start began earlier (nil: it reads
 // them now); a retried change reads both again.
 func (s *Service) reserveQuota(ctx context.Context, p buildjob.Plan, ahead *quotaReads) (place, error) {
@@ -109,12 +109,12 @@ func (s *Service) reserveQuota(ctx context.Context, p buildjob.Plan, ahead *quot
 		if first {
 			jobs, err, first = ahead.jobs, ahead.jobsErr, false
 		} else {
-			jobs, err = s.buildJobs(ctx, p.Namespace)
+			jobs, err = s.quotaJobs(ctx, p.Namespace)
 		}
 		if err != nil {
 			return false, err
 		}
-		got = place{jobs: jobs}
+		got = place{}
 		now := s.now()
 		pruned := prune(entries, jobs, now)
 		for i := range jobs {
@@ -174,7 +174,7 @@ func (s *Service) confirmQuota(ctx context.Context, job *batchv1.Job, known *cor
 }
 
 // releaseQuota gives back the place reserved for the plan's Job when the API
-// server refused to create it (createErr). An error without the server's
+// server refused to create it (createErr), or found it existing. An error without the server's
 // refusal (a timeout, a lost connection) may hide a Job that was created:
 // its reservation then stays until it expires or its Job ends. A failure to
 // release is only logged: the caller reports the failed create.
@@ -201,19 +201,33 @@ func (s *Service) releaseQuota(ctx context.Context, p buildjob.Plan, createErr e
 }
 
 // refused reports an answer of the API server saying that it did not
-// create the object (a 4xx other than a timeout or a conflict).
+// create the object: a 4xx other than a timeout or a conflict, or the
+// object's existing already.
 func refused(err error) bool {
 	var status apierrors.APIStatus
 	if !errors.As(err, &status) {
 		return false
 	}
+	if apierrors.IsAlreadyExists(err) {
+		return true
+	}
 	code := int(status.Status().Code)
 	return code >= 400 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusConflict
 }
 
-// buildJobs lists the build Jobs of the namespace.
-func (s *Service) buildJobs(ctx context.Context, namespace string) ([]batchv1.Job, error) {
-	list, err := s.client.BatchV1().Jobs(namespace).List(ctx, metav1.ListOptions{LabelSelector: builds()})
+// notSucceeded selects the Jobs that have not succeeded. A build Job runs one
+// Pod to completion, so one success ends it; the succeeded builds, nearly
+// all of those kept, never weigh in a quota decision, and the API server
+// leaves them out of the list. What remains is the running builds and the
+// failed ones, which max_kept_builds_per_user bounds.
+const notSucceeded = "status.successful=0"
+
+// quotaJobs lists the build Jobs of the namespace a quota decision reads:
+// those that have not succeeded. Nothing depends on the filter for its
+// correctness (a succeeded Job in the list counts as finished), only on
+// the list holding every unfinished Job.
+func (s *Service) quotaJobs(ctx context.Context, namespace string) ([]batchv1.Job, error) {
+	list, err := s.client.BatchV1().Jobs(namespace).List(ctx, metav1.ListOptions{LabelSelector: builds(), FieldSelector: notSucceeded})
 	if err != nil {
 		return nil, kube.Error(err, "listing build jobs")
 	}

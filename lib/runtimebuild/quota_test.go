@@ -3,6 +3,7 @@ package runtimebuild
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -12,6 +13,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	k8stesting "k8s.io/client-go/testing"
@@ -367,4 +370,80 @@ func TestStartReadsTheQuotaRecordOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, recordReads(e), "the conflict made it read again")
 	assert.NotEmpty(t, e.record(t)[got.JobName].UID, "confirmed")
+}
+
+// jobLists are the restrictions of the Job lists a test's calls made.
+func (e *startEnv) jobLists() []string {
+	var out []string
+	for _, a := range e.client.Actions() {
+		if l, ok := a.(k8stesting.ListAction); ok && a.GetResource().Resource == "jobs" {
+			r := l.GetListRestrictions()
+			out = append(out, r.Labels.String()+" | "+r.Fields.String())
+		}
+	}
+	return out
+}
+
+// filterSucceeded makes the fake's Job lists honour the field selector
+// status.successful=0, as the API server does; the fake itself ignores
+// field selectors.
+func (e *startEnv) filterSucceeded(t *testing.T) {
+	t.Helper()
+	gvr := batchv1.SchemeGroupVersion.WithResource("jobs")
+	gvk := batchv1.SchemeGroupVersion.WithKind("Job")
+	e.client.PrependReactor("list", "jobs", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		r := a.(k8stesting.ListAction).GetListRestrictions()
+		obj, err := e.client.Tracker().List(gvr, gvk, a.GetNamespace())
+		if err != nil {
+			return true, nil, err
+		}
+		list := obj.(*batchv1.JobList)
+		var kept []batchv1.Job
+		for _, j := range list.Items {
+			selectable := fields.Set{"status.successful": fmt.Sprint(j.Status.Succeeded)}
+			if r.Labels.Matches(labels.Set(j.Labels)) && r.Fields.Matches(selectable) {
+				kept = append(kept, j)
+			}
+		}
+		list.Items = kept
+		return true, list, nil
+	})
+}
+
+// A quota decision reads the build Jobs that have not succeeded, not every
+// kept build; the pruning of kept builds lists the user's own.
+func TestStartListsNoSucceededJobForItsQuota(t *testing.T) {
+	e := newStartEnv(t, nil, registrySecret("builds"))
+	_, err := e.svc.Start(context.Background(), "alice", e.request(""))
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{
+		builds() + " | status.successful=0",
+		ofUser("alice") + " | ",
+	}, e.jobLists())
+}
+
+// A start of a build whose Job succeeded before is answered with that Job,
+// which the quota's list no longer shows: the create finds it, and the
+// place reserved for it is given back at once, not held until it expires.
+func TestStartOfASucceededBuildGivesItsPlaceBack(t *testing.T) {
+	e := newStartEnv(t, func(c *config.Config) { c.MaxActiveBuildsPerUser = 1 }, registrySecret("builds"))
+	e.filterSucceeded(t)
+	first, err := e.svc.Start(context.Background(), "alice", e.request(""))
+	require.NoError(t, err)
+	e.markJob(t, first.ID, func(j *batchv1.Job) {
+		j.Status.Succeeded = 1
+		j.Status.Conditions = []batchv1.JobCondition{{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, LastTransitionTime: metav1.Now()}}
+	})
+
+	again, err := e.svc.Start(context.Background(), "alice", e.request(""))
+	require.NoError(t, err)
+	assert.Equal(t, first.JobName, again.JobName)
+	assert.True(t, again.Existing, "answered with the Job that exists")
+	assert.NotContains(t, e.record(t), first.JobName, "no place held for a build that ended")
+
+	// The one place alice has is free: another build goes through.
+	other := e.request("")
+	other.Target = "alice:other"
+	_, err = e.svc.Start(context.Background(), "alice", other)
+	assert.NoError(t, err)
 }

@@ -34,6 +34,9 @@ func (s *Service) submit(ctx context.Context, p buildjob.Plan, ahead *quotaReads
 	p.Attempt = attempt()
 	job, err = s.client.BatchV1().Jobs(p.Namespace).Create(ctx, buildjob.NewJob(p), metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {
+		// Made by an identical request meanwhile, or succeeded before:
+		// the place this call reserved is not needed.
+		s.releaseQuota(ctx, p, err)
 		job, err := s.existing(ctx, p)
 		return job, job != nil, err
 	}
@@ -44,7 +47,7 @@ func (s *Service) submit(ctx context.Context, p buildjob.Plan, ahead *quotaReads
 	// Pruning the user's oldest finished builds touches none of the new
 	// Job's objects: it runs beside their creation.
 	var pruned sync.WaitGroup
-	pruned.Go(func() { s.pruneKept(ctx, p.User, got.jobs) })
+	pruned.Go(func() { s.pruneKept(ctx, p.Namespace, p.User) })
 	defer pruned.Wait()
 	if err := s.complete(ctx, p, job, got.record); err != nil {
 		s.remove(ctx, job)

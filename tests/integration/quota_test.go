@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	batchv1 "k8s.io/api/batch/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -182,4 +184,31 @@ func deleteOneJob(t *testing.T, namespace string) {
 		_, err := apiserver.Client.BatchV1().Jobs(namespace).Get(ctx, list.Items[0].Name, metav1.GetOptions{})
 		return err != nil
 	})
+}
+
+// The quota's Job list leaves out the succeeded builds (the API server
+// applies status.successful=0), so a start of a build whose Job succeeded
+// finds it by its create: it is answered with that Job, and the place it
+// reserved is given back, so the user's one place stays free.
+func TestStartOfASucceededBuildHoldsNoPlace(t *testing.T) {
+	cfg, client := namespace(t)
+	cfg.MaxActiveBuildsPerUser = 1
+	ctx := context.Background()
+	svc := runtimebuild.NewService(client, cfg)
+	first, err := svc.Start(ctx, "alice", startOf("alice", "same"))
+	require.NoError(t, err)
+	// The same build, succeeded: its Job made again as finished.
+	deleteOneJob(t, cfg.Namespace)
+	done := finishedJob(t, cfg, "alice", first.ID, batchv1.JobComplete, time.Now())
+	require.Equal(t, first.JobName, done.Name)
+	listed, err := apiserver.Client.BatchV1().Jobs(cfg.Namespace).List(ctx, metav1.ListOptions{FieldSelector: "status.successful=0"})
+	require.NoError(t, err)
+	require.Empty(t, listed.Items, "the API server leaves the succeeded Job out")
+
+	again, err := svc.Start(ctx, "alice", startOf("alice", "same"))
+	require.NoError(t, err)
+	assert.True(t, again.Existing)
+	assert.Equal(t, first.JobName, again.JobName)
+	_, err = svc.Start(ctx, "alice", startOf("alice", "other"))
+	assert.NoError(t, err, "the place reserved for the succeeded build was given back")
 }

@@ -4,7 +4,8 @@
 // runs the cleanup with system scope, as the schedule does, through a client
 // made as the actions make theirs (lib/kube: the deployer's identity from
 // deploy/rbac.yaml, the same rate limit) whose requests it counts, and checks
-// that what must stay stayed.
+// that what must stay stayed. Before the cleanup it times, as the deployer,
+// the Job list of a start's quota decision beside a list of every build Job.
 //
 //	go run ./dev/cmd/cleanupbench [-jobs 5000] [-keep 100] [-qps 200 -burst 400]
 package main

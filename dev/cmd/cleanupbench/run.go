@@ -47,11 +47,15 @@ func run(ctx context.Context, old, keep int, limit rateLimit) (err error) {
 	fmt.Printf("jobs created: %d finished 48 h ago (Complete and Failed in turn) + %d to keep (running, and finished 1 h ago, in turn), with their context ConfigMaps, in %s\n",
 		old, keep, time.Since(began).Round(100*time.Millisecond))
 
-	counted := newCounter()
 	rc, err := kube.ClientConfig(cfg)
 	if err != nil {
 		return err
 	}
+	fmt.Println("the Job list of a start's quota decision, as the deployer, before the cleanup:")
+	if err := quotaLists(ctx, rc, cfg.Namespace); err != nil {
+		return err
+	}
+	counted := newCounter()
 	rc.Wrap(counted.wrap)
 	limit.apply(rc)
 	client, err := kubernetes.NewForConfig(rc)
