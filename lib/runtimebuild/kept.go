@@ -6,23 +6,21 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/apache/openserverless-deployer/lib/kube"
 )
 
 // pruneKept deletes the user's oldest finished build Jobs beyond
 // max_kept_builds_per_user, with what they own, so that no user can grow
 // the cluster's storage between cleanups. It runs after a new build was
-// created, over the user's build Jobs alone (a few more than the bound);
+// created, over the user's build Jobs as the start listed them before (a
+// Job that finished since is pruned by the next build), or listErr;
 // failing, it only logs: the new build stands, and the next one or the
 // cleanup tries again.
-func (s *Service) pruneKept(ctx context.Context, namespace, user string) {
-	list, err := s.client.BatchV1().Jobs(namespace).List(ctx, metav1.ListOptions{LabelSelector: ofUser(user)})
-	if err != nil {
-		s.log.WithError(kube.Error(err, "listing build jobs")).WithField("user", user).Warn("pruning the finished builds")
+func (s *Service) pruneKept(ctx context.Context, user string, mine []batchv1.Job, listErr error) {
+	if listErr != nil {
+		s.log.WithError(listErr).WithField("user", user).Warn("pruning the finished builds")
 		return
 	}
-	for _, job := range overKept(list.Items, s.cfg.MaxKeptBuildsPerUser) {
+	for _, job := range overKept(mine, s.cfg.MaxKeptBuildsPerUser) {
 		if err := deleteJob(ctx, s.client, &job); err != nil {
 			s.log.WithError(err).WithField("job", job.Name).Warn("pruning a finished build")
 		}

@@ -63,22 +63,28 @@ type place struct {
 	record   *corev1.ConfigMap
 }
 
-// quotaReads are the quota record and the build Jobs, read at once: what a
-// reservation decides on first. A start begins them while it resolves its
-// source, which they do not depend on.
+// quotaReads are what a start decides on and prunes from, read at once:
+// the quota record and the build Jobs that have not succeeded, which the
+// reservation counts, and the user's own build Jobs, from which the
+// oldest finished ones are pruned. A start begins them while it resolves
+// its source, which they do not depend on.
 type quotaReads struct {
 	done      sync.WaitGroup
 	record    *corev1.ConfigMap
 	recordErr error
 	jobs      []batchv1.Job
 	jobsErr   error
+	mine      []batchv1.Job
+	mineErr   error
 }
 
-// readQuota begins the reads of the quota record and of the build Jobs.
-func (s *Service) readQuota(ctx context.Context, namespace string) *quotaReads {
+// readQuota begins the reads of the quota record, of the build Jobs that
+// have not succeeded and of user's build Jobs.
+func (s *Service) readQuota(ctx context.Context, namespace, user string) *quotaReads {
 	q := &quotaReads{}
 	q.done.Go(func() { q.record, q.recordErr = s.record(ctx, namespace) })
 	q.done.Go(func() { q.jobs, q.jobsErr = s.quotaJobs(ctx, namespace) })
+	q.done.Go(func() { q.mine, q.mineErr = s.userJobs(ctx, namespace, user) })
 	return q
 }
 
@@ -93,7 +99,7 @@ func (s *Service) readQuota(ctx context.Context, namespace string) *quotaReads {
 func (s *Service) reserveQuota(ctx context.Context, p buildjob.Plan, ahead *quotaReads) (place, error) {
 	name := p.JobName()
 	if ahead == nil {
-		ahead = s.readQuota(ctx, p.Namespace)
+		ahead = s.readQuota(ctx, p.Namespace, p.User)
 	}
 	ahead.done.Wait()
 	if ahead.recordErr != nil {
@@ -228,6 +234,16 @@ const notSucceeded = "status.successful=0"
 // the list holding every unfinished Job.
 func (s *Service) quotaJobs(ctx context.Context, namespace string) ([]batchv1.Job, error) {
 	list, err := s.client.BatchV1().Jobs(namespace).List(ctx, metav1.ListOptions{LabelSelector: builds(), FieldSelector: notSucceeded})
+	if err != nil {
+		return nil, kube.Error(err, "listing build jobs")
+	}
+	return list.Items, nil
+}
+
+// userJobs lists user's build Jobs: a few more than
+// max_kept_builds_per_user, finished or not.
+func (s *Service) userJobs(ctx context.Context, namespace, user string) ([]batchv1.Job, error) {
+	list, err := s.client.BatchV1().Jobs(namespace).List(ctx, metav1.ListOptions{LabelSelector: ofUser(user)})
 	if err != nil {
 		return nil, kube.Error(err, "listing build jobs")
 	}

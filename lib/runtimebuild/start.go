@@ -61,7 +61,7 @@ func (s *Service) Start(ctx context.Context, user string, r StartRequest) (Start
 	}
 	// The quota's reads depend on nothing the plan holds: they go while
 	// the registry is chosen and the source resolved.
-	ahead := s.readQuota(ctx, s.cfg.Namespace)
+	ahead := s.readQuota(ctx, s.cfg.Namespace, user)
 	p, _, err := s.planFor(ctx, req)
 	if err != nil {
 		ahead.done.Wait()

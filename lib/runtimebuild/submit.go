@@ -27,6 +27,9 @@ import (
 // so the others can be owned by it; a Pod that starts before they exist
 // waits for its volumes, as kubelet retries the mount.
 func (s *Service) submit(ctx context.Context, p buildjob.Plan, ahead *quotaReads) (job *batchv1.Job, existing bool, err error) {
+	if ahead == nil {
+		ahead = s.readQuota(ctx, p.Namespace, p.User)
+	}
 	got, err := s.reserveQuota(ctx, p, ahead)
 	if err != nil || got.existing != nil {
 		return got.existing, got.existing != nil, err
@@ -47,7 +50,7 @@ func (s *Service) submit(ctx context.Context, p buildjob.Plan, ahead *quotaReads
 	// Pruning the user's oldest finished builds touches none of the new
 	// Job's objects: it runs beside their creation.
 	var pruned sync.WaitGroup
-	pruned.Go(func() { s.pruneKept(ctx, p.Namespace, p.User) })
+	pruned.Go(func() { s.pruneKept(ctx, p.User, ahead.mine, ahead.mineErr) })
 	defer pruned.Wait()
 	if err := s.complete(ctx, p, job, got.record); err != nil {
 		s.remove(ctx, job)

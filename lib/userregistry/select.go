@@ -82,8 +82,16 @@ func (s *Selector) PlatformHosts(ctx context.Context) (imagestore.Hosts, error) 
 
 // platform resolves the platform's registry hosts and loads the credentials
 // of its dockerconfigjson Secret. The two reads go to the API server at
-// once: every request that touches the registry waits for both.
+// once: every request that touches the registry waits for both. A warm
+// process reuses them for PlatformTTL (cache.go).
 func (s *Selector) platform(ctx context.Context) (imagestore.Hosts, *imagestore.Credentials, error) {
+	k, keyed := s.key()
+	if keyed {
+		if r, ok := cachedPlatform(k); ok {
+			return r.hosts, r.creds, nil
+		}
+	}
+	began := now()
 	var creds *imagestore.Credentials
 	var credErr error
 	var loaded sync.WaitGroup
@@ -95,6 +103,9 @@ func (s *Selector) platform(ctx context.Context) (imagestore.Hosts, *imagestore.
 	}
 	if credErr != nil {
 		return imagestore.Hosts{}, nil, credErr
+	}
+	if keyed {
+		keepPlatform(k, platformRead{client: s.client, hosts: hosts, creds: creds, at: began})
 	}
 	return hosts, creds, nil
 }
