@@ -82,7 +82,7 @@ type quotaReads struct {
 // have not succeeded and of user's build Jobs.
 func (s *Service) readQuota(ctx context.Context, namespace, user string) *quotaReads {
 	q := &quotaReads{}
-	q.done.Go(func() { q.record, q.recordErr = s.record(ctx, namespace) })
+	q.done.Go(func() { q.record, q.recordErr = s.cachedRecord(ctx, namespace) })
 	q.done.Go(func() { q.jobs, q.jobsErr = s.quotaJobs(ctx, namespace) })
 	q.done.Go(func() { q.mine, q.mineErr = s.userJobs(ctx, namespace, user) })
 	return q
@@ -241,9 +241,11 @@ func (s *Service) quotaJobs(ctx context.Context, namespace string) ([]batchv1.Jo
 }
 
 // userJobs lists user's build Jobs: a few more than
-// max_kept_builds_per_user, finished or not.
+// max_kept_builds_per_user, finished or not. The API server's cache
+// answers (resourceVersion 0), with no read of etcd: pruning from a list
+// a moment old deletes what was finished a moment ago, no more.
 func (s *Service) userJobs(ctx context.Context, namespace, user string) ([]batchv1.Job, error) {
-	list, err := s.client.BatchV1().Jobs(namespace).List(ctx, metav1.ListOptions{LabelSelector: ofUser(user)})
+	list, err := s.client.BatchV1().Jobs(namespace).List(ctx, metav1.ListOptions{LabelSelector: ofUser(user), ResourceVersion: "0"})
 	if err != nil {
 		return nil, kube.Error(err, "listing build jobs")
 	}

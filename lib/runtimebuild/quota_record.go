@@ -99,11 +99,25 @@ func (s *Service) updateRecord(ctx context.Context, namespace string, known *cor
 	return nil, fault.Wrap(errRecordBusy, fault.Unavailable, "QuotaRecordBusy", "Too many builds are being started at once; retry")
 }
 
+// cachedRecord is record read from the API server's cache
+// (resourceVersion 0), with no read of etcd. A record a moment old is safe
+// to decide on: its update is made at the version read, so a stale one
+// conflicts, and the retry reads it again from etcd.
+func (s *Service) cachedRecord(ctx context.Context, namespace string) (*corev1.ConfigMap, error) {
+	return s.readRecord(ctx, namespace, "0")
+}
+
 // record returns the quota record, creating an empty one when there is
 // none: Create answers AlreadyExists to all but one of racing callers.
 func (s *Service) record(ctx context.Context, namespace string) (*corev1.ConfigMap, error) {
+	return s.readRecord(ctx, namespace, "")
+}
+
+// readRecord reads the quota record at resourceVersion (as the API server
+// reads it: "" from etcd, "0" from its cache), creating it when there is none.
+func (s *Service) readRecord(ctx context.Context, namespace, resourceVersion string) (*corev1.ConfigMap, error) {
 	cms := s.client.CoreV1().ConfigMaps(namespace)
-	cm, err := cms.Get(ctx, QuotaRecord, metav1.GetOptions{})
+	cm, err := cms.Get(ctx, QuotaRecord, metav1.GetOptions{ResourceVersion: resourceVersion})
 	if !apierrors.IsNotFound(err) {
 		if err != nil {
 			return nil, kube.Error(err, "reading the quota record")
