@@ -47,6 +47,6 @@ func NewService(client kubernetes.Interface, cfg config.Config, opts ...Option) 
 	for _, o := range opts {
 		o(s)
 	}
-	s.registries = userregistry.New(client, cfg, s.registryOpts...)
+	s.registries = userregistry.New(client, cfg, s.registryOpts...).Reusing()
 	return s
 }

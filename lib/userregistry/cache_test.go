@@ -34,32 +34,47 @@ func TestPlatformSettingsAreReusedForAWhile(t *testing.T) {
 	}
 	ctx := context.Background()
 
-	_, err := New(client, cfg).Platform(ctx)
+	_, err := New(client, cfg).Reusing().Platform(ctx)
 	require.Error(t, err, "no Secret yet")
 	_, err = client.CoreV1().Secrets("ns").Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: "ns"}, Type: corev1.SecretTypeDockerConfigJson,
 		Data: map[string][]byte{".dockerconfigjson": []byte(`{"auths":{"registry.example.com":{"username":"u","password":"p"}}}`)},
 	}, metav1.CreateOptions{})
 	require.NoError(t, err)
-	_, err = New(client, cfg).Platform(ctx)
+	_, err = New(client, cfg).Reusing().Platform(ctx)
 	require.NoError(t, err, "the failure was not kept")
 	read := reads()
 
 	clock = clock.Add(PlatformTTL - time.Millisecond)
-	_, err = New(client, cfg).Platform(ctx)
+	_, err = New(client, cfg).Reusing().Platform(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, read, reads(), "reused within PlatformTTL")
 
 	other := cfg
 	other.RegistrySecret = "other"
-	_, err = New(client, other).Platform(ctx)
+	_, err = New(client, other).Reusing().Platform(ctx)
 	assert.Error(t, err, "other settings read their own")
 
 	clock = clock.Add(time.Millisecond)
 	require.NoError(t, client.CoreV1().Secrets("ns").Delete(ctx, "push", metav1.DeleteOptions{}))
-	_, err = New(client, cfg).Platform(ctx)
+	_, err = New(client, cfg).Reusing().Platform(ctx)
 	assert.Error(t, err, "read again after PlatformTTL: the Secret is gone")
 
-	_, err = New(fake.NewClientset(), cfg).Platform(ctx)
+	_, err = New(fake.NewClientset(), cfg).Reusing().Platform(ctx)
 	assert.Error(t, err, "another client reads its own cluster")
+}
+
+// A selector that is not Reusing reads the settings on every call.
+func TestPlatformSettingsAreReadEveryTimeUnlessReused(t *testing.T) {
+	client := fake.NewClientset(&corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: "ns"}, Type: corev1.SecretTypeDockerConfigJson,
+		Data: map[string][]byte{".dockerconfigjson": []byte(`{"auths":{"registry.example.com":{"username":"u","password":"p"}}}`)},
+	})
+	cfg := config.Config{Namespace: "ns", RegistrySecret: "push", RegistryPushHost: "registry.example.com"}
+	ctx := context.Background()
+	_, err := New(client, cfg).Reusing().Platform(ctx)
+	require.NoError(t, err)
+	require.NoError(t, client.CoreV1().Secrets("ns").Delete(ctx, "push", metav1.DeleteOptions{}))
+	_, err = New(client, cfg).Platform(ctx)
+	assert.Error(t, err, "read again: the Secret is gone")
 }

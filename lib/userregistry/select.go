@@ -36,6 +36,7 @@ type Selector struct {
 	client kubernetes.Interface
 	cfg    config.Config
 	opts   []imagestore.Option
+	reuse  bool
 }
 
 // New returns a Selector. Every client it makes is bounded by the
@@ -45,6 +46,16 @@ func New(client kubernetes.Interface, cfg config.Config, opts ...imagestore.Opti
 	// Every registry call is bounded, so a hung registry is a 503 in time.
 	all := append([]imagestore.Option{imagestore.WithTimeout(cfg.RegistryTimeout)}, opts...)
 	return &Selector{client: client, cfg: cfg, opts: all}
+}
+
+// Reusing makes the selector reuse the platform's settings a warm process
+// read less than PlatformTTL ago (cache.go), for the builds: a start or an
+// ensure makes calls to the API server of its own, so a fault there is
+// still answered as one. The images operation reads them every time: the
+// API server is the only dependency it has beside the registry.
+func (s *Selector) Reusing() *Selector {
+	s.reuse = true
+	return s
 }
 
 // Platform is the platform's registry: the hosts of the configuration and
@@ -82,10 +93,11 @@ func (s *Selector) PlatformHosts(ctx context.Context) (imagestore.Hosts, error) 
 
 // platform resolves the platform's registry hosts and loads the credentials
 // of its dockerconfigjson Secret. The two reads go to the API server at
-// once: every request that touches the registry waits for both. A warm
-// process reuses them for PlatformTTL (cache.go).
+// once: every request that touches the registry waits for both. A
+// Reusing selector reuses them for PlatformTTL.
 func (s *Selector) platform(ctx context.Context) (imagestore.Hosts, *imagestore.Credentials, error) {
 	k, keyed := s.key()
+	keyed = keyed && s.reuse
 	if keyed {
 		if r, ok := cachedPlatform(k); ok {
 			return r.hosts, r.creds, nil
