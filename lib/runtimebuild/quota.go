@@ -93,14 +93,10 @@ func (s *Service) readQuota(ctx context.Context, namespace, user string) *quotaR
 // reservation: they make one Job. The Job list it counts also tells
 // whether the plan's Job exists already and has not succeeded, which then
 // needs no place (a succeeded one is found by the create, which gives the
-// place back). It
-// decides first on ahead, the reads a start began earlier (nil: it reads
-// them now); a retried change reads both again.
+// place back). It decides first on ahead, the reads begun for it; a
+// retried change reads the record and the Jobs again.
 func (s *Service) reserveQuota(ctx context.Context, p buildjob.Plan, ahead *quotaReads) (place, error) {
 	name := p.JobName()
-	if ahead == nil {
-		ahead = s.readQuota(ctx, p.Namespace, p.User)
-	}
 	ahead.done.Wait()
 	if ahead.recordErr != nil {
 		return place{}, ahead.recordErr

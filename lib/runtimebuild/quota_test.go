@@ -244,7 +244,11 @@ func TestStartReleasesItsReservationWhenTheCreateFails(t *testing.T) {
 func TestIdenticalReservationsShareOnePlace(t *testing.T) {
 	e := newStartEnv(t, func(c *config.Config) { c.MaxActiveBuildsPerUser = 1 }, registrySecret("builds"))
 	p := buildjob.Plan{ID: "0123456789abcdef0123456789abcdef", User: "alice", Namespace: "builds"}
-	reserve := func(p buildjob.Plan) error { _, err := e.svc.reserveQuota(context.Background(), p, nil); return err }
+	reserve := func(p buildjob.Plan) error {
+		ctx := context.Background()
+		_, err := e.svc.reserveQuota(ctx, p, e.svc.readQuota(ctx, p.Namespace, p.User))
+		return err
+	}
 	require.NoError(t, reserve(p))
 	require.NoError(t, reserve(p), "the same build is no second place")
 	other := p

@@ -25,7 +25,9 @@ import (
 // a Job without its Secret or ConfigMap: if either cannot be created, the
 // Job is deleted again, and what it owns goes with it. The Job comes first
 // so the others can be owned by it; a Pod that starts before they exist
-// waits for its volumes, as kubelet retries the mount.
+// waits for its volumes, as kubelet retries the mount. ahead are the
+// quota's reads a start began beside its source's resolution (nil: submit
+// begins them).
 func (s *Service) submit(ctx context.Context, p buildjob.Plan, ahead *quotaReads) (job *batchv1.Job, existing bool, err error) {
 	if ahead == nil {
 		ahead = s.readQuota(ctx, p.Namespace, p.User)
