@@ -176,10 +176,11 @@ func (s *Service) confirmQuota(ctx context.Context, job *batchv1.Job, known *cor
 }
 
 // releaseQuota gives back the place reserved for the plan's Job when the API
-// server refused to create it (createErr), or found it existing. An error without the server's
-// refusal (a timeout, a lost connection) may hide a Job that was created:
-// its reservation then stays until it expires or its Job ends. A failure to
-// release is only logged: the caller reports the failed create.
+// server refused to create it (createErr), or found it existing. An error
+// without the server's refusal (a timeout, a lost connection) may hide a
+// Job that was created: its reservation then stays until it expires or its
+// Job ends. A failure to release is only logged: the caller reports the
+// failed create.
 func (s *Service) releaseQuota(ctx context.Context, p buildjob.Plan, createErr error) {
 	if !refused(createErr) {
 		return

@@ -10,11 +10,12 @@ import (
 	"github.com/apache/openserverless-deployer/lib/imagestore"
 )
 
-// PlatformTTL is how long a warm process's builds (Selector.Reusing)
-// reuse the platform registry's settings they read: the operator's hosts and the platform Secret's
-// credentials. A burst of calls (a deploy ensures all its actions at
-// once) reads them once instead of twice a call, and a change the operator
-// makes is seen within it. Only what was read without error is kept.
+// PlatformTTL is how long a warm process's builds (Selector.Reusing) reuse
+// the platform registry's settings they read: the operator's hosts and the
+// platform Secret's credentials. A burst of calls (a deploy ensures all its
+// actions at once) reads them once instead of twice a call, and a change
+// the operator makes is seen within it. Only what was read without error
+// is kept.
 const PlatformTTL = 5 * time.Second
 
 // platformKey names one platform registry's settings in one cluster: the

@@ -96,8 +96,11 @@ func (s *Selector) PlatformHosts(ctx context.Context) (imagestore.Hosts, error) 
 // once: every request that touches the registry waits for both. A
 // Reusing selector reuses them for PlatformTTL.
 func (s *Selector) platform(ctx context.Context) (imagestore.Hosts, *imagestore.Credentials, error) {
-	k, keyed := s.key()
-	keyed = keyed && s.reuse
+	var k platformKey
+	keyed := false
+	if s.reuse {
+		k, keyed = s.key()
+	}
 	if keyed {
 		if r, ok := cachedPlatform(k); ok {
 			return r.hosts, r.creds, nil
