@@ -16,7 +16,7 @@ else
 	go build -o "$state/devstack" ./dev/cmd/devstack
 	rm -f "$state/ready"
 	rm -f "$state"/wskprops-*
-	setsid "$state/devstack" -dir "$state" -users "${USERS:-devel,guest}" $([ "${REALISTIC:-0}" = 1 ] && echo -realistic) >"$state/devstack.log" 2>&1 </dev/null &
+	setsid "$state/devstack" -dir "$state" -users "${USERS:-devel,guest}" $([ "${REALISTIC:-0}" = 1 ] && echo -realistic) $([ "${NODE_ON_DISK:-0}" = 1 ] && echo -node-on-disk) >"$state/devstack.log" 2>&1 </dev/null &
 	echo $! >"$pidfile"
 	echo "Starting the local stack (pid $(cat "$pidfile"), log $state/devstack.log)..."
 	shown=0

@@ -49,6 +49,10 @@ type Options struct {
 	// catalog and serves their package index; the first time on a machine
 	// they take minutes to make.
 	Realistic bool
+	// NodeOnDisk keeps the node's containers (their roots, volumes and logs)
+	// in Dir/node on disk; by default they live in memory, on a tmpfs the
+	// node agent mounts there (nodeagent.Options.InMemory).
+	NodeOnDisk bool
 }
 
 // Stack is the running local stack.
@@ -129,7 +133,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if s.Identity, err = InstallRBAC(ctx, s.Kube.Client, o.RepoRoot, Namespace, s.Kube.Config.Host); err != nil {
 		return nil, err
 	}
-	if err := s.startAgent(images, filepath.Join(o.Dir, "node"), o.Log); err != nil {
+	if err := s.startAgent(images, filepath.Join(o.Dir, "node"), !o.NodeOnDisk, o.Log); err != nil {
 		return nil, err
 	}
 	s.Subjects = gateway.NewSubjects()
@@ -240,7 +244,7 @@ func stepImages(ctx context.Context, root string, log io.Writer) (map[string]nod
 	return images, nil
 }
 
-func (s *Stack) startAgent(images map[string]nodeagent.Image, dir string, out io.Writer) error {
+func (s *Stack) startAgent(images map[string]nodeagent.Image, dir string, inMemory bool, out io.Writer) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -251,6 +255,7 @@ func (s *Stack) startAgent(images map[string]nodeagent.Image, dir string, out io
 		Namespace: Namespace,
 		Images:    images,
 		WorkDir:   dir,
+		InMemory:  inMemory,
 		Log:       log.WithField("component", "nodeagent"),
 	})
 	if err != nil {

@@ -47,6 +47,9 @@ type Options struct {
 	// WorkDir holds the per-pod sandboxes (each removed when its pod ends) and
 	// the container logs (removed with their pod).
 	WorkDir string
+	// InMemory keeps WorkDir in memory: Run mounts a tmpfs on it and
+	// unmounts it when it returns (see mountMemory for why).
+	InMemory bool
 	// NodeName names the Node the agent registers; default DefaultNodeName.
 	NodeName string
 	// MaxPods bounds the pods running at once; default DefaultMaxPods.
@@ -133,6 +136,18 @@ func New(o Options) (*Agent, error) {
 func (a *Agent) Run(ctx context.Context) error {
 	if !a.started.CompareAndSwap(false, true) {
 		return errors.New("nodeagent: Run called twice")
+	}
+	if a.o.InMemory {
+		unmount, err := mountMemory(a.o.WorkDir)
+		if err != nil {
+			return fmt.Errorf("nodeagent: %w", err)
+		}
+		// Runs last, once every sandbox is removed.
+		defer func() {
+			if err := unmount(); err != nil {
+				a.o.Log.WithError(err).Error("unmounting the work folder")
+			}
+		}()
 	}
 	factory := informers.NewSharedInformerFactoryWithOptions(a.o.Client, resync, informers.WithNamespace(a.o.Namespace))
 	podInformer := factory.Core().V1().Pods()

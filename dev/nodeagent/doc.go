@@ -5,7 +5,8 @@
 //
 // An Agent registers a Ready Node whose kubelet endpoint is a small HTTPS
 // server on 127.0.0.1 serving container logs, binds the Pods of one namespace
-// to that Node, and runs each one as a kubelet would: volumes laid out on disk
+// to that Node, and runs each one as a kubelet would: volumes laid out in its
+// work folder (on disk, or on a tmpfs with Options.InMemory)
 // (ConfigMap and Secret volumes as folders of symlinks into "..data", subPath
 // mounts as the single resolved file), status written through the status
 // subresource, events through the events API and the container's output kept

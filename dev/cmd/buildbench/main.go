@@ -8,7 +8,7 @@
 // processes (sampled from /proc every 100 ms). Needs root (the node agent's
 // sandbox); the first run on a machine makes the realistic runtimes (~5 min).
 //
-//	go run ./dev/cmd/buildbench [-repeat 20]
+//	go run ./dev/cmd/buildbench [-repeat 20] [-node-on-disk]
 //
 // Cases: nodejs + 2 npm packages on a base no build has seen (a fresh
 // variant of the runtime: one extra tiny layer), the same base again with
@@ -28,6 +28,7 @@ import (
 
 func main() {
 	repeat := flag.Int("repeat", 20, "repeated ensures of an existing image to time")
+	onDisk := flag.Bool("node-on-disk", false, "keep the node's containers on disk instead of in memory")
 	flag.Parse()
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "buildbench: the node agent's sandbox (unshare, chroot) needs root")
@@ -35,7 +36,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *repeat); err != nil {
+	if err := run(ctx, *repeat, *onDisk); err != nil {
 		fmt.Fprintln(os.Stderr, "buildbench:", err)
 		os.Exit(1)
 	}

@@ -31,12 +31,13 @@ func main() {
 	users := flag.String("users", "devel,guest", "the local OpenWhisk users (comma- or space-separated); the first is the default")
 	pool := flag.Int("pool", gateway.DefaultPoolSize, "the most processes of one action at once, as OpenWhisk runs several containers of an action")
 	realistic := flag.Bool("realistic", false, "add the realistic nodejs and python runtimes to the catalog (minutes to make the first time)")
+	onDisk := flag.Bool("node-on-disk", false, "keep the node's containers on disk in -dir/node instead of in memory")
 	flag.Parse()
 	if *dir == "" {
 		fmt.Fprintln(os.Stderr, "devstack: -dir is required")
 		os.Exit(2)
 	}
-	if err := run(*dir, *realistic, strings.FieldsFunc(*users, func(r rune) bool { return r == ',' || r == ' ' }), *pool); err != nil {
+	if err := run(*dir, *realistic, *onDisk, strings.FieldsFunc(*users, func(r rune) bool { return r == ',' || r == ' ' }), *pool); err != nil {
 		fmt.Fprintln(os.Stderr, "devstack:", err)
 		os.Exit(1)
 	}
@@ -56,7 +57,7 @@ type Info struct {
 	Sources    map[string]string `json:"sources"`
 }
 
-func run(dir string, realistic bool, users []string, pool int) error {
+func run(dir string, realistic, onDisk bool, users []string, pool int) error {
 	if len(users) == 0 {
 		return fmt.Errorf("no users")
 	}
@@ -69,7 +70,7 @@ func run(dir string, realistic bool, users []string, pool int) error {
 	began := time.Now()
 	startCtx, cancel := context.WithTimeout(ctx, 20*time.Minute)
 	defer cancel()
-	s, err := local.Start(startCtx, local.Options{Dir: dir, Users: users, Log: os.Stderr, PoolSize: pool, Realistic: realistic})
+	s, err := local.Start(startCtx, local.Options{Dir: dir, Users: users, Log: os.Stderr, PoolSize: pool, Realistic: realistic, NodeOnDisk: onDisk})
 	if err != nil {
 		return err
 	}
