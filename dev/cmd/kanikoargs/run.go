@@ -72,11 +72,10 @@ func run(ctx context.Context, runs int, names []string, pkg []byte, env, custom 
 			return err
 		}
 	}
+	// The build step reads the base from the folder the fetch step warmed.
 	cache := filepath.Join(work, "cache")
-	if slices.ContainsFunc(chosen, func(v variant) bool { return v.warm }) {
-		if err := warm(ctx, repo, work, cache, base.String(), reg); err != nil {
-			return err
-		}
+	if err := warm(ctx, repo, work, cache, base.String(), reg); err != nil {
+		return err
 	}
 
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -89,17 +88,11 @@ func run(ctx context.Context, runs int, names []string, pkg []byte, env, custom 
 				InsecureRegistries: []string{reg.Host},
 			}
 			args := v.edit(buildjob.KanikoArgs(plan))
-			volumes := map[string]string{"/workspace": contextDir}
-			if v.warm {
-				volumes[cacheDir] = cache
-			}
 			out := filepath.Join(work, "out")
-			if v.tar {
-				if err := os.MkdirAll(out, 0o755); err != nil {
-					return err
-				}
-				volumes[outDir] = out
+			if err := os.MkdirAll(out, 0o755); err != nil {
+				return err
 			}
+			volumes := map[string]string{"/workspace": contextDir, cacheDir: cache, outDir: out}
 			sb, err := newSandbox(filepath.Join(work, "run"), executor, "executor", reg.DockerConfigJSON(), volumes)
 			if err != nil {
 				return err
