@@ -54,8 +54,8 @@ var kanikoInfo = regexp.MustCompile(`^(INFO|WARN|ERRO|DEBU|TRAC|FATA)\[\d+\] `)
 // to "Running:"; the install from "Running:" to Kaniko's next line; the
 // snapshot after it to the line after that; the push from "Pushing image"
 // to "Pushed" or the end; with --no-push, writing the tar from "Skipping
-// push" to the end. A "fetch" or "push"
-// container's phase is its first to its last line.
+// push" to the end. A "fetch" container's phase is its first line to the
+// build step's first; a "push" container's its first line to the end.
 func Phases(lines []Line, end time.Time) []Phase {
 	if len(lines) == 0 {
 		return nil
@@ -83,7 +83,13 @@ func Phases(lines []Line, end time.Time) []Phase {
 		}
 	}
 	if f := byC[FetchContainer]; len(f) > 0 {
-		add(Fetch, f[0].Time, f[len(f)-1].Time)
+		// The warmer logs when it begins only, so the fetch lasts until
+		// the build step's first line: the step starts once it has exited.
+		to := f[len(f)-1].Time
+		if len(exec) > 0 {
+			to = exec[0].Time
+		}
+		add(Fetch, f[0].Time, to)
 	}
 	execEnd := end
 	if p := byC[PushContainer]; len(p) > 0 {

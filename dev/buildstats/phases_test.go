@@ -71,7 +71,7 @@ func TestPhases(t *testing.T) {
 			Install: 600 * time.Millisecond, SnapshotLast: 3400 * time.Millisecond, Push: 1500 * time.Millisecond,
 		}},
 		{"fetch, build and push containers", logAt(split), 30 * time.Second, map[string]time.Duration{
-			Fetch: 8 * time.Second, Unpack: 5500 * time.Millisecond, SnapshotFirst: 6 * time.Second,
+			Fetch: 9 * time.Second, Unpack: 5500 * time.Millisecond, SnapshotFirst: 6 * time.Second,
 			Install: time.Second, SnapshotLast: 2 * time.Second, Save: 2 * time.Second, Push: 3 * time.Second,
 		}},
 		{"no RUN: no install phases", logAt(`
