@@ -47,8 +47,9 @@ type Options struct {
 	// WorkDir holds the per-pod sandboxes (each removed when its pod ends) and
 	// the container logs (removed with their pod).
 	WorkDir string
-	// InMemory keeps WorkDir in memory: Run mounts a tmpfs on it and
-	// unmounts it when it returns (see mountMemory for why).
+	// InMemory keeps WorkDir in memory: Run deletes what WorkDir holds,
+	// mounts a tmpfs on it and unmounts it when it returns (see mountMemory
+	// for why).
 	InMemory bool
 	// NodeName names the Node the agent registers; default DefaultNodeName.
 	NodeName string
