@@ -103,6 +103,12 @@ func TestStartLeavesNothingWhenTheContextCannotBeCreated(t *testing.T) {
 	require.NoError(t, err)
 	limited, err := kubernetes.NewForConfig(rc)
 	require.NoError(t, err)
+	// The API server's authorizer learns of a new binding from a watch, a
+	// moment later: until then every call is forbidden.
+	eventually(t, "the Role applies to the limited deployer", func() bool {
+		_, err := limited.CoreV1().ConfigMaps(cfg.Namespace).Get(ctx, runtimebuild.QuotaRecord, metav1.GetOptions{})
+		return err == nil
+	})
 
 	_, err = runtimebuild.NewService(limited, cfg).Start(ctx, "alice", runtimebuild.StartRequest{
 		Source: runtime.Context().Name() + ":v3.13", Target: "alice:t", Kind: "python",
