@@ -92,7 +92,9 @@ func run(ctx context.Context, runs int, names []string, pkg []byte, env, custom 
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return err
 			}
-			volumes := map[string]string{"/workspace": contextDir, cacheDir: cache, outDir: out}
+			// As the build Pod mounts them: the context, the base the
+			// fetch step warmed, the folder of the image tar.
+			volumes := map[string]string{buildjob.Workspace: contextDir, buildjob.CacheDir: cache, buildjob.OutputDir: out}
 			sb, err := newSandbox(filepath.Join(work, "run"), executor, "executor", reg.DockerConfigJSON(), volumes)
 			if err != nil {
 				return err
@@ -150,11 +152,11 @@ func warm(ctx context.Context, repo, work, cache, image string, reg *stack.Regis
 	if err := os.MkdirAll(cache, 0o755); err != nil {
 		return err
 	}
-	sb, err := newSandbox(filepath.Join(work, "warm"), warmer, "warmer", reg.DockerConfigJSON(), map[string]string{cacheDir: cache})
+	sb, err := newSandbox(filepath.Join(work, "warm"), warmer, "warmer", reg.DockerConfigJSON(), map[string]string{buildjob.CacheDir: cache})
 	if err != nil {
 		return err
 	}
-	res, err := sb.run(ctx, []string{"/kaniko/warmer", "--cache-dir=" + cacheDir, "--image=" + image, "--insecure-registry=" + reg.Host}, "fetch")
+	res, err := sb.run(ctx, []string{"/kaniko/warmer", "--cache-dir=" + buildjob.CacheDir, "--image=" + image, "--insecure-registry=" + reg.Host}, "fetch")
 	if rerr := sb.remove(); rerr != nil && err == nil {
 		err = rerr
 	}

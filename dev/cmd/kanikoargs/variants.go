@@ -12,14 +12,6 @@ type variant struct {
 	edit func(args []string) []string
 }
 
-// Paths inside the sandbox of the folders the build Pod mounts as emptyDirs:
-// the base the fetch step warmed, and the image tar the push step reads
-// (lib/runtimebuild/buildjob).
-const (
-	cacheDir = "/cache"
-	outDir   = "/output"
-)
-
 // set replaces the flag's value, or adds it.
 func set(args []string, flag, value string) []string {
 	out := slices.DeleteFunc(slices.Clone(args), func(a string) bool { return a == flag || strings.HasPrefix(a, flag+"=") })

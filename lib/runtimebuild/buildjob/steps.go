@@ -17,12 +17,13 @@ const (
 	StepPush  = "push"
 )
 
-// Paths inside the steps' containers.
+// Paths inside the steps' containers; dev/cmd/kanikoargs lays out its
+// sandbox with the exported ones.
 const (
-	workspace      = "/workspace"
-	cacheDir       = "/cache"
-	outputDir      = "/output"
-	imageTar       = outputDir + "/image.tar"
+	Workspace      = "/workspace"
+	CacheDir       = "/cache"
+	OutputDir      = "/output"
+	imageTar       = OutputDir + "/image.tar"
 	warmerConfig   = "/kaniko/.docker/config.json" // DOCKER_CONFIG of Kaniko's images
 	pusherConfig   = "/docker"                     // DOCKER_CONFIG given to the push step
 	terminationLog = "/dev/termination-log"
@@ -42,7 +43,7 @@ const (
 // warmer and the platform's credentials. It runs nothing of the user's: the
 // source passed the source policy and is pinned by digest.
 func fetchStep(p Plan) corev1.Container {
-	args := []string{"--cache-dir=" + cacheDir, "--image=" + p.Pinned}
+	args := []string{"--cache-dir=" + CacheDir, "--image=" + p.Pinned}
 	for _, h := range p.InsecureRegistries {
 		args = append(args, "--insecure-registry="+h)
 	}
@@ -51,7 +52,7 @@ func fetchStep(p Plan) corev1.Container {
 		Image: p.WarmerImage,
 		Args:  args,
 		VolumeMounts: []corev1.VolumeMount{
-			{Name: volCache, MountPath: cacheDir},
+			{Name: volCache, MountPath: CacheDir},
 			{Name: volPullConfig, MountPath: warmerConfig, SubPath: "config.json", ReadOnly: true},
 		},
 		Resources:                resources(p),
@@ -68,12 +69,12 @@ func fetchStep(p Plan) corev1.Container {
 // push step.
 func buildStep(p Plan) corev1.Container {
 	mounts := []corev1.VolumeMount{
-		{Name: volContext, MountPath: path.Join(workspace, dockerfileKey), SubPath: dockerfileKey, ReadOnly: true},
-		{Name: volCache, MountPath: cacheDir, ReadOnly: true},
-		{Name: volOutput, MountPath: outputDir},
+		{Name: volContext, MountPath: path.Join(Workspace, dockerfileKey), SubPath: dockerfileKey, ReadOnly: true},
+		{Name: volCache, MountPath: CacheDir, ReadOnly: true},
+		{Name: volOutput, MountPath: OutputDir},
 	}
 	if p.FileName != "" {
-		mounts = append(mounts, corev1.VolumeMount{Name: volContext, MountPath: path.Join(workspace, p.FileName), SubPath: p.FileName, ReadOnly: true})
+		mounts = append(mounts, corev1.VolumeMount{Name: volContext, MountPath: path.Join(Workspace, p.FileName), SubPath: p.FileName, ReadOnly: true})
 	}
 	return corev1.Container{
 		Name:                     StepBuild,
@@ -89,13 +90,13 @@ func buildStep(p Plan) corev1.Container {
 // shell ever reads.
 func KanikoArgs(p Plan) []string {
 	return []string{
-		"--dockerfile=" + path.Join(workspace, dockerfileKey),
-		"--context=dir://" + workspace,
+		"--dockerfile=" + path.Join(Workspace, dockerfileKey),
+		"--context=dir://" + Workspace,
 		"--destination=" + p.Destination,
 		"--no-push",
 		"--tar-path=" + imageTar,
 		"--cache=true",
-		"--cache-dir=" + cacheDir,
+		"--cache-dir=" + CacheDir,
 		"--cache-repo=" + cacheRepo(p.Destination),
 		"--cache-run-layers=false",
 		"--cache-copy-layers=false",
@@ -126,7 +127,7 @@ func pushStep(p Plan) corev1.Container {
 	if ref, err := name.ParseReference(p.Destination); err == nil && slices.Contains(p.InsecureRegistries, ref.Context().RegistryStr()) {
 		args = append(args, "--insecure")
 	}
-	mounts := []corev1.VolumeMount{{Name: volOutput, MountPath: outputDir, ReadOnly: true}}
+	mounts := []corev1.VolumeMount{{Name: volOutput, MountPath: OutputDir, ReadOnly: true}}
 	if p.pushSecret() != "" {
 		mounts = append(mounts, corev1.VolumeMount{Name: volPushConfig, MountPath: path.Join(pusherConfig, "config.json"), SubPath: "config.json", ReadOnly: true})
 	}
