@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Builds the pinned tool binaries the project needs (go-task, kube-apiserver,
-# kube-controller-manager, the Kaniko executor and warmer, crane, wskdeploy) from the Go module
-# proxy into a cache outside the work tree, keyed by version, so a machine
-# builds each one once. Prints the path of each binary asked for.
+# kube-controller-manager, the Kaniko executor and warmer, crane, wskdeploy, and
+# the local node's kubelet, kube-scheduler, containerd, ctr,
+# containerd-shim-runc-v2 and runc) from the Go module proxy into a cache
+# outside the work tree, keyed by version, so a machine builds each one once.
+# Prints the path of each binary asked for.
 #
 #   tools/build.sh task kube-apiserver ...
+#
+# runc links libseccomp with cgo (Debian's libseccomp-dev and pkg-config,
+# installed by scripts/setup.sh); every other tool builds with CGO_ENABLED=0.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,8 +21,11 @@ kaniko_version=v1.24.0
 crane_version=v0.22.1
 task_version=v3.54.0
 wskdeploy_version=v0.0.0-20241212232442-16acc805fe2c
+containerd_version=v2.4.2
+runc_version=v1.5.3
 
-# build MODULE_DIR OUT PKG [LDFLAGS]: builds once, under a lock, atomically.
+# [cgo=1] [tags="A B"] build MODULE_DIR OUT PKG [LDFLAGS]: builds once, under a
+# lock, atomically; cgo and tags, set on the call, default to none.
 build() {
 	local dir=$1 out=$2 pkg=$3 ldflags=${4:-"-s -w"}
 	if [ ! -x "$out" ]; then
@@ -25,7 +33,8 @@ build() {
 			flock 9
 			if [ ! -x "$out" ]; then
 				echo "building $(basename "$out") (once per machine)..." >&2
-				(cd "$here/$dir" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "$ldflags" -o "$out.tmp" "$pkg")
+				(cd "$here/$dir" && CGO_ENABLED=${cgo:-0} GOFLAGS=-mod=mod \
+					go build -trimpath -tags "${tags:-}" -ldflags "$ldflags" -o "$out.tmp" "$pkg")
 				mv "$out.tmp" "$out"
 			fi
 		) 9>"$out.lock"
@@ -41,15 +50,28 @@ kube_ldflags() {
 	echo "$f"
 }
 
+containerd_ldflags() {
+	local v=github.com/containerd/containerd/v2/version
+	echo "-s -w -X $v.Version=$containerd_version -X $v.Package=github.com/containerd/containerd/v2"
+}
+
 for tool in "$@"; do
 	case $tool in
 	task) build task "$cache/bin/task-$task_version" github.com/go-task/task/v3/cmd/task ;;
-	kube-apiserver | kube-controller-manager)
+	kube-apiserver | kube-controller-manager | kube-scheduler | kubelet)
 		build kube "$cache/bin/$tool-$k8s_version" "k8s.io/kubernetes/cmd/$tool" "$(kube_ldflags)" ;;
 	kaniko) build kaniko "$cache/bin/kaniko-executor-$kaniko_version" github.com/GoogleContainerTools/kaniko/cmd/executor ;;
 	warmer) build kaniko "$cache/bin/kaniko-warmer-$kaniko_version" github.com/GoogleContainerTools/kaniko/cmd/warmer ;;
 	crane) build crane "$cache/bin/crane-$crane_version" github.com/google/go-containerregistry/cmd/crane ;;
 	wskdeploy) build wskdeploy "$cache/bin/wskdeploy-$wskdeploy_version" github.com/apache/openwhisk-wskdeploy ;;
+	containerd | ctr)
+		tags=no_btrfs build containerd "$cache/bin/$tool-$containerd_version" \
+			"github.com/containerd/containerd/v2/cmd/$tool" "$(containerd_ldflags)" ;;
+	containerd-shim-runc-v2)
+		tags="no_btrfs no_grpc" build containerd "$cache/bin/$tool-$containerd_version" \
+			"github.com/containerd/containerd/v2/cmd/$tool" "$(containerd_ldflags)" ;;
+	# Not the Makefile's default libpathrs tag: its C library is not in Debian.
+	runc) cgo=1 tags="seccomp urfave_cli_no_docs" build runc "$cache/bin/runc-$runc_version" github.com/opencontainers/runc ;;
 	*) echo "unknown tool: $tool" >&2; exit 2 ;;
 	esac
 done
