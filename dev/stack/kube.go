@@ -34,6 +34,9 @@ type Kube struct {
 	// CAFile is the API server's CA certificate (PEM), the ca.crt of
 	// service-account token Secrets.
 	CAFile string
+	// KubeletClient is the API server's client certificate for kubelets and
+	// its CA, which a kubelet trusts.
+	KubeletClient kubeletClient
 	// AuditLog is the API server's audit log (JSON lines, level Metadata)
 	// when KubeOptions.Audit is set, else "".
 	AuditLog string
@@ -213,9 +216,20 @@ func (k *Kube) startControlPlaneOnce(bins binaries, etcdLog, apiLog io.Writer) e
 	// envtest disables the ServiceAccount admission plugin; a real cluster
 	// has it, and so do we (the serviceaccount controller feeds it).
 	api.Configure().Disable("disable-admission-plugins")
-	// envtest's default, set here so the stack never depends on it: the
-	// deployer's Role is enforced as in production.
-	api.Configure().Set("authorization-mode", "RBAC")
+	// As on a cluster: the deployer's Role is enforced with RBAC, a kubelet
+	// may touch only its own Node and the Pods bound to it (the Node
+	// authorizer and NodeRestriction), and the API server reaches kubelets
+	// (pods/log) with a client certificate of its own, at their InternalIP.
+	api.Configure().Set("authorization-mode", "Node,RBAC")
+	api.Configure().Set("enable-admission-plugins", "NodeRestriction")
+	kc, err := writeKubeletClient(certDir)
+	if err != nil {
+		return err
+	}
+	k.KubeletClient = kc
+	api.Configure().Set("kubelet-client-certificate", kc.CertFile)
+	api.Configure().Set("kubelet-client-key", kc.KeyFile)
+	api.Configure().Set("kubelet-preferred-address-types", "InternalIP")
 	if k.audit {
 		policy, err := writeAuditPolicy(k.Dir)
 		if err != nil {

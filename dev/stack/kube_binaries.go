@@ -1,8 +1,6 @@
 package stack
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -27,20 +25,9 @@ type binaries struct {
 // kube-apiserver and kube-controller-manager and writes launchers for etcd and
 // kube-apiserver into dir.
 func kubeBinaries(ctx context.Context, root, dir string, log io.Writer) (binaries, error) {
-	var out bytes.Buffer
-	cmd := exec.CommandContext(ctx, filepath.Join(root, "tools", "build.sh"), "kube-apiserver", "kube-controller-manager")
-	cmd.Stdout, cmd.Stderr = &out, log
-	if err := cmd.Run(); err != nil {
-		return binaries{}, fmt.Errorf("building kube-apiserver and kube-controller-manager: %w", err)
-	}
-	var paths []string
-	for s := bufio.NewScanner(&out); s.Scan(); {
-		if line := strings.TrimSpace(s.Text()); line != "" {
-			paths = append(paths, line)
-		}
-	}
-	if len(paths) != 2 {
-		return binaries{}, fmt.Errorf("tools/build.sh printed %d paths, want 2: %q", len(paths), out.String())
+	paths, err := buildTools(ctx, root, log, "kube-apiserver", "kube-controller-manager")
+	if err != nil {
+		return binaries{}, err
 	}
 	b := binaries{apiServer: paths[0], controllerManager: paths[1]}
 	if err := b.writeLaunchers(dir); err != nil {

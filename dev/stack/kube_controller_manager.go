@@ -20,8 +20,9 @@ import (
 // for Jobs to get Pods, for owned objects to be collected, for finished Jobs
 // to expire, for namespaces to get their ServiceAccount and be deleted, and
 // for service-account token Secrets to be filled (the deployer's production
-// identity, deploy/rbac.yaml).
-const Controllers = "job,garbagecollector,ttl-after-finished,serviceaccount,serviceaccount-token,namespace"
+// identity, deploy/rbac.yaml), and for a node's not-ready taint to be lifted
+// once its kubelet reports Ready (and set again when it stops reporting).
+const Controllers = "job,garbagecollector,ttl-after-finished,serviceaccount,serviceaccount-token,namespace,nodelifecycle"
 
 // startControllerManager starts kube-controller-manager as a system:masters
 // user, serving nothing (--secure-port=0), and waits until its controllers act.

@@ -22,13 +22,17 @@ type child struct {
 
 // startChild starts path with args, its output going to out.
 func startChild(path string, args []string, out io.Writer) (*child, error) {
-	cmd := exec.Command(path, args...)
+	return startCmd(exec.Command(path, args...), out)
+}
+
+// startCmd starts cmd, its output going to out.
+func startCmd(cmd *exec.Cmd, out io.Writer) (*child, error) {
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = childAttr()
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting %s: %w", path, err)
+		return nil, fmt.Errorf("starting %s: %w", cmd.Path, err)
 	}
-	c := &child{name: path, cmd: cmd, done: make(chan struct{})}
+	c := &child{name: cmd.Path, cmd: cmd, done: make(chan struct{})}
 	go func() {
 		c.err = cmd.Wait()
 		close(c.done)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -30,13 +31,14 @@ const (
 // RegistryAdmin is the name of the user every Registry has.
 const RegistryAdmin = "admin"
 
-// Registry is Debian's docker-registry (distribution 2.8) on 127.0.0.1 over
+// Registry is Debian's docker-registry (distribution 2.8) on 127.0.0.1 (or
+// the local stack's bridge gateway) over
 // plain HTTP, with htpasswd (bcrypt) authentication and deletion enabled.
 // As with the reference registry everywhere: deleting a manifest by digest
 // removes the tags pointing at it, deleting by tag is refused, and blob space
 // returns only after the registry's garbage collection.
 type Registry struct {
-	// Host is "127.0.0.1:<port>".
+	// Host is "<address>:<port>".
 	Host string
 	// User and Password are the admin user's credentials.
 	User, Password string
@@ -44,6 +46,7 @@ type Registry struct {
 	// starts in the same Dir) and registry.log.
 	Dir string
 
+	addr    string
 	proc    *child
 	logFile *os.File
 	tempDir bool
@@ -61,6 +64,9 @@ type RegistryOptions struct {
 	// Users are extra users, name to password; the admin user (RegistryAdmin,
 	// random password) is always there.
 	Users map[string]string
+	// Addr is the address to listen on: "" means 127.0.0.1; the local stack
+	// gives its bridge's gateway, where its Pods reach the registry.
+	Addr string
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
 }
@@ -72,7 +78,10 @@ const registryStartTimeout = 15 * time.Second
 // required). The caller must call Stop.
 func StartRegistry(ctx context.Context, o RegistryOptions) (_ *Registry, err error) {
 	began := time.Now()
-	r := &Registry{Dir: o.Dir, User: RegistryAdmin, log: o.Log}
+	r := &Registry{Dir: o.Dir, User: RegistryAdmin, addr: o.Addr, log: o.Log}
+	if r.addr == "" {
+		r.addr = "127.0.0.1"
+	}
 	if r.log == nil {
 		r.log = io.Discard
 	}
@@ -127,11 +136,11 @@ func StartRegistry(ctx context.Context, o RegistryOptions) (_ *Registry, err err
 // start writes the configuration for a free port, starts the registry and
 // waits until it answers.
 func (r *Registry) start(ctx context.Context) error {
-	port, err := freePort()
+	port, err := freePortOn(r.addr)
 	if err != nil {
 		return err
 	}
-	r.Host = "127.0.0.1:" + strconv.Itoa(port)
+	r.Host = net.JoinHostPort(r.addr, strconv.Itoa(port))
 	secret, err := randomHex(16)
 	if err != nil {
 		return err

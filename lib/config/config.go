@@ -60,6 +60,9 @@ type Config struct {
 	StrictUserCheck bool
 	// Resources of the build container.
 	Resources Resources
+	// BuildUserNamespace runs build Pods in a user namespace of their own
+	// (hostUsers: false): root in a step is an unprivileged user on the node.
+	BuildUserNamespace bool
 
 	// KubeHost, KubeToken and KubeCA select a dedicated service account's credentials;
 	// with none set, in-cluster config, then Kubeconfig, is used.
@@ -135,6 +138,7 @@ var keys = []key{
 	{"builders", "BUILDERS", func(c *Config, v string) error { return json.Unmarshal([]byte(v), &c.Builders) }},
 	{"allowed_sources", "ALLOWED_SOURCES", func(c *Config, v string) (err error) { c.AllowedSources, err = list(v); return err }},
 	{"strict_user_check", "STRICT_USER_CHECK", boolean(func(c *Config) *bool { return &c.StrictUserCheck })},
+	{"build_user_namespace", "BUILD_USER_NAMESPACE", boolean(func(c *Config) *bool { return &c.BuildUserNamespace })},
 	{"build_cpu_request", "BUILD_CPU_REQUEST", quantity(func(c *Config) *string { return &c.Resources.RequestCPU })},
 	{"build_memory_request", "BUILD_MEMORY_REQUEST", quantity(func(c *Config) *string { return &c.Resources.RequestMemory })},
 	{"build_cpu_limit", "BUILD_CPU_LIMIT", quantity(func(c *Config) *string { return &c.Resources.LimitCPU })},
@@ -177,6 +181,7 @@ func Load(inputs map[string]any, env Lookup, serviceNS string) (Config, error) {
 		MaxKeptBuildsPerUser:   20,
 		AllowedSources:         []string{DefaultAllowedSource},
 		StrictUserCheck:        true,
+		BuildUserNamespace:     true,
 		Resources: Resources{
 			RequestCPU: "250m", RequestMemory: "512Mi", LimitCPU: "2", LimitMemory: "2Gi",
 		},

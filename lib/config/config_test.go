@@ -36,6 +36,7 @@ func TestLoadDefaults(t *testing.T) {
 		MaxKeptBuildsPerUser:   20,
 		AllowedSources:         []string{"docker.io/apache/openserverless-runtime-*"},
 		StrictUserCheck:        true,
+		BuildUserNamespace:     true,
 		Resources:              Resources{RequestCPU: "250m", RequestMemory: "512Mi", LimitCPU: "2", LimitMemory: "2Gi"},
 	}, c)
 }
@@ -279,6 +280,7 @@ var validValues = map[string]string{
 	"builders":                   `{"go:1.22":{"kind":"go","source":"apache/runtime-go:v1.22"}}`,
 	"allowed_sources":            "docker.io/apache/*",
 	"strict_user_check":          "false",
+	"build_user_namespace":       "false",
 	"build_cpu_request":          "100m",
 	"build_memory_request":       "256Mi",
 	"build_cpu_limit":            "4",

@@ -34,6 +34,7 @@ func (s *Service) newPlan(reg userregistry.Registry, src imagestore.Source, r re
 		Deadline:           s.cfg.BuildTimeout,
 		TTL:                s.cfg.JobTTL,
 		Resources:          s.cfg.Resources,
+		UserNamespace:      s.cfg.BuildUserNamespace,
 	}
 	target, idTarget := r.target, reg.UserHost
 	if target != "" {

@@ -29,7 +29,12 @@ func (p Plan) Labels() map[string]string {
 // credentials, build it with the user's code and no credential at all, push
 // the result with the push credentials. Init containers run one after the
 // other, each with only its own mounts, so the Secret volumes are never
-// mounted where the Dockerfile's RUN executes.
+// mounted where the Dockerfile's RUN executes. The node pulls the steps'
+// images with the platform's pull Secret (imagePullSecrets: the kubelet
+// reads it, no container sees it). With UserNamespace the Pod has a user
+// namespace of its own: root in a step, Kaniko's RUN included, is an
+// unprivileged user on the node; no step asks for privilege or an added
+// capability.
 func NewJob(p Plan) *batchv1.Job {
 	fileSum := ""
 	if p.File != nil {
@@ -59,6 +64,8 @@ func NewJob(p Plan) *batchv1.Job {
 					RestartPolicy:                corev1.RestartPolicyNever,
 					AutomountServiceAccountToken: ptr(false),
 					EnableServiceLinks:           ptr(false),
+					HostUsers:                    ptr(!p.UserNamespace),
+					ImagePullSecrets:             []corev1.LocalObjectReference{{Name: p.PullSecret}},
 					InitContainers:               []corev1.Container{fetchStep(p), buildStep(p)},
 					Containers:                   []corev1.Container{pushStep(p)},
 					Volumes:                      volumes(p),

@@ -56,6 +56,8 @@ type Plan struct {
 	Deadline    time.Duration
 	TTL         time.Duration
 	Resources   config.Resources
+	// UserNamespace runs the Pod with hostUsers: false.
+	UserNamespace bool
 }
 
 // JobName is the plan's deterministic Job name.

@@ -1,0 +1,89 @@
+package stack
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os/exec"
+	"strings"
+)
+
+// Bridge is the network the local stack's Pods live on: a Linux bridge with
+// a /24 of its own, whose first address (the gateway) is the node's address
+// on it. Servers the Pods use (the registry, the kubelet) listen there, and
+// nowhere but there and on 127.0.0.1.
+type Bridge struct {
+	// Name is the interface's name, "osdN".
+	Name string
+	// Subnet is the Pods' subnet, 10.213.N.0/24.
+	Subnet *net.IPNet
+	// Gateway is the bridge's own address, 10.213.N.1.
+	Gateway net.IP
+}
+
+// bridgePrefix and bridgeNet name the bridges: the Nth is osdN with
+// 10.213.N.0/24, the stack's own range (no other host has it).
+const (
+	bridgePrefix = "osd"
+	bridgeNet    = "10.213."
+	maxBridges   = 64
+)
+
+// CreateBridge creates the first free bridge of the stack's own range. Two
+// stacks on one machine (test packages run in parallel) get two bridges:
+// creating the interface is what reserves its number.
+func CreateBridge(ctx context.Context) (*Bridge, error) {
+	routes, err := ipOutput(ctx, "-4", "route", "show")
+	if err != nil {
+		return nil, err
+	}
+	for n := 0; n < maxBridges; n++ {
+		b := &Bridge{Name: fmt.Sprint(bridgePrefix, n), Gateway: net.ParseIP(fmt.Sprintf("%s%d.1", bridgeNet, n)).To4()}
+		b.Subnet = &net.IPNet{IP: b.Gateway.Mask(net.CIDRMask(24, 32)), Mask: net.CIDRMask(24, 32)}
+		if strings.Contains(routes, b.Subnet.String()) {
+			continue // a stale bridge, or somebody else's network
+		}
+		if _, err := ipOutput(ctx, "link", "add", b.Name, "type", "bridge"); err != nil {
+			if strings.Contains(err.Error(), "File exists") {
+				continue
+			}
+			return nil, err
+		}
+		if err := b.up(ctx); err != nil {
+			return nil, errors.Join(err, b.Delete(context.WithoutCancel(ctx)))
+		}
+		return b, nil
+	}
+	return nil, fmt.Errorf("no free bridge among %s0-%s%d", bridgePrefix, bridgePrefix, maxBridges-1)
+}
+
+func (b *Bridge) up(ctx context.Context) error {
+	ones, _ := b.Subnet.Mask.Size()
+	if _, err := ipOutput(ctx, "addr", "add", fmt.Sprintf("%s/%d", b.Gateway, ones), "dev", b.Name); err != nil {
+		return err
+	}
+	_, err := ipOutput(ctx, "link", "set", b.Name, "up")
+	return err
+}
+
+// Delete removes the bridge, its address and route with it. Deleting a
+// bridge that is gone is not an error.
+func (b *Bridge) Delete(ctx context.Context) error {
+	if _, err := ipOutput(ctx, "link", "del", b.Name); err != nil && !strings.Contains(err.Error(), "Cannot find device") {
+		return err
+	}
+	return nil
+}
+
+// ipOutput runs iproute2's ip with args.
+func ipOutput(ctx context.Context, args ...string) (string, error) {
+	var out, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, "ip", args...)
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("ip %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return out.String(), nil
+}
