@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Starts the local stack (dev/cmd/devstack) in the background, once: the API
-# server and Job controller, the registry, the node agent with Kaniko, and
-# the gateway serving the built actions, all on 127.0.0.1. The first run on a
-# machine builds the pinned Kubernetes and Kaniko binaries (~10 minutes).
+# server and Job controller, a real node (containerd, runc, kubelet,
+# scheduler) on a bridge of its own, the registry on that bridge's gateway,
+# and the gateway serving the built actions on 127.0.0.1. The first run on a
+# machine builds the pinned Kubernetes, containerd, runc and Kaniko binaries
+# (~20 minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 state=${DEPLOYER_LOCAL:-$HOME/.cache/openserverless-deployer/local}
@@ -11,7 +13,7 @@ pidfile=$state/devstack.pid
 if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && [ -f "$state/ready" ]; then
 	echo "The local stack is already up (pid $(cat "$pidfile"))."
 else
-	[ "$(id -u)" -eq 0 ] || { echo "The local stack runs builds in a sandbox (unshare, chroot): run it as root." >&2; exit 1; }
+	[ "$(id -u)" -eq 0 ] || { echo "The local stack runs a real node (containerd, kubelet): run it as root." >&2; exit 1; }
 	bash scripts/setup.sh
 	go build -o "$state/devstack" ./dev/cmd/devstack
 	rm -f "$state/ready"

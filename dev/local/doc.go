@@ -1,11 +1,13 @@
 // Package local starts the deployer's whole production path on one machine,
-// on loopback only, for development and the end-to-end tests: a real API
-// server with the Job, garbage-collector and TTL controllers (dev/stack),
-// the Debian registry with auth, the node agent running build Pods with the
-// real Kaniko in a sandbox (dev/nodeagent), fixture runtimes pushed to the
-// registry (dev/fixtures), and the gateway that serves the built actions
-// over ActionLoop as OpenWhisk would (dev/gateway). Nothing here is
-// deployed; it stands in for a cluster and an OpenWhisk controller.
+// for development and the end-to-end tests: a real API server with the Job,
+// garbage-collector and TTL controllers, and a real node (containerd, runc,
+// the kubelet and the scheduler) whose Pods live on a bridge of the stack's
+// own (dev/stack); the Debian registry with auth on that bridge's gateway,
+// holding the build steps' images (dev/stepimages) and the fixture runtimes
+// (dev/fixtures); and the gateway that serves the built actions over
+// ActionLoop as OpenWhisk would (dev/gateway). Servers listen on 127.0.0.1
+// or on the bridge's gateway, nowhere else. Nothing here is deployed; only
+// the OpenWhisk controller, which cannot run here, is stood in for.
 //
 // The cluster is set up as an OpenServerless operator leaves it: namespace
 // "nuvolaris" holding the registry pull secret "registry-pull-secret" and

@@ -12,13 +12,12 @@ import (
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/sirupsen/logrus"
 
 	"github.com/apache/openserverless-deployer/dev/fixtures"
 	"github.com/apache/openserverless-deployer/dev/gateway"
-	"github.com/apache/openserverless-deployer/dev/nodeagent"
 	"github.com/apache/openserverless-deployer/dev/pyindex"
 	"github.com/apache/openserverless-deployer/dev/stack"
+	"github.com/apache/openserverless-deployer/dev/stepimages"
 	"github.com/apache/openserverless-deployer/lib/config"
 )
 
@@ -49,15 +48,23 @@ type Options struct {
 	// catalog and serves their package index; the first time on a machine
 	// they take minutes to make.
 	Realistic bool
-	// NodeOnDisk keeps the node's containers (their roots, volumes and logs)
-	// in Dir/node on disk; by default they live in memory, on a tmpfs the
-	// node agent mounts there (nodeagent.Options.InMemory).
+	// NodeOnDisk keeps the node's containers (containerd's images and
+	// snapshots, the kubelet's volumes and logs) in Dir/node on disk; by
+	// default they live in memory (stack.NodeOptions.InMemory).
 	NodeOnDisk bool
 }
 
 // Stack is the running local stack.
 type Stack struct {
-	Kube     *stack.Kube
+	Kube *stack.Kube
+	// Bridge is the Pods' network; the registry and the kubelet listen on
+	// its gateway.
+	Bridge *stack.Bridge
+	// Node is the real node (containerd, runc, the kubelet, the scheduler)
+	// that runs the build Pods.
+	Node *stack.Node
+	// Steps are the build steps' images in the registry, pulled by the node.
+	Steps    stepimages.Images
 	Registry *stack.Registry
 	Gateway  *gateway.Gateway
 	Subjects *gateway.Subjects
@@ -76,9 +83,7 @@ type Stack struct {
 	// Index serves the python fixture's packages, with Options.Realistic.
 	Index *pyindex.Server
 
-	stopAgent context.CancelFunc
-	agentDone chan struct{}
-	stopOnce  sync.Once
+	stopOnce sync.Once
 }
 
 // Kinds with a fixture runtime each.
@@ -109,17 +114,20 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			return nil, err
 		}
 	}
-	images, err := stepImages(ctx, o.RepoRoot, o.Log)
-	if err != nil {
-		return nil, err
-	}
 	if s.Kube, err = stack.StartKube(ctx, stack.KubeOptions{RepoRoot: o.RepoRoot, Dir: filepath.Join(o.Dir, "kube"), Log: o.Log, Audit: o.Audit}); err != nil {
 		return nil, err
 	}
-	if s.Registry, err = stack.StartRegistry(ctx, stack.RegistryOptions{Dir: filepath.Join(o.Dir, "registry"), Log: o.Log}); err != nil {
+	if s.Bridge, err = stack.CreateBridge(ctx); err != nil {
+		return nil, err
+	}
+	// The registry listens where the Pods reach it: the bridge's gateway.
+	if s.Registry, err = stack.StartRegistry(ctx, stack.RegistryOptions{Dir: filepath.Join(o.Dir, "registry"), Addr: s.Bridge.Gateway.String(), Log: o.Log}); err != nil {
 		return nil, err
 	}
 	if err := s.pushRuntimes(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.startNode(ctx, o); err != nil {
 		return nil, err
 	}
 	if o.Realistic {
@@ -131,9 +139,6 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	if s.Identity, err = InstallRBAC(ctx, s.Kube.Client, o.RepoRoot, Namespace, s.Kube.Config.Host); err != nil {
-		return nil, err
-	}
-	if err := s.startAgent(images, filepath.Join(o.Dir, "node"), !o.NodeOnDisk, o.Log); err != nil {
 		return nil, err
 	}
 	s.Subjects = gateway.NewSubjects()
@@ -202,6 +207,11 @@ func (s *Stack) inputs(overrides map[string]any) map[string]any {
 	// As an operator allows the runtimes of their own registry.
 	in["allowed_sources"] = config.DefaultAllowedSource + "," + s.Registry.Host + "/runtime-*"
 	in["build_timeout_seconds"] = "300"
+	// The steps' images from the stack's registry, pinned, as an operator
+	// names a mirror of upstream's.
+	in["kaniko_image"] = s.Steps.Executor.String()
+	in["warmer_image"] = s.Steps.Warmer.String()
+	in["pusher_image"] = s.Steps.Crane.String()
 	for k, v := range overrides {
 		in[k] = v
 	}
@@ -223,54 +233,33 @@ func WithoutKubeCredentials(environ []string) []string {
 	return out
 }
 
-// stepImages builds (once per machine) the binaries of the images a build
-// Pod's steps run, and maps each image to its binary.
-func stepImages(ctx context.Context, root string, log io.Writer) (map[string]nodeagent.Image, error) {
-	images := map[string]nodeagent.Image{}
-	for _, t := range []struct {
-		tool, image string
-		describe    func(string) nodeagent.Image
-	}{
-		{"kaniko", config.DefaultKanikoImage, nodeagent.KanikoExecutor},
-		{"warmer", config.DefaultWarmerImage, nodeagent.KanikoWarmer},
-		{"crane", config.DefaultPusherImage, nodeagent.Crane},
-	} {
-		bin, err := tool(ctx, root, t.tool, log)
-		if err != nil {
-			return nil, err
-		}
-		images[t.image] = t.describe(bin)
+// startNode pushes the build steps' images to the registry and starts the
+// node, which pulls them from there with the platform's pull Secret, as a
+// cluster's nodes pull an operator's mirror of them.
+func (s *Stack) startNode(ctx context.Context, o Options) (err error) {
+	if s.Steps, err = stepimages.Push(ctx, o.RepoRoot, s.Registry.Host, s.Registry.Auth(), o.Log); err != nil {
+		return err
 	}
-	return images, nil
-}
-
-func (s *Stack) startAgent(images map[string]nodeagent.Image, dir string, inMemory bool, out io.Writer) error {
+	dir := filepath.Join(o.Dir, "node")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	log := logrus.New()
-	log.SetOutput(out)
-	agent, err := nodeagent.New(nodeagent.Options{
-		Client:    s.Kube.Client,
-		Namespace: Namespace,
-		Images:    images,
-		WorkDir:   dir,
-		InMemory:  inMemory,
-		Log:       log.WithField("component", "nodeagent"),
-	})
+	archive := filepath.Join(o.Dir, "pause.tar")
+	pause, err := stepimages.PauseTarball(ctx, o.RepoRoot, s.Registry.Host, archive, o.Log)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s.stopAgent = cancel
-	s.agentDone = make(chan struct{})
-	go func() {
-		defer close(s.agentDone)
-		if err := agent.Run(ctx); err != nil && ctx.Err() == nil {
-			fmt.Fprintln(out, "node agent stopped:", err)
-		}
-	}()
-	return nil
+	s.Node, err = stack.StartNode(ctx, s.Kube, stack.NodeOptions{
+		RepoRoot:       o.RepoRoot,
+		Dir:            dir,
+		Bridge:         s.Bridge,
+		PlainHTTP:      []string{s.Registry.Host},
+		SandboxImage:   pause.String(),
+		SandboxArchive: archive,
+		InMemory:       !o.NodeOnDisk,
+		Log:            o.Log,
+	})
+	return err
 }
 
 // Stop stops everything Start started, the gateway's actions and the node
@@ -283,9 +272,10 @@ func (s *Stack) Stop() error {
 				errs = append(errs, err.Error())
 			}
 		}
-		if s.stopAgent != nil {
-			s.stopAgent()
-			<-s.agentDone
+		if s.Node != nil {
+			if err := s.Node.Stop(); err != nil {
+				errs = append(errs, err.Error())
+			}
 		}
 		if s.Index != nil {
 			if err := s.Index.Stop(); err != nil {
@@ -299,6 +289,11 @@ func (s *Stack) Stop() error {
 		}
 		if s.Kube != nil {
 			if err := s.Kube.Stop(); err != nil {
+				errs = append(errs, err.Error())
+			}
+		}
+		if s.Bridge != nil {
+			if err := s.Bridge.Delete(context.Background()); err != nil {
 				errs = append(errs, err.Error())
 			}
 		}

@@ -22,7 +22,8 @@ func (s *Stack) startRealistic(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	if s.Index, err = pyindex.Start(fixtures.IndexDir(dir)); err != nil {
+	// Where the build Pods reach it: the bridge's gateway.
+	if s.Index, err = pyindex.Start(fixtures.IndexDir(dir), s.Bridge.Gateway.String()); err != nil {
 		return err
 	}
 	for rt, builder := range RealisticBuilders {

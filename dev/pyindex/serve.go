@@ -20,12 +20,13 @@ type Server struct {
 }
 
 // Start serves dir, which must hold a "simple" folder, on a free port of
-// 127.0.0.1 until Stop.
-func Start(dir string) (*Server, error) {
+// addr (127.0.0.1, or the local stack's bridge gateway, where its Pods
+// reach it) until Stop.
+func Start(dir, addr string) (*Server, error) {
 	if fi, err := os.Stat(filepath.Join(dir, "simple")); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("package index %s has no simple/ folder", dir)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", net.JoinHostPort(addr, "0"))
 	if err != nil {
 		return nil, fmt.Errorf("listening for the package index: %w", err)
 	}

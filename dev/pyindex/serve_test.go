@@ -17,7 +17,7 @@ func TestServesProjectPages(t *testing.T) {
 	wheel := filepath.Join(dir, "simple", "osd-hello", "osd_hello-1.0.0-py3-none-any.whl")
 	require.NoError(t, os.WriteFile(wheel, []byte("PK wheel"), 0o644))
 
-	s, err := Start(dir)
+	s, err := Start(dir, "127.0.0.1")
 	require.NoError(t, err)
 	defer func() { assert.NoError(t, s.Stop()) }()
 	assert.Regexp(t, `^http://127\.0\.0\.1:\d+/simple/$`, s.URL)
@@ -45,6 +45,6 @@ func TestServesProjectPages(t *testing.T) {
 }
 
 func TestRefusesFolderWithoutSimple(t *testing.T) {
-	_, err := Start(t.TempDir())
+	_, err := Start(t.TempDir(), "127.0.0.1")
 	assert.ErrorContains(t, err, "no simple/ folder")
 }

@@ -25,7 +25,7 @@ type binaries struct {
 // kube-apiserver and kube-controller-manager and writes launchers for etcd and
 // kube-apiserver into dir.
 func kubeBinaries(ctx context.Context, root, dir string, log io.Writer) (binaries, error) {
-	paths, err := buildTools(ctx, root, log, "kube-apiserver", "kube-controller-manager")
+	paths, err := BuildTools(ctx, root, log, "kube-apiserver", "kube-controller-manager")
 	if err != nil {
 		return binaries{}, err
 	}

@@ -20,7 +20,7 @@ type nodeBinaries struct {
 
 // buildNodeBinaries builds (once per machine) the pinned node programs.
 func buildNodeBinaries(ctx context.Context, root string, log io.Writer) (nodeBinaries, error) {
-	p, err := buildTools(ctx, root, log, "containerd", "containerd-shim-runc-v2", "ctr", "runc", "kubelet", "kube-scheduler")
+	p, err := BuildTools(ctx, root, log, "containerd", "containerd-shim-runc-v2", "ctr", "runc", "kubelet", "kube-scheduler")
 	if err != nil {
 		return nodeBinaries{}, err
 	}

@@ -131,3 +131,49 @@ func iptables(ctx context.Context, args ...string) (string, error) {
 	}
 	return out.String(), nil
 }
+
+// removeKubeletChains removes the chains every kubelet adds to the
+// machine's iptables and ip6tables and leaves behind when it stops
+// (KUBE-FIREWALL and its jumps, KUBE-KUBELET-CANARY, KUBE-IPTABLES-HINT);
+// only once no other node of the machine runs, since they are shared.
+func removeKubeletChains(ctx context.Context) error {
+	if entries, err := os.ReadDir(stateRoot); err == nil && len(entries) > 0 {
+		return nil // another node's kubelet uses them
+	}
+	var errs []string
+	for _, bin := range []string{"iptables", "ip6tables"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			continue
+		}
+		run := func(args ...string) {
+			var stderr bytes.Buffer
+			cmd := exec.CommandContext(ctx, bin, append([]string{"-w", "5"}, args...)...)
+			cmd.Stderr = &stderr
+			if err := cmd.Run(); err != nil {
+				msg := stderr.String()
+				// Gone already, or never made: nothing to remove.
+				if !strings.Contains(msg, "No chain") && !strings.Contains(msg, "does a matching rule exist") && !strings.Contains(msg, "doesn't exist") {
+					errs = append(errs, fmt.Sprintf("%s %s: %v: %s", bin, strings.Join(args, " "), err, strings.TrimSpace(msg)))
+				}
+			}
+		}
+		for _, hook := range []string{"INPUT", "OUTPUT"} {
+			for exists(ctx, bin, "filter", hook, "KUBE-FIREWALL") {
+				run("-t", "filter", "-D", hook, "-j", "KUBE-FIREWALL")
+			}
+		}
+		for _, tc := range [][2]string{{"filter", "KUBE-FIREWALL"}, {"filter", "KUBE-KUBELET-CANARY"}, {"nat", "KUBE-KUBELET-CANARY"}, {"mangle", "KUBE-KUBELET-CANARY"}, {"mangle", "KUBE-IPTABLES-HINT"}} {
+			run("-t", tc[0], "-F", tc[1])
+			run("-t", tc[0], "-X", tc[1])
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("removing the kubelet's chains: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// exists reports whether hook of table jumps to chain.
+func exists(ctx context.Context, bin, table, hook, chain string) bool {
+	return exec.CommandContext(ctx, bin, "-w", "5", "-t", table, "-C", hook, "-j", chain).Run() == nil
+}

@@ -57,7 +57,7 @@ func (n *Node) Stop() error {
 		for _, d := range nodeDirs {
 			errs = append(errs, removeAllUnmounting(filepath.Join(n.State, d)))
 		}
-		errs = append(errs, removeEmpty(n.State), removeEmpty(stateRoot))
+		errs = append(errs, removeEmpty(n.State), removeKubeletChains(ctx), removeEmpty(stateRoot))
 		errs = append(errs, n.removeCgroupRoot())
 		for _, f := range n.logs {
 			errs = append(errs, f.Close())

@@ -2,8 +2,10 @@ package stack_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -135,6 +137,17 @@ func TestNodeRunsPodsInAUserNamespace(t *testing.T) {
 	for _, h := range []string{"memory", "pids", "cpu"} {
 		_, err := os.Stat(filepath.Join("/sys/fs/cgroup", h, node.Name))
 		assert.True(t, os.IsNotExist(err), "the node's cgroup in %s is removed: %v", h, err)
+	}
+	nat, err := exec.Command("iptables", "-t", "nat", "-S").Output()
+	require.NoError(t, err)
+	assert.NotContains(t, string(nat), fmt.Sprintf("name: %q", bridge.Name), "the Pod's masquerade rules are removed")
+	if _, err := os.Stat("/var/lib/openserverless-deployer"); os.IsNotExist(err) {
+		// No other node runs on the machine: the kubelet's chains are gone too.
+		for _, table := range []string{"filter", "nat", "mangle"} {
+			rules, err := exec.Command("iptables", "-t", table, "-S").Output()
+			require.NoError(t, err)
+			assert.NotContains(t, string(rules), "KUBE-", "the kubelet's chains in %s are removed", table)
+		}
 	}
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {

@@ -11,10 +11,10 @@ import (
 	"strings"
 )
 
-// buildTools builds the pinned tools named (once per machine, cached by
+// BuildTools builds the pinned tools named (once per machine, cached by
 // tools/build.sh) and returns their paths in the same order; the build's
 // progress goes to log.
-func buildTools(ctx context.Context, root string, log io.Writer, names ...string) ([]string, error) {
+func BuildTools(ctx context.Context, root string, log io.Writer, names ...string) ([]string, error) {
 	var out bytes.Buffer
 	cmd := exec.CommandContext(ctx, filepath.Join(root, "tools", "build.sh"), names...)
 	cmd.Stdout, cmd.Stderr = &out, log

@@ -1,8 +1,6 @@
 package stepimages
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,7 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
+
+	"github.com/apache/openserverless-deployer/dev/stack"
 )
 
 // binaries are the programs the step images hold, on this machine.
@@ -22,20 +21,9 @@ type binaries struct {
 // buildBinaries builds (once per machine) Kaniko's executor and warmer and
 // crane with tools/build.sh, and the pause program; progress goes to log.
 func buildBinaries(ctx context.Context, root, cache string, log io.Writer) (binaries, error) {
-	var out bytes.Buffer
-	cmd := exec.CommandContext(ctx, filepath.Join(root, "tools", "build.sh"), "kaniko", "warmer", "crane")
-	cmd.Stdout, cmd.Stderr = &out, log
-	if err := cmd.Run(); err != nil {
-		return binaries{}, fmt.Errorf("building kaniko, warmer and crane: %w", err)
-	}
-	var paths []string
-	for s := bufio.NewScanner(&out); s.Scan(); {
-		if line := strings.TrimSpace(s.Text()); line != "" {
-			paths = append(paths, line)
-		}
-	}
-	if len(paths) != 3 {
-		return binaries{}, fmt.Errorf("tools/build.sh printed %d paths, want 3: %q", len(paths), out.String())
+	paths, err := stack.BuildTools(ctx, root, log, "kaniko", "warmer", "crane")
+	if err != nil {
+		return binaries{}, err
 	}
 	pause, err := buildPause(ctx, root, cache, log)
 	if err != nil {

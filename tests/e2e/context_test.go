@@ -22,8 +22,8 @@ import (
 // The ConfigMap symlink trap: a ConfigMap volume is a folder of symlinks into
 // "..data/". Mounted whole as the build context, the requirement file
 // reaches the image as a dangling symlink and /bin/extend finds no file. The
-// deployer mounts each file with subPath, which kubelet (and the node agent)
-// resolve to the file itself. This test builds the same plan both ways.
+// deployer mounts each file with subPath, which the kubelet resolves to the
+// file itself. This test builds the same plan both ways.
 func TestContextFilesReachTheBuildAsRegularFiles(t *testing.T) {
 	ctx := context.Background()
 	host := env.Registry.Host
@@ -34,7 +34,7 @@ func TestContextFilesReachTheBuildAsRegularFiles(t *testing.T) {
 			FileName: "requirements.txt", File: []byte("trap==1.0\n"),
 			Destination: host + "/carol:" + tag, Image: host + "/carol:" + tag,
 			PullSecret: config.DefaultRegistrySecret, PushSecret: config.DefaultRegistrySecret, InsecureRegistries: []string{host},
-			WarmerImage: config.DefaultWarmerImage, KanikoImage: config.DefaultKanikoImage, PusherImage: config.DefaultPusherImage,
+			WarmerImage: env.Steps.Warmer.String(), KanikoImage: env.Steps.Executor.String(), PusherImage: env.Steps.Crane.String(),
 			Deadline: 5 * time.Minute, TTL: time.Hour,
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -34,6 +35,7 @@ const probeScript = `#!/bin/sh
 pat="au""ths"
 mkdir -p /opt/probe
 echo "probe: id $(id)"
+echo "probe: uid_map $(cat /proc/self/uid_map)"
 env > /opt/probe/env
 cat /opt/probe/env
 for p in /proc/[0-9]*; do
@@ -94,6 +96,7 @@ func TestProbingBuildFindsNoCredential(t *testing.T) {
 			logText := fmt.Sprint(logs.Body)
 			require.Contains(t, logText, "probe: id", "the probe ran")
 			require.Contains(t, logText, "/proc", "the probe looked")
+			assertUnprivilegedRoot(t, logText)
 
 			pods, err := env.Kube.Client.CoreV1().Pods(local.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "batch.kubernetes.io/job-name=" + r.Str("job_name")})
 			require.NoError(t, err)
@@ -116,6 +119,18 @@ func TestProbingBuildFindsNoCredential(t *testing.T) {
 		})
 	}
 	_ = probe
+}
+
+// assertUnprivilegedRoot checks the probe's "uid_map" line: the build step
+// runs in a user namespace of its own (build_user_namespace, on by
+// default), where root is an unprivileged user of the node.
+func assertUnprivilegedRoot(t *testing.T, logText string) {
+	t.Helper()
+	m := regexp.MustCompile(`probe: uid_map +(\d+) +(\d+) +(\d+)`).FindStringSubmatch(logText)
+	require.NotNil(t, m, "the probe printed its uid_map")
+	assert.Equal(t, "0", m[1], "root of the build step is mapped")
+	assert.NotEqual(t, "0", m[2], "root of the build step is root on the node")
+	assert.Equal(t, "65536", m[3], "the build step has 65536 ids")
 }
 
 // imageText is every file of an image's every layer, as one string.

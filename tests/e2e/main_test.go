@@ -1,7 +1,8 @@
 // Package e2e tests the deployer end to end on the local stack (dev/local):
 // HTTP requests to the gateway run the built actions over ActionLoop; the
-// Jobs they create are run by the real Job controller; their Pods by the
-// node agent with the real Kaniko, which pushes to the Debian registry;
+// Jobs they create are run by the real Job controller; their Pods by a real
+// node (kubelet, containerd, runc) pulling the real Kaniko and crane images,
+// which push to the Debian registry;
 // the images are then pulled and read with go-containerregistry.
 package e2e
 

@@ -21,11 +21,11 @@ func StackMain(name string, run func(dir string, log *os.File) int) {
 	os.Exit(InStackDir(name, run))
 }
 
-// RequireRoot exits when the tests do not run as root: the node agent runs
-// Kaniko in a sandbox (unshare, chroot).
+// RequireRoot exits when the tests do not run as root: the local stack runs
+// a real node (containerd, runc, kubelet).
 func RequireRoot(name string) {
 	if os.Geteuid() != 0 {
-		fmt.Printf("%s: the node agent runs Kaniko in a sandbox (unshare, chroot) and needs root\n", name)
+		fmt.Printf("%s: the local stack's node (containerd, kubelet) needs root\n", name)
 		os.Exit(1)
 	}
 }

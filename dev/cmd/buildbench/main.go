@@ -1,12 +1,12 @@
 // Command buildbench measures request → image on a local stack it starts
-// itself (dev/local, in a temporary folder, everything on 127.0.0.1), with
+// itself (dev/local, in a temporary folder, with its real node), with
 // the realistic runtimes: for each case it calls ensure, polls the build's
 // status every 200 ms until it ends, and prints the phases of the build —
 // queued (ensure answered → the build's first log line), then what the
 // Kaniko log's timestamps show (base fetched, unpacked, snapshots, install,
-// pushed) — the node agent's events, and the peak memory of the build's
-// processes (sampled from /proc every 100 ms). Needs root (the node agent's
-// sandbox); the first run on a machine makes the realistic runtimes (~5 min).
+// pushed) — the kubelet's events of the build Pod, and the peak memory of
+// the build's processes (sampled from /proc every 100 ms). Needs root (the
+// node); the first run on a machine makes the realistic runtimes (~5 min).
 //
 //	go run ./dev/cmd/buildbench [-repeat 20] [-node-on-disk]
 //
@@ -31,7 +31,7 @@ func main() {
 	onDisk := flag.Bool("node-on-disk", false, "keep the node's containers on disk instead of in memory")
 	flag.Parse()
 	if os.Geteuid() != 0 {
-		fmt.Fprintln(os.Stderr, "buildbench: the node agent's sandbox (unshare, chroot) needs root")
+		fmt.Fprintln(os.Stderr, "buildbench: the local stack's node (containerd, kubelet) needs root")
 		os.Exit(1)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)

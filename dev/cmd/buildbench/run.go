@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -50,7 +49,7 @@ func run(ctx context.Context, repeat int, onDisk bool) error {
 	defer s.Stop()
 	fmt.Printf("local stack up in %.1f s\n", time.Since(began).Seconds())
 
-	sampler := buildstats.NewSampler(filepath.Join(dir, "node"), 100*time.Millisecond)
+	sampler := buildstats.NewSampler(s.Node.State, 100*time.Millisecond)
 	sctx, stopSampling := context.WithCancel(ctx)
 	defer stopSampling()
 	go sampler.Run(sctx)
@@ -81,11 +80,6 @@ func run(ctx context.Context, repeat int, onDisk bool) error {
 	}
 	c := client{base: s.Gateway.URL() + "/system/api/v1/build", token: s.Tokens[user], kube: s.Kube.Client, namespace: local.Namespace}
 	for _, bc := range cases {
-		// Each build is measured alone: the node agent deletes the last
-		// build's root in the background, which would slow the next unpack.
-		if err := idle(ctx, filepath.Join(dir, "node", "trash")); err != nil {
-			return err
-		}
 		sampler.Take()
 		m, err := c.measure(ctx, bc.body)
 		if err != nil {
@@ -118,23 +112,3 @@ func (c client) repeatEnsure(ctx context.Context, bc buildCase, n int) error {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-// idle waits until the node agent has deleted every removed step root
-// (the folder trash is empty or absent), for at most a minute.
-func idle(ctx context.Context, trash string) error {
-	deadline := time.Now().Add(time.Minute)
-	for {
-		entries, err := os.ReadDir(trash)
-		if len(entries) == 0 && (err == nil || errors.Is(err, os.ErrNotExist)) {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the node agent still deletes %d removed roots after a minute", len(entries))
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}

@@ -13,6 +13,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/apache/openserverless-deployer/dev/gateway"
 	"github.com/apache/openserverless-deployer/dev/local"
+	"github.com/apache/openserverless-deployer/dev/stack"
 )
 
 func main() {
@@ -32,10 +34,18 @@ func main() {
 	pool := flag.Int("pool", gateway.DefaultPoolSize, "the most processes of one action at once, as OpenWhisk runs several containers of an action")
 	realistic := flag.Bool("realistic", false, "add the realistic nodejs and python runtimes to the catalog (minutes to make the first time)")
 	onDisk := flag.Bool("node-on-disk", false, "keep the node's containers on disk in -dir/node instead of in memory")
+	clean := flag.Bool("clean", false, "remove what a killed devstack of -dir left on the machine (its node's containers, mounts, cgroups, NAT rules, bridge), then exit")
 	flag.Parse()
 	if *dir == "" {
 		fmt.Fprintln(os.Stderr, "devstack: -dir is required")
 		os.Exit(2)
+	}
+	if *clean {
+		if err := cleanUp(*dir); err != nil {
+			fmt.Fprintln(os.Stderr, "devstack:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	if err := run(*dir, *realistic, *onDisk, strings.FieldsFunc(*users, func(r rune) bool { return r == ',' || r == ' ' }), *pool); err != nil {
 		fmt.Fprintln(os.Stderr, "devstack:", err)
@@ -53,6 +63,7 @@ type Info struct {
 	RegPass    string            `json:"registry_password"`
 	Kubeconfig string            `json:"kubeconfig"`
 	Namespace  string            `json:"namespace"`
+	Bridge     string            `json:"bridge"`
 	Tokens     map[string]string `json:"tokens"`
 	Sources    map[string]string `json:"sources"`
 }
@@ -79,6 +90,7 @@ func run(dir string, realistic, onDisk bool, users []string, pool int) error {
 		Pid: os.Getpid(), URL: s.Gateway.URL(), API: s.Gateway.URL() + "/system/api/v1/build",
 		Registry: s.Registry.Host, RegUser: s.Registry.User, RegPass: s.Registry.Password,
 		Kubeconfig: s.Kube.Kubeconfig, Namespace: local.Namespace, Tokens: s.Tokens, Sources: map[string]string{},
+		Bridge: s.Bridge.Name,
 	}
 	for k := range s.Runtimes {
 		info.Sources[k] = s.Source(k)
@@ -109,4 +121,24 @@ func run(dir string, realistic, onDisk bool, users []string, pool int) error {
 	fmt.Fprintln(os.Stderr, "devstack: stopping")
 	_ = os.Remove(filepath.Join(dir, "ready"))
 	return s.Stop()
+}
+
+// cleanUp removes what the devstack of dir left when it was killed: its
+// node's leftovers and its bridge, as stack.json names them.
+func cleanUp(dir string) error {
+	data, err := os.ReadFile(filepath.Join(dir, "stack.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var info Info
+	if err := json.Unmarshal(data, &info); err != nil {
+		return fmt.Errorf("reading stack.json: %w", err)
+	}
+	if info.Bridge == "" {
+		return nil
+	}
+	return stack.RemoveNode(info.Bridge)
 }

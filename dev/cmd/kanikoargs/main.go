@@ -1,8 +1,8 @@
 // Command kanikoargs times the Kaniko executor on the realistic nodejs
 // runtime with different arguments, to choose the build Job's: it pushes the
 // runtime to a registry of its own on 127.0.0.1, then, for each variant, runs
-// the executor by hand exactly as the node agent runs a build container — in
-// a throwaway root (new mount and PID namespaces, the executor, its
+// the executor by hand, laid out as the kubelet lays out the build container
+// — in a throwaway root (new mount and PID namespaces, the executor, its
 // credentials and the context bound in, chroot) — and prints each run's total
 // time, its phases from the timestamps of Kaniko's log lines, and the peak
 // memory of its processes. Kaniko writes the image's whole filesystem into

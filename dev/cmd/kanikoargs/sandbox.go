@@ -15,7 +15,7 @@ import (
 	"github.com/apache/openserverless-deployer/dev/buildstats"
 )
 
-// sandbox is one throwaway root, laid out as the node agent lays out a build
+// sandbox is one throwaway root, laid out as the kubelet lays out a build
 // container's: the Kaniko image's files (/kaniko/executor, its credentials
 // and CA bundle), the runtime's (/dev with the usual devices and the
 // termination log, /proc, /tmp, /etc/resolv.conf, /etc/hosts) and the Pod's
@@ -87,8 +87,8 @@ type result struct {
 }
 
 // run runs argv in the sandbox: an outer mount namespace where the binds are
-// made (private, so they vanish with it), then, as the node agent does, new
-// mount and PID namespaces with argv as PID 1 (everything it starts dies with
+// made (private, so they vanish with it), then, as a container runtime does,
+// new mount and PID namespaces with argv as PID 1 (everything it starts dies with
 // it), chrooted to the root, in /workspace. Each output line is stamped as
 // it arrives.
 func (s *sandbox) run(ctx context.Context, argv []string, container string) (result, error) {
