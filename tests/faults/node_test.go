@@ -39,22 +39,22 @@ func TestNodeFaults(t *testing.T) {
 	source := slow.Context().Name() + ":local"
 
 	faults := []struct {
-		name string
-		step string // the step that must be running when the fault lands
+		name, when string
+		step       string // the step that must be running when the fault lands
 		hit  func(t *testing.T, jobName string) (restart func() error)
 	}{
-		{"kubelet", buildjob.StepBuild, func(t *testing.T, jobName string) func() error {
+		{"kubelet", "while the build step runs", buildjob.StepBuild, func(t *testing.T, jobName string) func() error {
 			require.NoError(t, env.Node.KillKubelet())
 			return env.Node.RestartKubelet
 		}},
-		{"containerd", buildjob.StepBuild, func(t *testing.T, jobName string) func() error {
+		{"containerd", "while the build step runs", buildjob.StepBuild, func(t *testing.T, jobName string) func() error {
 			require.NoError(t, env.Node.KillContainerd())
 			return func() error { return env.Node.RestartContainerd(ctx) }
 		}},
 		// Frozen while the build step runs, so the push step is sure to be
 		// talking to it when it is killed (the images are on the node by
 		// now: the builds before pulled them).
-		{"registry", buildjob.StepBuild, func(t *testing.T, jobName string) func() error {
+		{"registry", "while the push step talks to it", buildjob.StepBuild, func(t *testing.T, jobName string) func() error {
 			pid := env.Registry.Pid()
 			require.NoError(t, syscall.Kill(pid, syscall.SIGSTOP))
 			killed := false
@@ -84,7 +84,7 @@ func TestNodeFaults(t *testing.T) {
 			require.NoError(t, restart(), "starting %s again", f.name)
 
 			final := api.Follow(t, "alice", id)
-			t.Logf("%s killed during %s: build %s (%v)", f.name, f.step, final.Str("state"), final.Body["reason"])
+			t.Logf("%s killed %s: build %s (%v)", f.name, f.when, final.Str("state"), final.Body["reason"])
 			switch final.Str("state") {
 			case "succeeded":
 				assert.NotEmpty(t, final.Str("digest"))
