@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the local stack (dev/cmd/devstack) in the background, once: the API
 # server and Job controller, the registry, the node agent with Kaniko, and
-# the gateway serving the built actions, all on 127.0.0.1. The first run on a
+# the gateway (the OpenWhisk API), onto which the package is deployed from
+# manifest.yaml with wskdeploy, all on 127.0.0.1. The first run on a
 # machine builds the pinned Kubernetes and Kaniko binaries (~10 minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +42,8 @@ cat <<TXT
 The deployer is up at $api
   tokens:               $state/wskprops  (APIHOST and AUTH of the first user, as ~/.wskprops)
                         $state/wskprops-<user> for each of ${USERS:-devel,guest} (./task up USERS="alice bob" for others)
+  operator:             $state/wskprops-whisk-system  (APIHOST and AUTH of whisk-system)
+  package:              deployed from manifest.yaml by wskdeploy (./task deploy:manifest), as on a cluster
   actions run as:       the service account of deploy/rbac.yaml (its token bound as kube_token)
   cluster (admin):      KUBECONFIG=$state/kube/$(basename "$(sed -n 's/.*"kubeconfig": "\(.*\)".*/\1/p' "$state/stack.json")")
   stack details:        $state/stack.json

@@ -3,8 +3,10 @@
 // server with the Job, garbage-collector and TTL controllers (dev/stack),
 // the Debian registry with auth, the node agent running build Pods with the
 // real Kaniko in a sandbox (dev/nodeagent), fixture runtimes pushed to the
-// registry (dev/fixtures), and the gateway that serves the built actions
-// over ActionLoop as OpenWhisk would (dev/gateway). Nothing here is
+// registry (dev/fixtures), and the gateway that serves the OpenWhisk API
+// and runs the actions over ActionLoop as OpenWhisk would (dev/gateway),
+// onto which the package is deployed from manifest.yaml by wskdeploy through
+// `task deploy:manifest`, as on a cluster (deploy.go). Nothing here is
 // deployed; it stands in for a cluster and an OpenWhisk controller.
 //
 // The cluster is set up as an OpenServerless operator leaves it: namespace
