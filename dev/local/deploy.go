@@ -74,22 +74,54 @@ type variables struct {
 // boundVariable matches an input bound from one variable: ${NAME}.
 var boundVariable = regexp.MustCompile(`^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$`)
 
+// Manifest is what the local stack and its tests read of manifest.yaml.
+type Manifest struct {
+	Project struct {
+		Namespace string                     `json:"namespace"`
+		Packages  map[string]ManifestPackage `json:"packages"`
+	} `json:"project"`
+}
+
+// ManifestPackage is one package of the manifest.
+type ManifestPackage struct {
+	Inputs  map[string]any `json:"inputs"`
+	Actions map[string]struct {
+		Web         any            `json:"web"`
+		Annotations map[string]any `json:"annotations"`
+		Limits      struct {
+			Timeout    int `json:"timeout"`
+			MemorySize int `json:"memorySize"`
+		} `json:"limits"`
+	} `json:"actions"`
+	Triggers map[string]struct {
+		Feed   string         `json:"feed"`
+		Inputs map[string]any `json:"inputs"`
+	} `json:"triggers"`
+	Rules map[string]struct {
+		Trigger string `json:"trigger"`
+		Action  string `json:"action"`
+	} `json:"rules"`
+}
+
+// ReadManifest reads root/manifest.yaml.
+func ReadManifest(root string) (Manifest, error) {
+	var m Manifest
+	b, err := os.ReadFile(filepath.Join(root, "manifest.yaml"))
+	if err != nil {
+		return m, fmt.Errorf("reading the manifest: %w", err)
+	}
+	if err := yaml.Unmarshal(b, &m); err != nil {
+		return m, fmt.Errorf("reading the manifest: %w", err)
+	}
+	return m, nil
+}
+
 // manifestVariables reads which environment variable manifest.yaml binds
 // each input of package builder from.
 func manifestVariables(root string) (variables, error) {
-	b, err := os.ReadFile(filepath.Join(root, "manifest.yaml"))
+	m, err := ReadManifest(root)
 	if err != nil {
-		return variables{}, fmt.Errorf("reading the manifest: %w", err)
-	}
-	var m struct {
-		Project struct {
-			Packages map[string]struct {
-				Inputs map[string]any `json:"inputs"`
-			} `json:"packages"`
-		} `json:"project"`
-	}
-	if err := yaml.Unmarshal(b, &m); err != nil {
-		return variables{}, fmt.Errorf("reading the manifest: %w", err)
+		return variables{}, err
 	}
 	v := variables{bySetting: map[string]string{}, byVariable: map[string]string{}}
 	for setting, value := range m.Project.Packages["builder"].Inputs {

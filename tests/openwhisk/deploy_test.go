@@ -3,52 +3,22 @@ package openwhisk
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/apache/openwhisk-client-go/whisk"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"sigs.k8s.io/yaml"
 
+	"github.com/apache/openserverless-deployer/dev/local"
 	"github.com/apache/openserverless-deployer/dev/stack"
 )
 
-// manifest is the part of manifest.yaml this test compares.
-type manifest struct {
-	Project struct {
-		Namespace string `json:"namespace"`
-		Packages  map[string]struct {
-			Inputs  map[string]any `json:"inputs"`
-			Actions map[string]struct {
-				Web         any            `json:"web"`
-				Annotations map[string]any `json:"annotations"`
-				Limits      struct {
-					Timeout    int `json:"timeout"`
-					MemorySize int `json:"memorySize"`
-				} `json:"limits"`
-			} `json:"actions"`
-			Triggers map[string]struct {
-				Feed   string         `json:"feed"`
-				Inputs map[string]any `json:"inputs"`
-			} `json:"triggers"`
-			Rules map[string]struct {
-				Trigger string `json:"trigger"`
-				Action  string `json:"action"`
-			} `json:"rules"`
-		} `json:"packages"`
-	} `json:"project"`
-}
-
-func readManifest(t *testing.T) manifest {
+func readManifest(t *testing.T) local.Manifest {
 	t.Helper()
 	root, err := stack.RepoRoot()
 	require.NoError(t, err)
-	b, err := os.ReadFile(filepath.Join(root, "manifest.yaml"))
+	m, err := local.ReadManifest(root)
 	require.NoError(t, err)
-	var m manifest
-	require.NoError(t, yaml.Unmarshal(b, &m))
 	return m
 }
 
