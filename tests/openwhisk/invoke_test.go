@@ -156,3 +156,25 @@ func TestUserIsRefusedTheSystemPackage(t *testing.T) {
 	_, resp, _ := c.Packages.Get("builder")
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
 }
+
+// Where an operator shares the package, a user's plain invoke runs as the
+// user: cleanup then acts on that user's builds only, never with system
+// scope, whatever __ow_ parameters the user sends.
+func TestSharedPackageGivesUsersTheirOwnScope(t *testing.T) {
+	op := client(t, systemKey(t), "_")
+	publish := func(shared bool) {
+		_, _, err := op.Packages.Insert(&whisk.Package{Name: "builder", Publish: &shared}, true)
+		require.NoError(t, err)
+	}
+	publish(true)
+	defer publish(false)
+	aliceOld := finishedJob(t, "alice", 'b', time.Now().Add(-3*time.Hour))
+	bobOld := finishedJob(t, "bob", 'c', time.Now().Add(-3*time.Hour))
+
+	c := client(t, env.Tokens["alice"], env.Gateway.SystemNamespace())
+	res, _, err := c.Actions.Invoke("builder/cleanup", map[string]any{"max_age_hours": 1, "__ow_user": env.Gateway.SystemNamespace()}, true, true)
+	require.NoError(t, err)
+	assert.Equal(t, "1", fmt.Sprint(body(t, res)["deleted"]), "alice's build only")
+	assert.Eventually(t, func() bool { return !exists(t, aliceOld) }, 10*time.Second, 100*time.Millisecond)
+	assert.True(t, exists(t, bobOld), "another user's build stays")
+}
