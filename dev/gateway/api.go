@@ -77,7 +77,8 @@ func (g *Gateway) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// knownNamespace reports whether ns has a key or holds entities.
+// knownNamespace reports whether ns has a key or holds packages (the
+// namespace of the alarms package has no key).
 func (g *Gateway) knownNamespace(ns string) bool {
 	if _, ok := g.subjects.Token(ns); ok {
 		return true
@@ -102,9 +103,9 @@ func (q *apiRequest) forbidden() {
 }
 
 // shared reports whether the caller may read and invoke what package pkg of
-// the request's namespace holds: it is the caller's, or published. It
-// answers 403 otherwise, and 404 for a package of the caller's own that
-// does not exist.
+// the request's namespace holds: the namespace is the caller's, or the
+// package is published. It answers 403 otherwise, whether or not the package
+// exists, as the controller does.
 func (g *Gateway) shared(q *apiRequest, pkg string) bool {
 	if q.ns == q.caller {
 		return true
