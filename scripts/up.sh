@@ -2,9 +2,10 @@
 # Starts the local stack (dev/cmd/devstack) in the background, once: the API
 # server and Job controller, a real node (containerd, runc, kubelet,
 # scheduler) on a bridge of its own, the registry on that bridge's gateway,
-# and the gateway serving the built actions on 127.0.0.1. The first run on a
-# machine builds the pinned Kubernetes, containerd, runc and Kaniko binaries
-# (~20 minutes).
+# and the gateway (the OpenWhisk API) on 127.0.0.1, onto which the package is
+# deployed from manifest.yaml with wskdeploy. The first run on a machine
+# builds the pinned Kubernetes, containerd, runc and Kaniko binaries (~25
+# minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 state=${DEPLOYER_LOCAL:-$HOME/.cache/openserverless-deployer/local}
@@ -43,6 +44,8 @@ cat <<TXT
 The deployer is up at $api
   tokens:               $state/wskprops  (APIHOST and AUTH of the first user, as ~/.wskprops)
                         $state/wskprops-<user> for each of ${USERS:-devel,guest} (./task up USERS="alice bob" for others)
+  operator:             $state/wskprops-whisk-system  (APIHOST and AUTH of whisk-system)
+  package:              deployed from manifest.yaml by wskdeploy (./task deploy:manifest), as on a cluster
   actions run as:       the service account of deploy/rbac.yaml (its token bound as kube_token)
   cluster (admin):      KUBECONFIG=$state/kube/$(basename "$(sed -n 's/.*"kubeconfig": "\(.*\)".*/\1/p' "$state/stack.json")")
   stack details:        $state/stack.json

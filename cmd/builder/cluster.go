@@ -20,7 +20,8 @@ import (
 )
 
 // cluster loads the settings from the environment, as an action would, and
-// the Kubernetes client of KUBECONFIG.
+// the Kubernetes client of KUBECONFIG; while the local stack is up and
+// KUBECONFIG is unset, the local stack's.
 func cluster() (kubernetes.Interface, config.Config, error) {
 	cfg, err := config.Load(nil, os.LookupEnv, "")
 	if err != nil {
@@ -28,6 +29,9 @@ func cluster() (kubernetes.Interface, config.Config, error) {
 	}
 	if l := local(); l != nil && os.Getenv("KUBECONFIG") == "" {
 		cfg.Kubeconfig, cfg.Namespace = l.Kubeconfig, l.Namespace
+		// The local stack's registry is plain HTTP, and its package is
+		// deployed with registry_insecure=true (dev/local).
+		cfg.RegistryInsecure = true
 	}
 	if cfg.Kubeconfig == "" && cfg.KubeToken == "" {
 		home, _ := os.UserHomeDir()

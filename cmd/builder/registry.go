@@ -234,7 +234,8 @@ var (
 )
 
 // updatetoml writes the builder's registry settings to the ConfigMap
-// builder-registry-config and prints them.
+// builder-registry-config and prints them: a record for operators, which
+// the build Jobs do not read.
 func updatetoml(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("updatetoml", flag.ContinueOnError)
 	mirrors := fs.String("mirrors", "", "comma-separated mirrors of docker.io (host[/path])")
@@ -282,8 +283,9 @@ func updatetoml(ctx context.Context, args []string, out io.Writer) error {
 func newRegistryConfigMap(namespace string, h imagestore.Hosts, insecure bool, mirrors []string) *corev1.ConfigMap {
 	var b strings.Builder
 	b.WriteString("# Registry settings of the runtime builder (Kaniko), written by `task builder:updatetoml`.\n")
-	b.WriteString("# The build Jobs take --insecure-registry from the registry_insecure setting;\n")
-	b.WriteString("# this file records the same facts for operators.\n")
+	b.WriteString("# A record for operators and tools: the build Jobs do not read it. They take their\n")
+	b.WriteString("# plain-HTTP hosts from the registry_insecure setting the package is deployed with,\n")
+	b.WriteString("# and use no mirror; change that setting and redeploy to change the builds.\n")
 	fmt.Fprintf(&b, "push_host = %q\npull_host = %q\n", h.Push, h.Pull)
 	hosts := []string{h.Push}
 	if h.Pull != h.Push {

@@ -13,26 +13,29 @@ import (
 	"strings"
 )
 
-// errTooLarge means the request body is over maxEntity.
-type errTooLarge struct{ size int64 }
+// errTooLarge means the request body is over its limit.
+type errTooLarge struct{ size, limit int64 }
 
 func (e errTooLarge) Error() string {
 	// The controller's own wording (Messages.entityTooBig).
-	return fmt.Sprintf("Request larger than allowed: %d > %d bytes.", e.size, maxEntity)
+	return fmt.Sprintf("Request larger than allowed: %d > %d bytes.", e.size, e.limit)
 }
 
-// readBody reads the request body, refusing one over maxEntity: at once when
+// readBody reads the request body, refusing one over maxEntity.
+func readBody(r *http.Request) ([]byte, error) { return readBodyUpTo(r, maxEntity) }
+
+// readBodyUpTo reads the request body, refusing one over limit: at once when
 // Content-Length says so, else once one byte too many has arrived.
-func readBody(r *http.Request) ([]byte, error) {
-	if r.ContentLength > maxEntity {
-		return nil, errTooLarge{r.ContentLength}
+func readBodyUpTo(r *http.Request, limit int64) ([]byte, error) {
+	if r.ContentLength > limit {
+		return nil, errTooLarge{r.ContentLength, limit}
 	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxEntity+1))
+	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading the request body: %w", err)
 	}
-	if len(b) > maxEntity {
-		return nil, errTooLarge{int64(len(b))}
+	if int64(len(b)) > limit {
+		return nil, errTooLarge{int64(len(b)), limit}
 	}
 	return b, nil
 }

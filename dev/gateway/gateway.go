@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -36,23 +35,34 @@ const maxEntity = 1 << 20
 // Options configure a Gateway.
 type Options struct {
 	// Actions maps an action name to the path of its built executable
-	// (e.g. "start" → "build/start/exec").
+	// (e.g. "start" → "build/start/exec"): New deploys each as a final web
+	// action of package "builder" in the system namespace, for tests that
+	// run executables they built. The local stack deploys the package zips
+	// with wskdeploy through the OpenWhisk API instead (see the package
+	// documentation); nil deploys nothing.
 	Actions map[string]string
-	// Inputs are the package's bound inputs. They are final: a request can
-	// never override them.
+	// Inputs are the bound inputs of the package Actions are deployed in,
+	// where every lib/config key they leave out is bound to "", as the
+	// manifest binds an unset variable. They are final.
 	Inputs map[string]any
 	// Subjects is the local subject store; nil means a new, empty one.
 	Subjects *Subjects
 	// SystemNamespace is the namespace of the actions; "" means "whisk-system".
 	SystemNamespace string
-	// Log receives the actions' stdout and stderr (the activation logs) and a
-	// line for every failed activation; nil discards them.
+	// Runtimes maps each action kind the gateway runs to the execution
+	// environment its precompiled zips must name in exec.env, as the
+	// runtime's OW_EXECUTION_ENV; nil means DefaultRuntimes.
+	Runtimes map[string]string
+	// Log receives the actions' stdout and stderr (also kept in the
+	// activation records) and a line for every failed activation; nil
+	// discards them.
 	Log io.Writer
 	// Env is the environment of the action processes; nil inherits the
 	// gateway's own, as a local run expects (KUBECONFIG, HOME, …).
 	Env []string
-	// Timeout is the action time limit: the activation's deadline, after which
-	// its process is killed. Zero means DefaultTimeout.
+	// Timeout is the time limit of the Actions: the activation's deadline,
+	// after which its process is killed. Zero means DefaultTimeout. An
+	// action deployed through the API has the limit it was deployed with.
 	Timeout time.Duration
 	// BlockingWait is how long a request waits for its result before it is
 	// answered 202. Zero means DefaultBlockingWait.
@@ -62,26 +72,38 @@ type Options struct {
 	// busy starts another, up to this many, then waits for a free one.
 	// Zero means DefaultPoolSize.
 	PoolSize int
+	// MinSchedule is the shortest period a schedule may have, between two
+	// fires of an alarm or of a cron annotation; zero means a minute, as
+	// cron's. Tests lower it to use second-level cron expressions.
+	MinSchedule time.Duration
 }
+
+// DefaultRuntimes is the Go runtime the deployer's zips are packed for
+// (Taskfile.yml's EXEC_ENV).
+var DefaultRuntimes = map[string]string{"go:1.22": "apacheopenserverless/runtime-golang-v1.22"}
 
 // Gateway serves web actions over HTTP as the OpenWhisk controller does. It
 // is a development stand-in; see the package documentation.
 type Gateway struct {
-	namespace string
-	inputs    map[string]any  // bound inputs, every config key included
-	final     map[string]bool // names a request may not supply
-	subjects  *Subjects
-	systemKey string
-	log       io.Writer
-	pools     map[string]*pool
-	timeout   time.Duration
-	wait      time.Duration
+	namespace   string
+	subjects    *Subjects
+	log         io.Writer
+	env         []string
+	poolSize    int
+	timeout     time.Duration
+	wait        time.Duration
+	runtimes    map[string]string
+	minSchedule time.Duration
+	store       *store
+	schedules   *schedules
 
 	mu      sync.Mutex
 	srv     *http.Server
 	url     string
 	started bool
 	stopped bool
+	workDir string  // where zips are unpacked, made on the first; Stop removes it
+	retired []*pool // pools of replaced or deleted actions, still stopping
 
 	inflight sync.WaitGroup // activations running in the background
 	stopOnce sync.Once
@@ -90,18 +112,17 @@ type Gateway struct {
 
 // New checks the options and prepares a Gateway; Start runs it.
 func New(o Options) (*Gateway, error) {
-	if len(o.Actions) == 0 {
-		return nil, errors.New("creating the gateway: no actions")
-	}
 	g := &Gateway{
-		namespace: o.SystemNamespace,
-		inputs:    map[string]any{},
-		final:     map[string]bool{},
-		subjects:  o.Subjects,
-		log:       actionproxy.SharedWriter(o.Log), // one lock for every process and the gateway
-		pools:     map[string]*pool{},
-		timeout:   o.Timeout,
-		wait:      o.BlockingWait,
+		namespace:   o.SystemNamespace,
+		subjects:    o.Subjects,
+		log:         actionproxy.SharedWriter(o.Log), // one lock for every process and the gateway
+		env:         o.Env,
+		poolSize:    o.PoolSize,
+		timeout:     o.Timeout,
+		wait:        o.BlockingWait,
+		runtimes:    o.Runtimes,
+		minSchedule: o.MinSchedule,
+		store:       newStore(),
 	}
 	if g.namespace == "" {
 		g.namespace = DefaultSystemNamespace
@@ -112,46 +133,92 @@ func New(o Options) (*Gateway, error) {
 	if g.wait <= 0 {
 		g.wait = DefaultBlockingWait
 	}
-	size := o.PoolSize
-	if size <= 0 {
-		size = DefaultPoolSize
+	if g.poolSize <= 0 {
+		g.poolSize = DefaultPoolSize
+	}
+	if g.runtimes == nil {
+		g.runtimes = DefaultRuntimes
+	}
+	if g.minSchedule <= 0 {
+		g.minSchedule = time.Minute
 	}
 	if g.subjects == nil {
 		g.subjects = NewSubjects()
 	}
-	for _, name := range sortedKeys(o.Actions) {
-		path := o.Actions[name]
+	g.schedules = newSchedules(g)
+	if _, ok := g.subjects.Token(g.namespace); !ok {
+		g.subjects.Add(g.namespace)
+	}
+	g.addAlarms()
+	if err := g.deployExecutables(o.Actions, o.Inputs); err != nil {
+		return nil, fmt.Errorf("creating the gateway: %w", err)
+	}
+	return g, nil
+}
+
+// deployExecutables deploys each executable as a final web action of
+// package "builder" bound to inputs, every config key included.
+func (g *Gateway) deployExecutables(actions map[string]string, inputs map[string]any) error {
+	if len(actions) == 0 {
+		return nil
+	}
+	params := keyValues{}
+	for _, k := range config.Keys() {
+		if _, ok := inputs[k]; !ok {
+			params = append(params, keyValue{k, ""})
+		}
+	}
+	for _, k := range sortedKeys(inputs) {
+		params = append(params, keyValue{k, inputs[k]})
+	}
+	g.store.packages["/"+g.namespace+"/"+packageName] = &packageDoc{
+		entity: newEntity(g.namespace, packageName), Parameters: params, Binding: map[string]any{},
+	}
+	kind := sortedKeys(g.runtimes)[0]
+	for _, name := range sortedKeys(actions) {
+		path := actions[name]
 		if name == "" || strings.ContainsAny(name, "/ ") {
-			return nil, fmt.Errorf("creating the gateway: invalid action name %q", name)
+			return fmt.Errorf("invalid action name %q", name)
 		}
 		info, err := os.Stat(path)
 		if err != nil {
-			return nil, fmt.Errorf("creating the gateway: action %s: %w", name, err)
+			return fmt.Errorf("action %s: %w", name, err)
 		}
 		if info.IsDir() || info.Mode()&0o111 == 0 {
-			return nil, fmt.Errorf("creating the gateway: action %s: %s is not an executable file", name, path)
+			return fmt.Errorf("action %s: %s is not an executable file", name, path)
 		}
-		g.pools[name] = newPool(name, path, o.Env, g.log, size)
+		q := qname{ns: g.namespace, pkg: packageName, name: name}
+		lim := defaultLimits
+		lim.Timeout = int(g.timeout.Milliseconds())
+		e := newEntity(q.path(), name)
+		e.Annotations = keyValues{{"web-export", true}, {"final", true}, {"raw-http", false}, {"exec", kind}}
+		g.store.actions[q.String()] = &action{
+			q:    q,
+			doc:  actionDoc{entity: e, Exec: actionExec{Kind: kind, Binary: true}, Parameters: keyValues{}, Limits: lim},
+			pool: newPool(name, path, g.env, g.log, g.poolSize),
+		}
 	}
-	// The manifest binds every setting, "" when unset; all are final.
-	for _, k := range config.Keys() {
-		g.inputs[k] = ""
+	return nil
+}
+
+// keyOf returns a key of namespace ns, making one if it has none.
+func (g *Gateway) keyOf(ns string) string {
+	if token, ok := g.subjects.Token(ns); ok {
+		return token
 	}
-	for k, v := range o.Inputs {
-		g.inputs[k] = v
+	return g.subjects.Add(ns)
+}
+
+// inputsOf returns the parameters bound to an action: its package's, then
+// its own.
+func (g *Gateway) inputsOf(act *action) map[string]any {
+	params := act.doc.Parameters
+	if act.q.pkg != "" {
+		if p, ok := g.store.pkg(act.q.ns, act.q.pkg); ok {
+			params = p.Parameters.merged(act.doc.Parameters)
+		}
 	}
-	for k := range g.inputs {
-		g.final[k] = true
-	}
-	for _, k := range reserved {
-		g.final[k] = true
-	}
-	if token, ok := g.subjects.Token(g.namespace); ok {
-		g.systemKey = token
-	} else {
-		g.systemKey = g.subjects.Add(g.namespace)
-	}
-	return g, nil
+	return params.asMap()
 }
 
 // URL returns the gateway's base URL, "http://127.0.0.1:<port>", once started.
@@ -159,12 +226,6 @@ func (g *Gateway) URL() string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.url
-}
-
-// qualifiedName is the fully qualified name of an action, as the activation
-// carries it.
-func (g *Gateway) qualifiedName(action string) string {
-	return "/" + g.namespace + "/" + packageName + "/" + action
 }
 
 // logf writes one line to the log, if there is one.
@@ -182,3 +243,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// SystemNamespace returns the namespace the system package is deployed in.
+func (g *Gateway) SystemNamespace() string { return g.namespace }

@@ -155,6 +155,15 @@ func pidOf(t *testing.T, url string) int {
 	return e.Pid
 }
 
+// poolOf returns the pool of an action of package builder.
+func poolOf(t *testing.T, g *Gateway, action string) *pool {
+	t.Helper()
+	act, ok := g.store.action(qname{ns: g.namespace, pkg: packageName, name: action})
+	require.True(t, ok, "action %s", action)
+	require.NotNil(t, act.pool)
+	return act.pool
+}
+
 func webURL(g *Gateway, action string) string {
 	return g.URL() + "/api/v1/web/whisk-system/builder/" + action
 }
@@ -176,7 +185,6 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		actions map[string]string
 		want    string
 	}{
-		{"no actions", nil, "no actions"},
 		{"missing executable", map[string]string{"start": filepath.Join(dir, "missing")}, "no such file"},
 		{"not executable", map[string]string{"start": plain}, "not an executable file"},
 		{"a directory", map[string]string{"start": dir}, "not an executable file"},

@@ -11,16 +11,26 @@ import (
 // (WebApiDirectives.reservedProperties); a request may not supply them.
 var reserved = []string{"__ow_method", "__ow_headers", "__ow_path", "__ow_user", "__ow_query", "__ow_body"}
 
+func isReserved(k string) bool {
+	for _, r := range reserved {
+		if k == r {
+			return true
+		}
+	}
+	return false
+}
+
 // errNotAllowed means the query or body names a final input or a reserved
 // parameter.
 var errNotAllowed = errors.New(msgParamsNotAllowed)
 
-// params builds the parameters of a non-raw web action from a request whose
-// body has been read, as the controller's Context.toActionArgument does:
-// the inputs, then __ow_method, __ow_headers and __ow_path, then the query,
-// then the body (its fields, or __ow_body). There is no __ow_user: the
-// request reaches the action unauthenticated.
-func (g *Gateway) params(r *http.Request, b []byte, owPath string) (map[string]any, error) {
+// webParams builds the parameters of a non-raw web action from a request
+// whose body has been read, as the controller's Context.toActionArgument
+// does: the inputs, then __ow_method, __ow_headers and __ow_path, then the
+// query, then the body (its fields, or __ow_body). A final action's inputs
+// cannot be overridden, and no request may set a reserved parameter. There is
+// no __ow_user: the request reaches the action unauthenticated.
+func webParams(r *http.Request, b []byte, owPath string, inputs map[string]any, final bool) (map[string]any, error) {
 	contentType := r.Header.Get("Content-Type")
 	if contentType == "" && len(b) > 0 {
 		contentType = "application/octet-stream"
@@ -32,14 +42,14 @@ func (g *Gateway) params(r *http.Request, b []byte, owPath string) (map[string]a
 	query := lastValues(r.URL.Query())
 	for _, fields := range []map[string]any{query, bd.fields} {
 		for k := range fields {
-			if g.final[k] {
+			if _, bound := inputs[k]; (final && bound) || isReserved(k) {
 				return nil, fmt.Errorf("%w: %s", errNotAllowed, k)
 			}
 		}
 	}
 
-	p := make(map[string]any, len(g.inputs)+len(query)+len(bd.fields)+4)
-	for k, v := range g.inputs {
+	p := make(map[string]any, len(inputs)+len(query)+len(bd.fields)+4)
+	for k, v := range inputs {
 		p[k] = v
 	}
 	p["__ow_method"] = strings.ToLower(r.Method)

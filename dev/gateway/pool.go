@@ -42,7 +42,7 @@ type pool struct {
 
 	mu     sync.Mutex // guards idle, live and closed
 	idle   []*actionproxy.Process
-	live   map[*actionproxy.Process]bool // every process started and not yet stopped
+	live   map[*actionproxy.Process]*processLogs // every process started and not yet stopped
 	closed bool
 }
 
@@ -50,7 +50,7 @@ func newPool(action, path string, env []string, log io.Writer, size int) *pool {
 	return &pool{
 		action: action, path: path, env: env, log: log,
 		slots: make(chan struct{}, size),
-		live:  map[*actionproxy.Process]bool{},
+		live:  map[*actionproxy.Process]*processLogs{},
 	}
 }
 
@@ -66,51 +66,71 @@ func (c *pool) warm(ctx context.Context) error {
 
 // start runs a new process and records it, so that stop finds it.
 func (c *pool) start(ctx context.Context) (*actionproxy.Process, error) {
-	p, err := actionproxy.Start(ctx, c.path, c.env, c.log, c.log)
+	logs, err := newProcessLogs(c.log)
 	if err != nil {
+		return nil, fmt.Errorf("starting action %s: %w", c.action, err)
+	}
+	p, err := actionproxy.Start(ctx, c.path, c.env, logs.stdout, logs.stderr)
+	if err != nil {
+		logs.close()
 		return nil, fmt.Errorf("starting action %s: %w", c.action, err)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		_ = p.Stop()
+		logs.close()
 		return nil, errStopping
 	}
-	c.live[p] = true
+	c.live[p] = logs
 	return p, nil
 }
 
 // run runs one activation on a free process, waiting for one until wait
-// ends when all are busy. Its deadline is limit from when it starts; a
-// process that misses it is killed. After any failure the process is
-// discarded, and a later activation starts a new one.
-func (c *pool) run(a actionproxy.Activation, wait time.Time, limit time.Duration) (map[string]any, error) {
+// ends when all are busy, and returns its result and the lines it logged.
+// Its deadline is limit from when it starts; a process that misses it is
+// killed. After any failure the process is discarded, and a later
+// activation starts a new one.
+func (c *pool) run(a actionproxy.Activation, wait time.Time, limit time.Duration) (map[string]any, []string, error) {
 	timer := time.NewTimer(time.Until(wait))
 	defer timer.Stop()
 	select {
 	case c.slots <- struct{}{}:
 	case <-timer.C:
-		return nil, fmt.Errorf("%w (at most %d at once)", errNoProcess, cap(c.slots))
+		return nil, nil, fmt.Errorf("%w (at most %d at once)", errNoProcess, cap(c.slots))
 	}
 	defer func() { <-c.slots }()
 
 	p, err := c.take()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	logs := c.logsOf(p)
 	a.Deadline = time.Now().Add(limit)
 	ctx, cancel := context.WithDeadline(context.Background(), a.Deadline)
 	defer cancel()
 	result, err := p.Invoke(ctx, a)
+	// Invoke has written the sentinels: the activation's lines are complete.
+	lines := logs.take()
 	if err != nil {
 		c.discard(p)
 		if errors.Is(err, context.DeadlineExceeded) {
-			return nil, fmt.Errorf("%w of %d milliseconds: %w", errTimeLimit, limit.Milliseconds(), err)
+			return nil, lines, fmt.Errorf("%w of %d milliseconds: %w", errTimeLimit, limit.Milliseconds(), err)
 		}
-		return nil, err
+		return nil, lines, err
 	}
 	c.put(p)
-	return result, nil
+	return result, lines, nil
+}
+
+// logsOf returns the log capture of p.
+func (c *pool) logsOf(p *actionproxy.Process) *processLogs {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if l := c.live[p]; l != nil {
+		return l
+	}
+	return &processLogs{} // p is stopping; its lines are lost with it
 }
 
 // take returns an idle process, the most recently used one (the warmest),
@@ -138,7 +158,7 @@ func (c *pool) take() (*actionproxy.Process, error) {
 func (c *pool) put(p *actionproxy.Process) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.closed && c.live[p] {
+	if _, live := c.live[p]; !c.closed && live {
 		c.idle = append(c.idle, p)
 	}
 }
@@ -146,10 +166,14 @@ func (c *pool) put(p *actionproxy.Process) {
 // discard stops p, which a failed activation left unusable.
 func (c *pool) discard(p *actionproxy.Process) {
 	c.mu.Lock()
+	logs := c.live[p]
 	delete(c.live, p)
 	c.mu.Unlock()
 	// Its exit status says nothing more than the failure already did.
 	_ = p.Stop()
+	if logs != nil {
+		logs.close()
+	}
 }
 
 // size is the number of live processes.
@@ -169,10 +193,11 @@ func (c *pool) stop() error {
 	c.mu.Lock()
 	c.closed = true
 	procs := make([]*actionproxy.Process, 0, len(c.live))
-	for p := range c.live {
-		procs = append(procs, p)
+	logs := make([]*processLogs, 0, len(c.live))
+	for p, l := range c.live {
+		procs, logs = append(procs, p), append(logs, l)
 	}
-	c.live = map[*actionproxy.Process]bool{}
+	c.live = map[*actionproxy.Process]*processLogs{}
 	c.idle = nil
 	c.mu.Unlock()
 
@@ -186,6 +211,7 @@ func (c *pool) stop() error {
 			if err := p.Stop(); err != nil {
 				errs[i] = fmt.Errorf("stopping action %s: %w", c.action, err)
 			}
+			logs[i].close()
 		}()
 	}
 	wg.Wait()

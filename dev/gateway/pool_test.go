@@ -59,14 +59,14 @@ func TestPoolStartsAProcessWhenAllAreBusy(t *testing.T) {
 	g := startGateway(t, Options{})
 	url := g.URL() + "/system/api/v1/build/start"
 	warm := pidOf(t, url)
-	require.Equal(t, 1, g.pools["start"].size(), "one warm process to begin with")
+	require.Equal(t, 1, poolOf(t, g, "start").size(), "one warm process to begin with")
 
 	// The slow request holds the warm process before the quick one is sent:
 	// sent together, the quick one may finish before the slow one arrives.
 	begin := time.Now()
 	slowDone := make(chan answer, 1)
 	go func() { slowDone <- concurrently(t, url, map[string]any{"sleep_ms": 1500})[0] }()
-	require.Eventually(t, func() bool { return g.pools["start"].busy() == 1 }, 5*time.Second, 5*time.Millisecond,
+	require.Eventually(t, func() bool { return poolOf(t, g, "start").busy() == 1 }, 5*time.Second, 5*time.Millisecond,
 		"the slow request reached the warm process")
 	fast := concurrently(t, url, map[string]any{"sleep_ms": 0})[0]
 	fastTook := time.Since(begin)
@@ -76,10 +76,10 @@ func TestPoolStartsAProcessWhenAllAreBusy(t *testing.T) {
 	assert.Equal(t, warm, slow.pid, "the warm process served the first request")
 	assert.NotEqual(t, slow.pid, fast.pid, "the second request ran on another process")
 	assert.Less(t, fastTook, 1500*time.Millisecond, "the quick request did not wait for the slow one")
-	assert.Equal(t, 2, g.pools["start"].size())
+	assert.Equal(t, 2, poolOf(t, g, "start").size())
 	// Both stay warm: two sequential requests reuse them.
 	assert.Contains(t, []int{slow.pid, fast.pid}, pidOf(t, url))
-	assert.Equal(t, 2, g.pools["start"].size())
+	assert.Equal(t, 2, poolOf(t, g, "start").size())
 }
 
 func TestPoolRespectsItsSize(t *testing.T) {
@@ -110,7 +110,7 @@ func TestPoolRespectsItsSize(t *testing.T) {
 				slowest = max(slowest, a.took)
 			}
 			assert.Len(t, pids, min(size, tt.requests), "distinct processes")
-			assert.LessOrEqual(t, g.pools["start"].size(), size)
+			assert.LessOrEqual(t, poolOf(t, g, "start").size(), size)
 			assert.GreaterOrEqual(t, slowest, time.Duration(tt.rounds)*tt.sleep)
 			assert.Less(t, slowest, time.Duration(tt.rounds+2)*tt.sleep)
 		})
@@ -133,7 +133,7 @@ func TestPoolWaitIsBoundedByTheTimeLimit(t *testing.T) {
 	}
 	assert.Equal(t, map[int]int{http.StatusOK: 2, http.StatusServiceUnavailable: 1}, statuses)
 	assert.Contains(t, log.String(), "no process of the action became free in time")
-	assert.Equal(t, 1, g.pools["start"].size())
+	assert.Equal(t, 1, poolOf(t, g, "start").size())
 }
 
 // A process that crashes in a busy pool is replaced; the others stay.
@@ -148,7 +148,7 @@ func TestPoolReplacesACrashedProcess(t *testing.T) {
 
 	r := call(t, http.MethodPost, url, jsonBody(t, map[string]any{"exit": true}), "Content-Type", "application/json")
 	require.Equal(t, http.StatusBadRequest, r.status)
-	assert.Equal(t, 1, g.pools["start"].size(), "the crashed process is gone")
+	assert.Equal(t, 1, poolOf(t, g, "start").size(), "the crashed process is gone")
 	var crashed int
 	for pid := range before {
 		if !alive(pid) {
@@ -168,7 +168,7 @@ func TestPoolReplacesACrashedProcess(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 1, shared, "the survivor serves on, beside one new process")
-	assert.Equal(t, 2, g.pools["start"].size())
+	assert.Equal(t, 2, poolOf(t, g, "start").size())
 }
 
 // Stop stops every process of a pool, idle and busy, by process id.
@@ -206,7 +206,7 @@ func TestStopStopsEveryProcessOfAPool(t *testing.T) {
 	for pid := range pids {
 		assertGone(t, pid)
 	}
-	assert.Equal(t, 0, g.pools["start"].size())
+	assert.Equal(t, 0, poolOf(t, g, "start").size())
 }
 
 // alive reports whether a process with pid exists.

@@ -4,8 +4,10 @@ import "strings"
 
 // Path prefixes the gateway answers.
 const (
-	webPrefix   = "/api/v1/web/"
-	buildPrefix = "/system/api/v1/build/"
+	webPrefix       = "/api/v1/web/"
+	buildPrefix     = "/system/api/v1/build/"
+	namespacesPath  = "/api/v1/namespaces"
+	namespacePrefix = namespacesPath + "/"
 )
 
 // named are the actions the ingress routes by name under buildPrefix; any
@@ -15,38 +17,43 @@ var named = map[string]bool{
 	"capabilities": true, "status": true, "logs": true,
 }
 
-// route maps an escaped request path to the action it reaches and the
+// route maps an escaped web request path to the action it names and the
 // action's __ow_path: "/<rest>" after the action name, "" when nothing
-// follows. ok is false for a path that names no action of the package.
-func (g *Gateway) route(path string) (action, owPath string, ok bool) {
+// follows. ok is false for a path that names no action.
+func (g *Gateway) route(path string) (q qname, owPath string, ok bool) {
 	switch {
 	case strings.HasPrefix(path, webPrefix):
-		// <namespace>/<package>/<action>[.http][/<rest>]
+		// <namespace>/<package>/<action>[.http][/<rest>]; package "default"
+		// is no package.
 		parts := strings.SplitN(strings.TrimPrefix(path, webPrefix), "/", 4)
-		if len(parts) < 3 || parts[0] != g.namespace || parts[1] != packageName {
-			return "", "", false
+		if len(parts) < 3 {
+			return qname{}, "", false
+		}
+		q = qname{ns: parts[0], pkg: parts[1], name: strings.TrimSuffix(parts[2], ".http")}
+		if q.pkg == "default" {
+			q.pkg = ""
 		}
 		// .http is the default extension; the others are not served here.
-		action = strings.TrimSuffix(parts[2], ".http")
 		if len(parts) == 4 {
 			owPath = "/" + parts[3]
 		}
 	case strings.HasPrefix(path, buildPrefix):
+		q = qname{ns: g.namespace, pkg: packageName}
 		rest := strings.TrimPrefix(path, buildPrefix)
 		name, tail, hasTail := strings.Cut(rest, "/")
 		switch {
 		case name == "":
-			return "", "", false
+			return qname{}, "", false
 		case named[name]:
-			action = name
+			q.name = name
 			if hasTail {
 				owPath = "/" + tail
 			}
 		default:
-			action, owPath = "status", "/"+rest
+			q.name, owPath = "status", "/"+rest
 		}
 	default:
-		return "", "", false
+		return qname{}, "", false
 	}
-	return action, owPath, action != ""
+	return q, owPath, q.name != "" && q.ns != ""
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Start starts one warm process for every action, then the HTTP server on
+// Start starts one warm process for every action of Options.Actions, then the HTTP server on
 // addr, which must be a loopback address ("127.0.0.1:0" picks a free port).
 // ctx bounds the start of the processes. Stop ends both.
 func (g *Gateway) Start(ctx context.Context, addr string) error {
@@ -26,10 +26,11 @@ func (g *Gateway) Start(ctx context.Context, addr string) error {
 	if err != nil {
 		return fmt.Errorf("starting the gateway: %w", err)
 	}
-	for _, name := range sortedKeys(g.pools) {
-		if err := g.pools[name].warm(ctx); err != nil {
+	pools := g.store.allPools()
+	for _, c := range pools {
+		if err := c.warm(ctx); err != nil {
 			ln.Close()
-			for _, c := range g.pools {
+			for _, c := range pools {
 				_ = c.stop()
 			}
 			return fmt.Errorf("starting the gateway: %w", err)

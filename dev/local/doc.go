@@ -4,8 +4,10 @@
 // the kubelet and the scheduler) whose Pods live on a bridge of the stack's
 // own (dev/stack); the Debian registry with auth on that bridge's gateway,
 // holding the build steps' images (dev/stepimages) and the fixture runtimes
-// (dev/fixtures); and the gateway that serves the built actions over
-// ActionLoop as OpenWhisk would (dev/gateway). Servers listen on 127.0.0.1
+// (dev/fixtures); and the gateway that serves the OpenWhisk API and runs the
+// actions over ActionLoop as OpenWhisk would (dev/gateway), onto which the
+// package is deployed from manifest.yaml by wskdeploy through `task
+// deploy:manifest`, as on a cluster (deploy.go). Servers listen on 127.0.0.1
 // or on the bridge's gateway, nowhere else. Nothing here is deployed; only
 // the OpenWhisk controller, which cannot run here, is stood in for.
 //

@@ -2,7 +2,6 @@ package local
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
@@ -18,7 +18,6 @@ import (
 	"github.com/apache/openserverless-deployer/dev/pyindex"
 	"github.com/apache/openserverless-deployer/dev/stack"
 	"github.com/apache/openserverless-deployer/dev/stepimages"
-	"github.com/apache/openserverless-deployer/lib/config"
 )
 
 // Namespace is the namespace of the build Jobs, as on OpenServerless.
@@ -30,13 +29,14 @@ type Options struct {
 	Dir string
 	// RepoRoot is the repository root; "" finds it from the working directory.
 	RepoRoot string
-	// Actions maps each action to its built executable; nil builds every
-	// action under actions/ into Dir/actions.
-	Actions map[string]string
 	// Users are the local OpenWhisk subjects to create (default: "devel").
 	Users []string
-	// Inputs override the package inputs the gateway binds.
+	// Inputs override the settings the local stack deploys the package
+	// with (deploy.go).
 	Inputs map[string]any
+	// MinSchedule is the shortest period an alarm or cron annotation may
+	// have (gateway.Options.MinSchedule); zero means a minute.
+	MinSchedule time.Duration
 	// Log receives progress and the servers' logs; nil discards them.
 	Log io.Writer
 	// Audit makes the API server keep an audit log (stack.KubeOptions.Audit).
@@ -73,7 +73,7 @@ type Stack struct {
 	// Runtimes maps each kind to its fixture runtime (with /bin/extend, user 1001);
 	// "noextend" is a runtime without /bin/extend.
 	Runtimes map[string]name.Digest
-	// Inputs are the package inputs the gateway binds.
+	// Inputs are the settings the package is deployed with, by setting.
 	Inputs map[string]any
 	// Identity is the deployer's service account of deploy/rbac.yaml, the
 	// only Kubernetes credentials the actions get.
@@ -108,12 +108,6 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			s.Stop()
 		}
 	}()
-	actions := o.Actions
-	if actions == nil {
-		if actions, err = BuildActions(ctx, o.RepoRoot, filepath.Join(o.Dir, "actions")); err != nil {
-			return nil, err
-		}
-	}
 	if s.Kube, err = stack.StartKube(ctx, stack.KubeOptions{RepoRoot: o.RepoRoot, Dir: filepath.Join(o.Dir, "kube"), Log: o.Log, Audit: o.Audit}); err != nil {
 		return nil, err
 	}
@@ -145,19 +139,21 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	for _, u := range o.Users {
 		s.Tokens[u] = s.Subjects.Add(u)
 	}
-	s.Inputs = s.inputs(o.Inputs)
+	s.Inputs = s.settingsFor(o.Inputs)
 	s.Gateway, err = gateway.New(gateway.Options{
-		Actions:  actions,
-		Inputs:   s.Inputs,
-		Subjects: s.Subjects,
-		Log:      o.Log,
-		Env:      WithoutKubeCredentials(os.Environ()),
-		PoolSize: o.PoolSize,
+		Subjects:    s.Subjects,
+		Log:         o.Log,
+		Env:         WithoutKubeCredentials(os.Environ()),
+		PoolSize:    o.PoolSize,
+		MinSchedule: o.MinSchedule,
 	})
 	if err != nil {
 		return nil, err
 	}
 	if err := s.Gateway.Start(ctx, "127.0.0.1:0"); err != nil {
+		return nil, err
+	}
+	if err := s.deploy(ctx, o.RepoRoot, o.Log); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -179,44 +175,6 @@ func (s *Stack) pushRuntimes(ctx context.Context) error {
 
 // Source returns the tagged reference of a kind's fixture runtime.
 func (s *Stack) Source(kind string) string { return s.Runtimes[kind].Context().Name() + ":local" }
-
-// inputs binds every setting, as the manifest does, for the local stack.
-func (s *Stack) inputs(overrides map[string]any) map[string]any {
-	builders := map[string]config.Builder{}
-	// The catalog pins each source by digest, as an operator's should: an
-	// ensure then reads nothing about the source from the registry.
-	for _, k := range Kinds {
-		builders[k+":local"] = config.Builder{Kind: k, Source: s.Source(k) + "@" + s.Runtimes[k].DigestStr()}
-	}
-	for rt, id := range RealisticBuilders {
-		if src := s.RealisticSource(id); src != "" {
-			builders[id] = config.Builder{Kind: rt, Source: src + "@" + s.Realistic[id].DigestStr()}
-		}
-	}
-	catalog, _ := json.Marshal(builders)
-	in := map[string]any{}
-	for _, k := range config.Keys() {
-		in[k] = ""
-	}
-	in["namespace"] = Namespace
-	for k, v := range s.Identity.Inputs() {
-		in[k] = v
-	}
-	in["registry_insecure"] = "true"
-	in["builders"] = string(catalog)
-	// As an operator allows the runtimes of their own registry.
-	in["allowed_sources"] = config.DefaultAllowedSource + "," + s.Registry.Host + "/runtime-*"
-	in["build_timeout_seconds"] = "300"
-	// The steps' images from the stack's registry, pinned, as an operator
-	// names a mirror of upstream's.
-	in["kaniko_image"] = s.Steps.Executor.String()
-	in["warmer_image"] = s.Steps.Warmer.String()
-	in["pusher_image"] = s.Steps.Crane.String()
-	for k, v := range overrides {
-		in[k] = v
-	}
-	return in
-}
 
 // WithoutKubeCredentials is environ without any Kubernetes credentials (a
 // KUBECONFIG of the developer's shell, say): the environment of the action

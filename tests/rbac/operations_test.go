@@ -2,17 +2,15 @@ package rbac
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
-	"time"
 
+	"github.com/apache/openwhisk-client-go/whisk"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/apache/openserverless-deployer/dev/actionproxy"
 	"github.com/apache/openserverless-deployer/dev/local"
 	"github.com/apache/openserverless-deployer/lib/kube"
 	"github.com/apache/openserverless-deployer/tests/testapi"
@@ -109,19 +107,19 @@ func operations(t *testing.T) {
 	})
 
 	t.Run("cleanup in system scope", func(t *testing.T) {
-		// The schedule: a non-web invoke from the namespace owning the action.
-		p, err := actionproxy.Start(ctx, filepath.Join(dir, "actions", "cleanup"), local.WithoutKubeCredentials(os.Environ()), os.Stderr, os.Stderr)
+		// The schedule: a plain invoke by the namespace owning the action,
+		// through the OpenWhisk API, as the alarm's rule and the cron
+		// annotation invoke it.
+		key, ok := env.Subjects.Token(env.Gateway.SystemNamespace())
+		require.True(t, ok)
+		ow, err := whisk.NewClient(http.DefaultClient, &whisk.Config{Host: env.Gateway.URL(), AuthToken: key, Namespace: "_"})
 		require.NoError(t, err)
-		defer p.Stop()
-		params := map[string]any{"max_age_hours": "0"}
-		for k, v := range env.Inputs {
-			params[k] = v
-		}
-		res, err := p.Invoke(ctx, actionproxy.Activation{
-			Value: params, Namespace: "whisk-system", ActionName: "/whisk-system/builder/cleanup",
-			ActivationID: "0123456789abcdef0123456789abcdef", Deadline: time.Now().Add(60 * time.Second),
-		})
+		out, _, err := ow.Actions.Invoke("builder/cleanup", map[string]any{"max_age_hours": "0"}, true, true)
 		require.NoError(t, err)
+		b, err := json.Marshal(out)
+		require.NoError(t, err)
+		var res map[string]any
+		require.NoError(t, json.Unmarshal(b, &res))
 		require.Equal(t, float64(200), res["statusCode"], "%v", res)
 		body, _ := res["body"].(map[string]any)
 		assert.Equal(t, float64(4), body["deleted"], "alice's, bob's two and dave's: %v", body)

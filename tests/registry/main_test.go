@@ -81,7 +81,7 @@ func run(m *testing.M) int {
 	}
 	built := time.Since(began)
 	env, err = local.Start(ctx, local.Options{
-		Dir: dir, RepoRoot: root, Actions: map[string]string{"images": images}, Users: users, Log: logf,
+		Dir: dir, RepoRoot: root, Users: users, Log: logf,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the local stack:", err)

@@ -6,6 +6,7 @@
 //
 //	wskprops    APIHOST and AUTH of the first user, as ~/.wskprops holds them
 //	wskprops-<user>  the same for every user
+//	wskprops-whisk-system  APIHOST and AUTH of the system namespace, as an operator holds them
 //	stack.json  the gateway URL, the registry and its credentials, the users' tokens, the kubeconfig
 //	ready       once everything answers
 package main
@@ -112,6 +113,13 @@ func run(dir string, realistic, onDisk bool, users []string, pool int) error {
 				return err
 			}
 		}
+	}
+	// The operator's view: the system namespace's key, as an operator holds it.
+	sys := s.Gateway.SystemNamespace()
+	key, _ := s.Subjects.Token(sys)
+	props := fmt.Sprintf("APIHOST=%s\nAUTH=%s\n", s.Gateway.URL(), key)
+	if err := os.WriteFile(filepath.Join(dir, "wskprops-"+sys), []byte(props), 0o600); err != nil {
+		return err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "ready"), []byte(time.Since(began).String()+"\n"), 0o644); err != nil {
 		return err

@@ -64,7 +64,7 @@ func initOnce(ctx context.Context, body []byte, runDir string, timeout time.Dura
 
 	start = time.Now()
 	src, bin := filepath.Join(runDir, "src"), filepath.Join(runDir, "bin")
-	if err := unzip(zipped, src); err != nil {
+	if err := actionproxy.Unzip(zipped, src); err != nil {
 		return t, err
 	}
 	if err := os.Rename(src, bin); err != nil {

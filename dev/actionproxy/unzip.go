@@ -1,4 +1,4 @@
-package main
+package actionproxy
 
 import (
 	"archive/zip"
@@ -9,9 +9,10 @@ import (
 	"path/filepath"
 )
 
-// unzip writes the entries of zipped below dir, keeping their permissions.
-// An entry that would land outside dir is refused.
-func unzip(zipped []byte, dir string) error {
+// Unzip writes the entries of zipped below dir, keeping their permissions,
+// as the runtime's proxy unpacks an action's zip on /init. An entry that
+// would land outside dir is refused.
+func Unzip(zipped []byte, dir string) error {
 	zr, err := zip.NewReader(bytes.NewReader(zipped), int64(len(zipped)))
 	if err != nil {
 		return fmt.Errorf("reading the zip: %w", err)
