@@ -45,6 +45,8 @@ func (n *Node) startKubelet(ctx context.Context) error {
 		"--config=" + config,
 		"--kubeconfig=" + kubeconfig,
 		"--root-dir=" + filepath.Join(dir, "root"),
+		// Its default is /var/lib/kubelet/pki whatever the root.
+		"--cert-dir=" + filepath.Join(dir, "pki"),
 		"--hostname-override=" + n.Name,
 		// The kubelet refuses a loopback node address; the bridge's gateway
 		// is the node's own, and where the API server reaches it.

@@ -134,12 +134,8 @@ func iptables(ctx context.Context, args ...string) (string, error) {
 
 // removeKubeletChains removes the chains every kubelet adds to the
 // machine's iptables and ip6tables and leaves behind when it stops
-// (KUBE-FIREWALL and its jumps, KUBE-KUBELET-CANARY, KUBE-IPTABLES-HINT);
-// only once no other node of the machine runs, since they are shared.
+// (KUBE-FIREWALL and its jumps, KUBE-KUBELET-CANARY, KUBE-IPTABLES-HINT).
 func removeKubeletChains(ctx context.Context) error {
-	if entries, err := os.ReadDir(stateRoot); err == nil && len(entries) > 0 {
-		return nil // another node's kubelet uses them
-	}
 	var errs []string
 	for _, bin := range []string{"iptables", "ip6tables"} {
 		if _, err := exec.LookPath(bin); err != nil {

@@ -57,7 +57,7 @@ func (n *Node) Stop() error {
 		for _, d := range nodeDirs {
 			errs = append(errs, removeAllUnmounting(filepath.Join(n.State, d)))
 		}
-		errs = append(errs, removeEmpty(n.State), removeKubeletChains(ctx), removeEmpty(stateRoot))
+		errs = append(errs, removeEmpty(n.State), removeSharedTraces(ctx), removeEmpty(stateRoot))
 		errs = append(errs, n.removeCgroupRoot())
 		for _, f := range n.logs {
 			errs = append(errs, f.Close())
@@ -275,4 +275,34 @@ func removeEmpty(dir string) error {
 		return fmt.Errorf("removing %s: %w", dir, err)
 	}
 	return nil
+}
+
+// sharedTraces are what every kubelet on the machine makes outside its root
+// folder, whatever its settings: the device plugins' socket (a constant of
+// the kubelet), the folder of container log links, CNI's result cache.
+var sharedTraces = []string{
+	"/var/lib/kubelet/device-plugins/kubelet.sock",
+	"/var/lib/kubelet/device-plugins",
+	"/var/lib/kubelet",
+	"/var/log/containers",
+	cniCache,
+	filepath.Dir(cniCache),
+}
+
+// removeSharedTraces removes, once no other node of the machine runs, the
+// kubelet's iptables chains and sharedTraces, each only when it holds
+// nothing else.
+func removeSharedTraces(ctx context.Context) error {
+	if entries, err := os.ReadDir(stateRoot); err == nil && len(entries) > 0 {
+		return nil // another node uses them
+	}
+	errs := []error{removeKubeletChains(ctx)}
+	for _, p := range sharedTraces {
+		if fi, err := os.Lstat(p); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			errs = append(errs, os.Remove(p))
+			continue
+		}
+		errs = append(errs, removeEmpty(p))
+	}
+	return errors.Join(errs...)
 }

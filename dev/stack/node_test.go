@@ -148,6 +148,10 @@ func TestNodeRunsPodsInAUserNamespace(t *testing.T) {
 			require.NoError(t, err)
 			assert.NotContains(t, string(rules), "KUBE-", "the kubelet's chains in %s are removed", table)
 		}
+		for _, p := range []string{"/var/lib/kubelet", "/var/log/containers"} {
+			_, err := os.Stat(p)
+			assert.True(t, os.IsNotExist(err), "%s is removed: %v", p, err)
+		}
 	}
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {
