@@ -29,7 +29,9 @@ func (s *Stack) startRealistic(ctx context.Context, o Options) error {
 	for rt, builder := range RealisticBuilders {
 		r := fixtures.Realistic{Name: rt, Repo: "runtime-" + rt, Tag: "bookworm"}
 		if rt == fixtures.Python {
-			r.Env = []string{"PIP_INDEX_URL=" + s.Index.URL}
+			// pip trusts plain HTTP on localhost only; the index is on the
+			// bridge's gateway, the stack's own.
+			r.Env = []string{"PIP_INDEX_URL=" + s.Index.URL, "PIP_TRUSTED_HOST=" + s.Bridge.Gateway.String()}
 		}
 		fmt.Fprintf(o.Log, "pushing the realistic %s runtime...\n", rt)
 		d, err := fixtures.PushRealistic(ctx, s.Registry.Host, s.Registry.Auth(), dir, r)

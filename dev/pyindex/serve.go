@@ -13,7 +13,7 @@ import (
 
 // Server is a running index.
 type Server struct {
-	// URL is the index URL pip takes (PIP_INDEX_URL): http://127.0.0.1:<port>/simple/.
+	// URL is the index URL pip takes (PIP_INDEX_URL): http://<addr>:<port>/simple/.
 	URL string
 	srv *http.Server
 	ln  net.Listener
