@@ -27,10 +27,11 @@ type Memory struct {
 	Samples int
 }
 
-// Sampler samples, every interval, the processes whose root directory is at
-// or below a folder: the build sandboxes, which chroot there.
+// Sampler samples, every interval, the processes of a build: those whose
+// root directory is at or below a folder (sandboxes that chroot there), or
+// those in a cgroup tree (a node's containers).
 type Sampler struct {
-	under    string
+	match    func(pid string) bool
 	interval time.Duration
 	mu       sync.Mutex
 	m        Memory
@@ -38,7 +39,35 @@ type Sampler struct {
 
 // NewSampler samples the processes rooted at or below dir.
 func NewSampler(dir string, interval time.Duration) *Sampler {
-	return &Sampler{under: filepath.Clean(dir), interval: interval}
+	under := filepath.Clean(dir)
+	return &Sampler{interval: interval, match: func(pid string) bool {
+		root, err := os.Readlink(filepath.Join("/proc", pid, "root"))
+		return err == nil && (root == under || strings.HasPrefix(root, under+"/"))
+	}}
+}
+
+// NewCgroupSampler samples the processes whose memory cgroup is at or below
+// cgroup (a node's kubepods tree, say), the Pods' sandbox (pause) processes
+// left out.
+func NewCgroupSampler(cgroup string, interval time.Duration) *Sampler {
+	cgroup = filepath.Clean(cgroup)
+	return &Sampler{interval: interval, match: func(pid string) bool {
+		data, err := os.ReadFile(filepath.Join("/proc", pid, "cgroup"))
+		if err != nil {
+			return false
+		}
+		if comm, _ := os.ReadFile(filepath.Join("/proc", pid, "comm")); strings.TrimSpace(string(comm)) == "pause" {
+			return false
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			// hierarchy-id:controllers:path; v1 names "memory", v2 none.
+			f := strings.SplitN(line, ":", 3)
+			if len(f) == 3 && (f[1] == "memory" || f[1] == "") && (f[2] == cgroup || strings.HasPrefix(f[2], cgroup+"/")) {
+				return true
+			}
+		}
+		return false
+	}}
 }
 
 // Run samples until ctx is done.
@@ -75,8 +104,7 @@ func (s *Sampler) sample() {
 		if _, err := strconv.Atoi(e.Name()); err != nil {
 			continue
 		}
-		root, err := os.Readlink(filepath.Join("/proc", e.Name(), "root"))
-		if err != nil || (root != s.under && !strings.HasPrefix(root, s.under+"/")) {
+		if !s.match(e.Name()) {
 			continue
 		}
 		st, err := readStatus(filepath.Join("/proc", e.Name(), "status"))

@@ -3,6 +3,7 @@ package buildstats
 import (
 	"context"
 	"os"
+	"strings"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -49,4 +50,28 @@ func TestSamplerSeesChrootedProcess(t *testing.T) {
 	empty := NewSampler(t.TempDir(), 50*time.Millisecond)
 	empty.sample()
 	assert.Zero(t, empty.Take().Samples)
+}
+
+// A cgroup sampler counts the processes of its cgroup tree: this test's own
+// memory cgroup holds this process; a cgroup that does not exist holds none.
+func TestCgroupSamplerCountsItsTree(t *testing.T) {
+	data, err := os.ReadFile("/proc/self/cgroup")
+	require.NoError(t, err)
+	own := ""
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.SplitN(line, ":", 3); len(f) == 3 && (f[1] == "memory" || f[1] == "") {
+			own = f[2]
+			break
+		}
+	}
+	require.NotEmpty(t, own, "no memory cgroup in %q", data)
+	s := NewCgroupSampler(own, 50*time.Millisecond)
+	s.sample()
+	m := s.Take()
+	assert.Positive(t, m.Samples)
+	assert.Positive(t, m.PeakRSS)
+
+	none := NewCgroupSampler("/no-such-cgroup-of-the-tests", 50*time.Millisecond)
+	none.sample()
+	assert.Zero(t, none.Take().Samples)
 }

@@ -228,6 +228,9 @@ func (n *Node) waitReady(ctx context.Context) error {
 	return nil
 }
 
+// CgroupRoot is the node's cgroup, under which the kubelet puts its Pods.
+func (n *Node) CgroupRoot() string { return n.cgroupRoot }
+
 // openLog creates (or truncates) a log file in n.Dir that Stop closes.
 func (n *Node) openLog(name string) (*os.File, error) {
 	f, err := os.OpenFile(filepath.Join(n.Dir, name), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)

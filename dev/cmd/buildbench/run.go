@@ -49,7 +49,7 @@ func run(ctx context.Context, repeat int, onDisk bool) error {
 	defer s.Stop()
 	fmt.Printf("local stack up in %.1f s\n", time.Since(began).Seconds())
 
-	sampler := buildstats.NewSampler(s.Node.State, 100*time.Millisecond)
+	sampler := buildstats.NewCgroupSampler(s.Node.CgroupRoot(), 100*time.Millisecond)
 	sctx, stopSampling := context.WithCancel(ctx)
 	defer stopSampling()
 	go sampler.Run(sctx)
