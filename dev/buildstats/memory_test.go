@@ -3,9 +3,9 @@ package buildstats
 import (
 	"context"
 	"os"
-	"strings"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
