@@ -8,7 +8,7 @@
 // the build's processes (sampled from /proc every 100 ms). Needs root (the
 // node); the first run on a machine makes the realistic runtimes (~5 min).
 //
-//	go run ./dev/cmd/buildbench [-repeat 20] [-node-on-disk]
+//	go run ./dev/cmd/buildbench [-repeat 20] [-node-on-disk] [-user-namespace=false]
 //
 // Cases: nodejs + 2 npm packages on a base no build has seen (a fresh
 // variant of the runtime: one extra tiny layer), the same base again with
@@ -29,6 +29,7 @@ import (
 func main() {
 	repeat := flag.Int("repeat", 20, "repeated ensures of an existing image to time")
 	onDisk := flag.Bool("node-on-disk", false, "keep the node's containers on disk instead of in memory")
+	userns := flag.Bool("user-namespace", true, "run the build Pods in a user namespace (build_user_namespace)")
 	flag.Parse()
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "buildbench: the local stack's node (containerd, kubelet) needs root")
@@ -36,7 +37,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *repeat, *onDisk); err != nil {
+	if err := run(ctx, *repeat, *onDisk, *userns); err != nil {
 		fmt.Fprintln(os.Stderr, "buildbench:", err)
 		os.Exit(1)
 	}

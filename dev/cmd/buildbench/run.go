@@ -26,7 +26,7 @@ type buildCase struct {
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
-func run(ctx context.Context, repeat int, onDisk bool) error {
+func run(ctx context.Context, repeat int, onDisk, userns bool) error {
 	dir, err := os.MkdirTemp("", "buildbench-")
 	if err != nil {
 		return err
@@ -41,7 +41,7 @@ func run(ctx context.Context, repeat int, onDisk bool) error {
 	fmt.Fprintln(os.Stderr, "starting the local stack with the realistic runtimes (log:", logf.Name()+")...")
 	s, err := local.Start(ctx, local.Options{
 		Dir: dir, Users: []string{user}, Log: logf, Realistic: true, NodeOnDisk: onDisk,
-		Inputs: map[string]any{"build_timeout_seconds": "900"},
+		Inputs: map[string]any{"build_timeout_seconds": "900", "build_user_namespace": fmt.Sprint(userns)},
 	})
 	if err != nil {
 		return err
