@@ -1,0 +1,226 @@
+package layer
+
+import (
+	"archive/tar"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// WhiteoutPrefix marks an entry of a lower layer that this layer deletes.
+const WhiteoutPrefix = ".wh."
+
+// changes writes, as one tar to w, what changed below root since b: each
+// directory's whiteouts first (so a reader that applies entries in order
+// removes the old entry before it writes a new one of the same name), then
+// its changed entries, parents before children.
+type changes struct {
+	root  string
+	ex    *exclusions
+	b     *before
+	tw    *tar.Writer
+	links map[[2]uint64]string // (device, inode) → the name first written
+	warn  io.Writer
+}
+
+func writeChanges(w io.Writer, root string, ex *exclusions, b *before, warn io.Writer) error {
+	c := &changes{root: root, ex: ex, b: b, tw: tar.NewWriter(w), links: map[[2]uint64]string{}, warn: warn}
+	if err := c.dir(root); err != nil {
+		return err
+	}
+	return c.tw.Close()
+}
+
+func (c *changes) dir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", dir, err)
+	}
+	entries = slices.DeleteFunc(entries, func(e fs.DirEntry) bool { return c.ex.excluded(filepath.Join(dir, e.Name())) })
+	if err := c.whiteouts(dir, entries); err != nil {
+		return err
+	}
+	for _, e := range entries {
+		path := filepath.Join(dir, e.Name())
+		info, err := os.Lstat(path)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", path, err)
+		}
+		if !ctime(info).Before(c.b.start) {
+			if err := c.entry(path, info); err != nil {
+				return err
+			}
+		}
+		if info.IsDir() {
+			if err := c.dir(path); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// whiteouts writes a whiteout for each entry dir had when the command
+// began and has no more, or has as another kind (a directory then, not now,
+// or the other way round). A directory new since then had nothing to hide.
+func (c *changes) whiteouts(dir string, entries []fs.DirEntry) error {
+	old, ok := c.b.entries[dir]
+	if !ok {
+		return nil
+	}
+	now := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		now[e.Name()] = e.IsDir()
+	}
+	names := make([]string, 0, len(old))
+	for name, wasDir := range old {
+		if isDir, ok := now[name]; !ok || isDir != wasDir {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		hdr := &tar.Header{
+			Name:     c.name(filepath.Join(dir, WhiteoutPrefix+name), false),
+			Typeflag: tar.TypeReg,
+			Mode:     0o600,
+			Format:   tar.FormatPAX,
+		}
+		if err := c.tw.WriteHeader(hdr); err != nil {
+			return fmt.Errorf("writing the whiteout of %s: %w", filepath.Join(dir, name), err)
+		}
+	}
+	return nil
+}
+
+// entry writes one changed file, directory or link with its mode, owner,
+// mtime and xattrs; a file with more than one link whose inode was written
+// already becomes a hard link to that name.
+func (c *changes) entry(path string, info fs.FileInfo) error {
+	st := info.Sys().(*syscall.Stat_t)
+	hdr := &tar.Header{
+		Name:    c.name(path, info.IsDir()),
+		Mode:    int64(unixMode(info.Mode())),
+		Uid:     int(st.Uid),
+		Gid:     int(st.Gid),
+		ModTime: info.ModTime(),
+		Format:  tar.FormatPAX,
+	}
+	mode := info.Mode()
+	switch {
+	case mode.IsDir():
+		hdr.Typeflag = tar.TypeDir
+	case mode&fs.ModeSymlink != 0:
+		target, err := os.Readlink(path)
+		if err != nil {
+			return fmt.Errorf("reading the link %s: %w", path, err)
+		}
+		hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, target
+	case mode&fs.ModeNamedPipe != 0:
+		hdr.Typeflag = tar.TypeFifo
+	case mode.IsRegular():
+		hdr.Typeflag, hdr.Size = tar.TypeReg, info.Size()
+		if st.Nlink > 1 {
+			key := [2]uint64{uint64(st.Dev), st.Ino}
+			if first, ok := c.links[key]; ok {
+				hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeLink, first, 0
+			} else {
+				c.links[key] = hdr.Name
+			}
+		}
+	default:
+		fmt.Fprintf(c.warn, "not in the layer: %s (%s)\n", path, mode.Type())
+		return nil
+	}
+	if err := c.xattrs(path, hdr); err != nil {
+		return err
+	}
+	if err := c.tw.WriteHeader(hdr); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if hdr.Typeflag != tar.TypeReg {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", path, err)
+	}
+	defer f.Close()
+	if _, err := io.CopyN(c.tw, f, hdr.Size); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// name is a path's name in the layer: relative to the root, with a
+// trailing slash for a directory.
+func (c *changes) name(path string, dir bool) string {
+	rel, _ := filepath.Rel(c.root, path)
+	rel = filepath.ToSlash(rel)
+	if dir {
+		rel += "/"
+	}
+	return rel
+}
+
+// keptXattr says which extended attributes a layer carries: the user's own
+// and file capabilities. security.selinux is the node's label, trusted.*
+// the overlay's own bookkeeping: neither belongs to the image.
+func keptXattr(name string) bool {
+	return strings.HasPrefix(name, "user.") || name == "security.capability"
+}
+
+// xattrs adds the kept extended attributes that can be read; a file
+// system without them has none.
+func (c *changes) xattrs(path string, hdr *tar.Header) error {
+	size, err := unix.Llistxattr(path, nil)
+	if err != nil || size == 0 {
+		return nil
+	}
+	buf := make([]byte, size)
+	size, err = unix.Llistxattr(path, buf)
+	if err != nil {
+		return nil
+	}
+	for _, name := range strings.Split(strings.TrimRight(string(buf[:size]), "\x00"), "\x00") {
+		if !keptXattr(name) {
+			continue
+		}
+		n, err := unix.Lgetxattr(path, name, nil)
+		if err != nil {
+			continue
+		}
+		val := make([]byte, n)
+		if n, err = unix.Lgetxattr(path, name, val); err != nil {
+			continue
+		}
+		if hdr.PAXRecords == nil {
+			hdr.PAXRecords = map[string]string{}
+		}
+		hdr.PAXRecords["SCHILY.xattr."+name] = string(val[:n])
+	}
+	return nil
+}
+
+// unixMode is the permission bits of a Go file mode with setuid, setgid
+// and sticky at their Unix places, as tar headers carry them.
+func unixMode(m fs.FileMode) uint32 {
+	u := uint32(m.Perm())
+	if m&fs.ModeSetuid != 0 {
+		u |= syscall.S_ISUID
+	}
+	if m&fs.ModeSetgid != 0 {
+		u |= syscall.S_ISGID
+	}
+	if m&fs.ModeSticky != 0 {
+		u |= syscall.S_ISVTX
+	}
+	return u
+}
