@@ -10,7 +10,7 @@
 // writes a tar of what changed since it began: every file, directory,
 // symlink and hard link whose ctime is not older than the start (a process
 // can set mtime, never ctime), and a whiteout (.wh.<name>) for every entry
-// that disappeared or turned from a directory into something else or back.
+// that disappeared (one that changed kind is simply written anew).
 // Modes (setuid included), owners, link targets, mtimes and the
 // user.* and security.capability xattrs are kept; hard links stay links.
 //

@@ -10,8 +10,7 @@ import (
 )
 
 // before is what the root looked like when the command began: the time,
-// and each directory's entries (true for a directory), to find what
-// disappeared.
+// and each directory's entries, to find what disappeared.
 type before struct {
 	start   time.Time
 	entries map[string]map[string]bool
@@ -41,7 +40,7 @@ func record(root string, ex *exclusions, start time.Time) (*before, error) {
 	err := walkDirs(root, ex, func(dir string, entries []fs.DirEntry) {
 		names := make(map[string]bool, len(entries))
 		for _, e := range entries {
-			names[e.Name()] = e.IsDir()
+			names[e.Name()] = true
 		}
 		b.entries[dir] = names
 	})

@@ -18,9 +18,7 @@ import (
 const WhiteoutPrefix = ".wh."
 
 // changes writes, as one tar to w, what changed below root since b: each
-// directory's whiteouts first (so a reader that applies entries in order
-// removes the old entry before it writes a new one of the same name), then
-// its changed entries, parents before children.
+// directory's whiteouts, then its changed entries, parents before children.
 type changes struct {
 	root  string
 	ex    *exclusions
@@ -68,8 +66,14 @@ func (c *changes) dir(dir string) error {
 }
 
 // whiteouts writes a whiteout for each entry dir had when the command
-// began and has no more, or has as another kind (a directory then, not now,
-// or the other way round). A directory new since then had nothing to hide.
+// began and has no more. An entry that changed kind (a directory replaced
+// by a file, or the other way round) gets none: a new entry replaces an
+// old one of another kind wherever layers are applied (containerd removes
+// the old one; go-containerregistry's flattening lets the upper one hide
+// the lower and, for a non-directory, all below it), while a whiteout
+// beside an entry of the same name hides the new entry in one of them or
+// the other, whichever comes first. A directory new since then had
+// nothing to hide.
 func (c *changes) whiteouts(dir string, entries []fs.DirEntry) error {
 	old, ok := c.b.entries[dir]
 	if !ok {
@@ -77,11 +81,11 @@ func (c *changes) whiteouts(dir string, entries []fs.DirEntry) error {
 	}
 	now := make(map[string]bool, len(entries))
 	for _, e := range entries {
-		now[e.Name()] = e.IsDir()
+		now[e.Name()] = true
 	}
 	names := make([]string, 0, len(old))
-	for name, wasDir := range old {
-		if isDir, ok := now[name]; !ok || isDir != wasDir {
+	for name := range old {
+		if !now[name] {
 			names = append(names, name)
 		}
 	}
