@@ -136,7 +136,8 @@ func copyFile(src, dst string) error {
 }
 
 // writeLayer writes the layer under a temporary name and renames it, so a
-// failure leaves no layer behind.
+// failure leaves no layer behind. The push step may run as another user:
+// the layer is readable by all.
 func writeLayer(path, root string, ex *exclusions, b *before, warn io.Writer) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".layer-")
 	if err != nil {
@@ -146,6 +147,9 @@ func writeLayer(path, root string, ex *exclusions, b *before, warn io.Writer) er
 	err = writeChanges(tmp, root, ex, b, warn)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
 	}
 	if err == nil {
 		err = os.Rename(tmp.Name(), path)

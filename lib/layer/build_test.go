@@ -143,6 +143,9 @@ func TestBuildWritesWhatChanged(t *testing.T) {
 	assert.Contains(t, output.String(), "to stderr\n")
 
 	layer := readLayer(t, filepath.Join(o.Out, FileName))
+	info, err := os.Stat(filepath.Join(o.Out, FileName))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o644), info.Mode().Perm(), "the push step may be another user")
 	reg := func(name, content string, mode int64) {
 		t.Helper()
 		e, ok := layer[name]
