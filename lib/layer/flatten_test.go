@@ -47,7 +47,7 @@ func TestBuildFlattensToTheRootAfter(t *testing.T) {
 func wholeTree(t *testing.T, root string, ex *exclusions) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	require.NoError(t, writeChanges(&b, root, ex, &before{entries: map[string]map[string]bool{}}, io.Discard))
+	require.NoError(t, writeChanges(&b, root, ex, &before{entries: map[string][]string{}}, io.Discard))
 	return b.Bytes()
 }
 

@@ -10,10 +10,10 @@ import (
 )
 
 // before is what the root looked like when the command began: the time,
-// and each directory's entries, to find what disappeared.
+// and each directory's entries in name order, to find what disappeared.
 type before struct {
 	start   time.Time
-	entries map[string]map[string]bool
+	entries map[string][]string
 }
 
 // startTime is the file system's own clock now: the ctime of a file made
@@ -36,11 +36,11 @@ func startTime(dir string) (time.Time, error) {
 
 // record notes every directory's entries below root, the excluded aside.
 func record(root string, ex *exclusions, start time.Time) (*before, error) {
-	b := &before{start: start, entries: map[string]map[string]bool{}}
+	b := &before{start: start, entries: map[string][]string{}}
 	err := walkDirs(root, ex, func(dir string, entries []fs.DirEntry) {
-		names := make(map[string]bool, len(entries))
-		for _, e := range entries {
-			names[e.Name()] = true
+		names := make([]string, len(entries))
+		for i, e := range entries {
+			names[i] = e.Name()
 		}
 		b.entries[dir] = names
 	})

@@ -37,26 +37,40 @@ func writeChanges(w io.Writer, root string, ex *exclusions, b *before, warn io.W
 }
 
 func (c *changes) dir(dir string) error {
-	entries, err := os.ReadDir(dir)
+	f, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", dir, err)
+	}
+	defer f.Close()
+	entries, err := f.ReadDir(-1)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", dir, err)
 	}
 	entries = slices.DeleteFunc(entries, func(e fs.DirEntry) bool { return c.ex.excluded(filepath.Join(dir, e.Name())) })
+	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
 	if err := c.whiteouts(dir, entries); err != nil {
 		return err
 	}
+	// Most entries have not changed: a stat relative to the open folder
+	// tells, and only a changed one is read in full.
+	fd := int(f.Fd())
+	start := unix.NsecToTimespec(c.b.start.UnixNano())
 	for _, e := range entries {
-		path := filepath.Join(dir, e.Name())
-		info, err := os.Lstat(path)
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", path, err)
+		var st unix.Stat_t
+		if err := unix.Fstatat(fd, e.Name(), &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return fmt.Errorf("reading %s: %w", filepath.Join(dir, e.Name()), err)
 		}
-		if !ctime(info).Before(c.b.start) {
+		path := filepath.Join(dir, e.Name())
+		if st.Ctim.Sec > start.Sec || (st.Ctim.Sec == start.Sec && st.Ctim.Nsec >= start.Nsec) {
+			info, err := os.Lstat(path)
+			if err != nil {
+				return fmt.Errorf("reading %s: %w", path, err)
+			}
 			if err := c.entry(path, info); err != nil {
 				return err
 			}
 		}
-		if info.IsDir() {
+		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
 			if err := c.dir(path); err != nil {
 				return err
 			}
@@ -83,13 +97,12 @@ func (c *changes) whiteouts(dir string, entries []fs.DirEntry) error {
 	for _, e := range entries {
 		now[e.Name()] = true
 	}
-	names := make([]string, 0, len(old))
-	for name := range old {
+	var names []string
+	for _, name := range old {
 		if !now[name] {
 			names = append(names, name)
 		}
 	}
-	slices.Sort(names)
 	for _, name := range names {
 		hdr := &tar.Header{
 			Name:     c.name(filepath.Join(dir, WhiteoutPrefix+name), false),
