@@ -2,9 +2,10 @@
 // filesystem as a single image layer, and checks such a layer before it is
 // pushed.
 //
-// Build runs inside the base image itself, as root: it copies the
-// dependency file to /tmp/<name>, notes the start time and every
-// directory's entries, runs /bin/extend as a Dockerfile's RUN would (the
+// Build runs inside the base image itself, as root: it notes the start time
+// and every directory's entries, copies the dependency file to /tmp/<name>
+// (after the start, so the layer holds it, as the Dockerfile's COPY puts it
+// in the image), runs /bin/extend as a Dockerfile's RUN would (the
 // image's shell, environment and working directory, in a process group of
 // its own that is killed once the command exits, as Kaniko does) and
 // writes a tar of what changed since it began: every file, directory,
