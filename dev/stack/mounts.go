@@ -1,16 +1,15 @@
 package stack
 
 import (
-	"bufio"
 	"cmp"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/apache/openserverless-deployer/lib/mountinfo"
 )
 
 // removeAllUnmounting detaches every mount at or below dir (a node leaves
@@ -37,52 +36,16 @@ func removeAllUnmounting(dir string) error {
 // mountsUnder lists the mount points at or below dir in this process's
 // mount namespace.
 func mountsUnder(dir string) ([]string, error) {
-	f, err := os.Open("/proc/self/mountinfo")
+	all, err := mountinfo.ReadFile(mountinfo.Self)
 	if err != nil {
-		return nil, fmt.Errorf("reading mount table: %w", err)
+		return nil, err
 	}
-	defer f.Close()
-	return parseMountPoints(f, dir)
-}
-
-// parseMountPoints returns the mount points in a mountinfo table that are
-// dir or below it. The fifth field is the mount point, octal-escaped.
-func parseMountPoints(r io.Reader, dir string) ([]string, error) {
 	dir = filepath.Clean(dir)
 	var found []string
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 5 {
-			continue
-		}
-		mp := unescapeMountPath(fields[4])
+	for _, mp := range all {
 		if mp == dir || strings.HasPrefix(mp, dir+"/") {
 			found = append(found, mp)
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("reading mount table: %w", err)
-	}
 	return found, nil
-}
-
-// unescapeMountPath decodes the \NNN octal escapes of mountinfo paths.
-func unescapeMountPath(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/apache/openserverless-deployer/lib/layer"
+)
+
+func main() {
+	// Processes the command orphans become this one's children, even where
+	// it is not PID 1, so their exit can be awaited.
+	_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "layerhelper: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// list is a flag that may be given more than once.
+type list []string
+
+func (l *list) String() string     { return strings.Join(*l, " ") }
+func (l *list) Set(v string) error { *l = append(*l, v); return nil }
+
+// run parses the flags and builds the layer; the command's output goes to
+// stdout and stderr as it comes.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var o layer.Options
+	var env, shell list
+	fs := flag.NewFlagSet("layerhelper", flag.ContinueOnError)
+	fs.StringVar(&o.File, "file", "", "the dependency file as mounted")
+	fs.StringVar(&o.Name, "name", "", "its name in the image (copied to /tmp/<name>)")
+	fs.StringVar(&o.Out, "out", "", "the folder the layer is written to, as "+layer.FileName)
+	fs.Var(&env, "env", "KEY=VALUE of the image's environment (repeated; default: this process's)")
+	fs.StringVar(&o.Dir, "workdir", "", "the image's working directory")
+	fs.Var(&shell, "shell", "the image's SHELL, one argument a flag (default /bin/sh -c)")
+	fs.StringVar(&o.Root, "root", "/", "the root file system")
+	fs.StringVar(&o.Command, "extend", "/bin/extend", "the command to run")
+	fs.StringVar(&o.Mountinfo, "mountinfo", "/proc/self/mountinfo", "the mounts to leave out")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	o.Env, o.Shell = env, shell
+	if len(env) == 0 {
+		o.Env = os.Environ()
+	}
+	o.Stdout, o.Stderr, o.Warn = stdout, stderr, stderr
+	return layer.Build(ctx, o)
+}
