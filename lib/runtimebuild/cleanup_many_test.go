@@ -82,9 +82,9 @@ func TestCleanupListsInPagesAndDeletesEveryOldJob(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1200, n)
 
-	require.Len(t, lists, 3, "1,210 Jobs in pages of %d", cleanupPage)
+	require.Len(t, lists, 3, "1,210 Jobs in pages of %d", listPage)
 	for i, opts := range lists {
-		assert.Equal(t, int64(cleanupPage), opts.Limit, "list %d", i)
+		assert.Equal(t, int64(listPage), opts.Limit, "list %d", i)
 	}
 	assert.Empty(t, lists[0].Continue)
 	assert.NotEmpty(t, lists[2].Continue)
@@ -132,4 +132,22 @@ func TestCleanupOfManyStopsWhenTheAPIServerStopsAnswering(t *testing.T) {
 	failed, ok := fe.Details["failed"].([]CleanupFailure)
 	require.True(t, ok)
 	assert.Len(t, failed, deletes-answered, "every delete that timed out is named, no other")
+}
+
+// A cleanup whose context ends stops listing and says so, rather than
+// reporting the pages it did not list as clean.
+func TestCleanupStopsWhenItsContextEnds(t *testing.T) {
+	client := fake.NewClientset(manyJobs(1200, 0)...)
+	var lists []metav1.ListOptions
+	pageJobs(client, &lists)
+	ctx, cancel := context.WithCancel(context.Background())
+	client.PrependReactor("delete", "jobs", func(k8stesting.Action) (bool, runtime.Object, error) {
+		cancel()
+		return false, nil, nil
+	})
+	s := NewService(client, config.Config{Namespace: "builds"}, WithClock(func() time.Time { return cleanupNow }))
+
+	n, err := s.Cleanup(ctx, "", true, 24*time.Hour)
+	require.Error(t, err)
+	assert.Equal(t, listPage, n, "the page begun is deleted, no other")
 }
