@@ -26,17 +26,18 @@ const quotaRetryAfter = 30
 // read; the API server accepts one update per version, so the reservations
 // are made one after the other, each seeing all those before it, and the
 // one past a limit is refused before any Job exists. Freed capacity comes
-// back without a controller: every reservation prunes the entries whose Job
-// is finished, being deleted or gone.
+// back without a controller: a decision that needs the place prunes the
+// entries whose Job is finished, being deleted or gone.
 //
 // The count is the reservations alone, and a decision reads only the Jobs
-// they name, each by name (quota_jobs.go): its cost grows with the active
-// builds, not with the finished ones the namespace keeps (thousands, for
-// days: the TTL is the safety net, the cleanup the policy). Unfinished
-// Jobs no reservation names (made by an older deployer, or by hand) are
-// adopted instead of counted on every decision: a record that is not yet
-// complete (new, or recreated after someone deleted it) is decided on from
-// one list of the build Jobs that have not succeeded, and the decision
+// they name, each by name, and only when the count would refuse it
+// (reserveQuota, quota_jobs.go): its cost grows with the active builds,
+// not with the finished ones the namespace keeps (thousands, for days: the
+// TTL is the safety net, the cleanup the policy). Unfinished Jobs no
+// reservation names (made by an older deployer, or by hand) are adopted
+// instead of counted on every decision: a record that is not yet complete
+// (new, or recreated after someone deleted it) is decided on from one
+// paged list of the build Jobs that have not succeeded, and the decision
 // writes a reservation for each unfinished Job it did not name and marks
 // the record complete. A Job made outside the deployer after that is not
 // counted; counting such Jobs on every decision means listing the kept
@@ -73,43 +74,73 @@ type place struct {
 }
 
 // quotaReads are what a start decides on and prunes from, read at once:
-// the quota record and then the Jobs its reservations name (reservedJobs),
-// and the user's own build Jobs, from which the oldest finished ones are
-// pruned. A start begins them while it resolves its source, which they do
-// not depend on.
+// the quota record (and, when it is not complete, the unfinished build
+// Jobs it is completed from), and the user's own build Jobs, from which
+// the oldest finished ones are pruned. A start begins them while it
+// resolves its source, which they do not depend on.
+// The decision waits only for the record (recorded); the user's list,
+// which the API server filters out of every build Job it keeps, is waited
+// for only by the pruning, after the Job's create (listedMine).
 type quotaReads struct {
-	done    sync.WaitGroup
-	record  *corev1.ConfigMap
-	seen    seenJobs
-	err     error // of the record or of its Jobs
-	mine    []batchv1.Job
-	mineErr error
+	recorded   sync.WaitGroup
+	record     *corev1.ConfigMap
+	listed     *seenJobs // nil for a complete record
+	err        error     // of the record or of the list
+	listedMine sync.WaitGroup
+	mine       []batchv1.Job
+	mineErr    error
 }
 
-// readQuota begins the reads of the quota record with its Jobs and of
-// user's build Jobs.
+// readQuota begins the reads of the quota record and of user's build Jobs.
 func (s *Service) readQuota(ctx context.Context, namespace, user string) *quotaReads {
 	q := &quotaReads{}
-	q.done.Go(func() {
+	q.recorded.Go(func() {
 		if q.record, q.err = s.cachedRecord(ctx, namespace); q.err == nil {
-			q.seen, q.err = s.reservedJobs(ctx, namespace, decodeRecord(q.record))
+			q.listed, q.err = s.adoptable(ctx, namespace, decodeRecord(q.record))
 		}
 	})
-	q.done.Go(func() { q.mine, q.mineErr = s.userJobs(ctx, namespace, user) })
+	q.listedMine.Go(func() { q.mine, q.mineErr = s.userJobs(ctx, namespace, user) })
 	return q
+}
+
+// wait waits for every read q began, for a caller that uses none.
+func (q *quotaReads) wait() {
+	q.recorded.Wait()
+	q.listedMine.Wait()
+}
+
+// adoptable is the list a record that is not complete is decided on (see
+// reservedJobs), nil for a complete one.
+func (s *Service) adoptable(ctx context.Context, namespace string, st quotaState) (*seenJobs, error) {
+	if st.complete {
+		return nil, nil
+	}
+	seen, err := s.reservedJobs(ctx, namespace, st)
+	return &seen, err
 }
 
 // reserveQuota holds a place for the plan's Job under the per-user and the
 // global limit, or refuses it with 429. Identical requests share one
-// reservation: they make one Job. A plan whose Job the decision saw, not
-// being deleted, needs no place: that Job is the answer (a finished one it
-// did not see is found by the create, which gives the place back, or, for
-// a call over the limits, by a read of its name). It decides first on
-// ahead, the reads begun for it; a retried change reads the record and its
-// Jobs again.
+// reservation: they make one Job.
+//
+// The reservations are counted as they stand first, with no Job read: a
+// reservation whose Job has ended only counts one place too many, so a
+// start under both limits that way is under them in fact. Only a start
+// that this count would refuse reads the Jobs the reservations name
+// (reservedJobs), prunes those that hold no place any more (finished,
+// being deleted, gone: a build deleted out of band) and counts again. Most
+// starts so read no Job at all, and the record never holds much more than
+// the limits, as a start at a limit prunes it.
+//
+// A plan whose Job the decision read, not being deleted, needs no place:
+// that Job is the answer; so a plan whose name holds a confirmed
+// reservation makes the decision read. A Job it did not read is found by
+// the create (which gives the place back), or, for a start over the
+// limits, by a read of its name. It decides first on ahead, the reads begun for it; a
+// retried change reads the record again.
 func (s *Service) reserveQuota(ctx context.Context, p buildjob.Plan, ahead *quotaReads) (place, error) {
 	name := p.JobName()
-	ahead.done.Wait()
+	ahead.recorded.Wait()
 	if ahead.err != nil {
 		return place{}, ahead.err
 	}
@@ -117,39 +148,56 @@ func (s *Service) reserveQuota(ctx context.Context, p buildjob.Plan, ahead *quot
 	var got place
 	first := true
 	written, err := s.updateRecord(ctx, p.Namespace, ahead.record, func(st *quotaState) (bool, error) {
-		refusal = nil
-		seen := ahead.seen
+		refusal, got = nil, place{}
+		seen := ahead.listed
 		if !first {
 			var err error
-			if seen, err = s.reservedJobs(ctx, p.Namespace, *st); err != nil {
+			if seen, err = s.adoptable(ctx, p.Namespace, *st); err != nil {
 				return false, err
 			}
 		}
 		first = false
-		got = place{}
-		changed := reconcile(st, seen, s.now())
-		if j := seen.jobs[name]; j != nil && j.DeletionTimestamp == nil {
-			var err error
-			got.existing, err = ownJob(j, p)
-			return changed, err
+		changed := false
+		if seen != nil {
+			changed = reconcile(st, *seen, s.now())
 		}
 		entries := st.entries
-		if r, ok := entries[name]; ok {
-			if r.UID != "" {
+		for {
+			if seen != nil {
+				if j := seen.jobs[name]; j != nil && j.DeletionTimestamp == nil {
+					var err error
+					got.existing, err = ownJob(j, p)
+					return changed, err
+				}
+			}
+			if r, ok := entries[name]; ok && r.UID == "" {
+				r.Holders++
+				entries[name] = r
+				return true, nil
+			} else if ok && seen != nil {
 				// Its Job exists, being deleted: the create will say so.
 				return changed, nil
+			} else if !ok {
+				mine, all := count(entries, p.User)
+				over := s.overQuota(mine+1 > s.cfg.MaxActiveBuildsPerUser, all+1 > s.cfg.MaxActiveBuilds)
+				if over == nil {
+					entries[name] = reservation{User: p.User, Expires: reservationExpiry(ctx, s.now()), Holders: 1}
+					return true, nil
+				}
+				if seen != nil {
+					refusal = over
+					return changed, nil
+				}
 			}
-			r.Holders++
-			entries[name] = r
-			return true, nil
+			// Over a limit, or the plan's Job reserved already (running,
+			// or ended since): what the reservations hold is read.
+			read, err := s.reservedJobs(ctx, p.Namespace, *st)
+			if err != nil {
+				return false, err
+			}
+			seen = &read
+			changed = reconcile(st, read, s.now()) || changed
 		}
-		entries[name] = reservation{User: p.User, Expires: reservationExpiry(ctx, s.now()), Holders: 1}
-		mine, all := count(entries, p.User)
-		if refusal = s.overQuota(mine > s.cfg.MaxActiveBuildsPerUser, all > s.cfg.MaxActiveBuilds); refusal != nil {
-			delete(entries, name)
-			return changed, nil
-		}
-		return true, nil
 	})
 	if err != nil {
 		return place{}, err

@@ -14,7 +14,7 @@ import (
 
 // seenJobs are the build Jobs a quota decision read, by name. From a
 // complete record: each Job a reservation names, absent when it is gone.
-// From one that is not (listed): every build Job that has not succeeded.
+// From one that is not (listed): every unfinished build Job.
 type seenJobs struct {
 	jobs   map[string]*batchv1.Job
 	listed bool
@@ -28,8 +28,8 @@ const jobReads = 16
 // reservedJobs reads the Jobs a decision on st needs. For a complete
 // record, each Job its reservations name, by name: a decision costs what
 // the active builds cost, whatever the namespace keeps. For one that is
-// not, the build Jobs that have not succeeded, listed once, from which the
-// decision adopts the unfinished ones (reconcile). The reads are made after
+// not, the unfinished build Jobs, listed once, which the decision adopts
+// (reconcile). The reads are made after
 // st was read, so what they show is never older than the reservations
 // decided on: a Job a confirmed reservation names was created before the
 // confirmation, and is seen.
@@ -83,16 +83,30 @@ func (s *Service) reservedJobs(ctx context.Context, namespace string, st quotaSt
 // remains is the running builds and the failed ones.
 const notSucceeded = "status.successful=0"
 
-// quotaJobs lists the build Jobs of the namespace that have not succeeded:
-// what a record that is not complete is decided on, once. Nothing depends
-// on the filter for its correctness (a succeeded Job in the list counts as
-// finished), only on the list holding every unfinished Job.
+// quotaJobs returns the unfinished build Jobs of the namespace: what a
+// record that is not complete is decided on, once. It lists those that
+// have not succeeded a page at a time, each page within the call timeout
+// however many failed builds the namespace keeps, and keeps only the
+// unfinished ones. Nothing depends on the filter for its correctness (a
+// succeeded Job in the list is finished), only on the list holding every
+// unfinished Job.
 func (s *Service) quotaJobs(ctx context.Context, namespace string) ([]batchv1.Job, error) {
-	list, err := s.client.BatchV1().Jobs(namespace).List(ctx, metav1.ListOptions{LabelSelector: builds(), FieldSelector: notSucceeded})
-	if err != nil {
-		return nil, kube.Error(err, "listing build jobs")
+	var out []batchv1.Job
+	opts := metav1.ListOptions{LabelSelector: builds(), FieldSelector: notSucceeded, Limit: listPage}
+	for {
+		list, err := s.client.BatchV1().Jobs(namespace).List(ctx, opts)
+		if err != nil {
+			return nil, kube.Error(err, "listing build jobs")
+		}
+		for i := range list.Items {
+			if unfinished(&list.Items[i]) {
+				out = append(out, list.Items[i])
+			}
+		}
+		if opts.Continue = list.Continue; opts.Continue == "" {
+			return out, nil
+		}
 	}
-	return list.Items, nil
 }
 
 // userJobs lists user's build Jobs: a few more than

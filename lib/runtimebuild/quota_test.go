@@ -558,8 +558,8 @@ func TestStartOverTheLimitAnswersItsEndedJob(t *testing.T) {
 	assert.NotContains(t, e.record(t), first.JobName)
 }
 
-// A reserved Job that cannot be read stops the decision: it may hold a
-// place.
+// A reserved Job that cannot be read stops a decision at the limit: it may
+// hold a place.
 func TestStartFailsWhenAReservedJobCannotBeRead(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -572,7 +572,8 @@ func TestStartFailsWhenAReservedJobCannotBeRead(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			entries := reservations{"a1": {User: "alice", UID: "uid-a1"}}
-			e := newStartEnv(t, nil, registrySecret("builds"), quotaRecord(t, entries), activeJob("a1", "alice"))
+			e := newStartEnv(t, func(c *config.Config) { c.MaxActiveBuildsPerUser = 1 },
+				registrySecret("builds"), quotaRecord(t, entries), activeJob("a1", "alice"))
 			e.client.PrependReactor("get", "jobs", func(k8stesting.Action) (bool, runtime.Object, error) {
 				return true, nil, tt.err
 			})
@@ -583,4 +584,27 @@ func TestStartFailsWhenAReservedJobCannotBeRead(t *testing.T) {
 			assert.Equal(t, entries, e.record(t))
 		})
 	}
+}
+
+// A start that the reservations as they stand leave under both limits
+// reads no Job: a reservation whose Job has ended only counts a place too
+// many. One that they would refuse reads the reserved Jobs and prunes
+// those that hold no place before it counts again.
+func TestStartReadsJobsOnlyAtALimit(t *testing.T) {
+	entries := reservations{"build-bob-gone": {User: "bob", UID: "uid-gone"}, "b1": {User: "bob", UID: "uid-b1"}}
+	e := newStartEnv(t, func(c *config.Config) { c.MaxActiveBuilds = 3 },
+		registrySecret("builds"), quotaRecord(t, entries), activeJob("b1", "bob"))
+	first, err := e.svc.Start(context.Background(), "alice", e.request(""))
+	require.NoError(t, err)
+	assert.Empty(t, e.jobGets(), "under the limits")
+	assert.Contains(t, e.record(t), "build-bob-gone", "not read, not pruned")
+
+	e.client.ClearActions()
+	second := e.request("")
+	second.Target = "alice:py2"
+	_, err = e.svc.Start(context.Background(), "alice", second)
+	require.NoError(t, err, "the place of the Job that is gone is free")
+	assert.ElementsMatch(t, []string{"build-bob-gone", "b1", first.JobName}, e.jobGets())
+	assert.NotContains(t, e.record(t), "build-bob-gone")
+	assert.Len(t, e.record(t), 3)
 }
