@@ -139,6 +139,28 @@ func decisions(ctx context.Context, admin kubernetes.Interface, ns string, input
 		}
 		t.print(m.a.name)
 	}
+	return userList(ctx, client, ns)
+}
+
+// userListRuns is how many times userList times the list.
+const userListRuns = 20
+
+// userList times, alone, the one list a start makes whatever its record
+// holds: benchUser's build Jobs, for the pruning of kept builds, from the
+// API server's cache. Its answer is bounded by max_kept_builds_per_user;
+// the API server still filters every build Job of the namespace for it.
+func userList(ctx context.Context, client kubernetes.Interface, ns string) error {
+	opts := metav1.ListOptions{LabelSelector: kube.LabelComponent + "=" + kube.Component + "," + kube.LabelUser + "=" + benchUser, ResourceVersion: "0"}
+	var took []time.Duration
+	for range userListRuns {
+		began := time.Now()
+		if _, err := client.BatchV1().Jobs(ns).List(ctx, opts); err != nil {
+			return fmt.Errorf("listing the jobs of %s: %w", benchUser, err)
+		}
+		took = append(took, time.Since(began))
+	}
+	slices.Sort(took)
+	fmt.Printf("  the user's own list alone (pruning of kept builds), p50 of %d: %s\n", userListRuns, percentile(took, 50).Round(100*time.Microsecond))
 	return nil
 }
 
