@@ -66,82 +66,39 @@ const listPage = 500
 // stop it, as every further delete would wait out the same timeout: the
 // error is Unavailable and its details say what was done until then.
 //
-// The Jobs are listed a page at a time, the next page while the deletes of
-// the one before run (listOld), and each page's old ones deleted a few at
-// once (deleteJobs), so thousands of them neither sit in memory together
-// nor wait on one another's round trips, and the deletes do not wait on
-// the lists.
+// The Jobs are listed a page at a time and each page's old ones deleted a
+// few at once (deleteJobs), so thousands of them neither sit in memory
+// together nor wait on one another's round trips.
 func (s *Service) Cleanup(ctx context.Context, user string, system bool, maxAge time.Duration) (int, error) {
 	selector := ofUser(user)
 	if system {
 		selector = builds()
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // ends the listing when the deletes stop early
+	cutoff := s.now().Add(-maxAge)
 	var r cleanupResult
-	for page := range s.listOld(ctx, selector, s.now().Add(-maxAge)) {
-		if ctx.Err() != nil {
-			break
+	opts := metav1.ListOptions{LabelSelector: selector, Limit: listPage}
+	for {
+		list, err := s.client.BatchV1().Jobs(s.cfg.Namespace).List(ctx, opts)
+		if err != nil {
+			return r.stop(kube.Error(err, "listing build jobs"))
 		}
-		if page.err != nil {
-			return r.stop(page.err)
+		var old []*batchv1.Job
+		for i := range list.Items {
+			if at, done := finished(&list.Items[i]); done && !at.After(cutoff) {
+				old = append(old, &list.Items[i])
+			}
 		}
-		if err := s.recordDeletes(&r, page.old, deleteJobs(ctx, s.client, page.old)); err != nil {
+		if err := s.recordDeletes(&r, old, deleteJobs(ctx, s.client, old)); err != nil {
 			return r.stop(err)
 		}
-	}
-	if err := ctx.Err(); err != nil {
-		// The caller's context ended: the listing stopped short.
-		return r.stop(kube.Error(err, "listing build jobs"))
+		if opts.Continue = list.Continue; opts.Continue == "" {
+			break
+		}
 	}
 	if len(r.failed) > 0 {
 		return r.deleted, &CleanupFailures{Failed: r.failed}
 	}
 	return r.deleted, nil
-}
-
-// oldPage is the Jobs of one listed page that ended before the cutoff, or
-// the error that ended the listing.
-type oldPage struct {
-	old []*batchv1.Job
-	err error
-}
-
-// listOld lists the build Jobs selector selects, a page at a time, and
-// sends those of each page that ended before cutoff. It lists one page
-// ahead of the receiver, and stops when ctx ends or a list fails (the
-// last page sent then holds the error).
-func (s *Service) listOld(ctx context.Context, selector string, cutoff time.Time) <-chan oldPage {
-	pages := make(chan oldPage, 1)
-	go func() {
-		defer close(pages)
-		opts := metav1.ListOptions{LabelSelector: selector, Limit: listPage}
-		for ctx.Err() == nil {
-			var page oldPage
-			list, err := s.client.BatchV1().Jobs(s.cfg.Namespace).List(ctx, opts)
-			if err != nil {
-				page.err = kube.Error(err, "listing build jobs")
-			} else {
-				for i := range list.Items {
-					if at, done := finished(&list.Items[i]); done && !at.After(cutoff) {
-						page.old = append(page.old, &list.Items[i])
-					}
-				}
-			}
-			select {
-			case pages <- page:
-			case <-ctx.Done():
-				return
-			}
-			if err != nil {
-				return
-			}
-			if opts.Continue = list.Continue; opts.Continue == "" {
-				return
-			}
-		}
-	}()
-	return pages
 }
 
 // cleanupResult is what a cleanup did so far.

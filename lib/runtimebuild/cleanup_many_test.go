@@ -133,21 +133,3 @@ func TestCleanupOfManyStopsWhenTheAPIServerStopsAnswering(t *testing.T) {
 	require.True(t, ok)
 	assert.Len(t, failed, deletes-answered, "every delete that timed out is named, no other")
 }
-
-// A cleanup whose context ends stops listing and says so, rather than
-// reporting the pages it did not list as clean.
-func TestCleanupStopsWhenItsContextEnds(t *testing.T) {
-	client := fake.NewClientset(manyJobs(1200, 0)...)
-	var lists []metav1.ListOptions
-	pageJobs(client, &lists)
-	ctx, cancel := context.WithCancel(context.Background())
-	client.PrependReactor("delete", "jobs", func(k8stesting.Action) (bool, runtime.Object, error) {
-		cancel()
-		return false, nil, nil
-	})
-	s := NewService(client, config.Config{Namespace: "builds"}, WithClock(func() time.Time { return cleanupNow }))
-
-	n, err := s.Cleanup(ctx, "", true, 24*time.Hour)
-	require.Error(t, err)
-	assert.Equal(t, listPage, n, "the page begun is deleted, no other")
-}
