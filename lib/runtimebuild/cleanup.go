@@ -49,9 +49,11 @@ func CleanupMessage(deleted int, failed []CleanupFailure) string {
 	return fmt.Sprintf("Cleaned up %d jobs; could not delete %d: %s.", deleted, len(failed), named(failed))
 }
 
-// cleanupPage is how many Jobs one list call brings: a cleanup holds one
-// page of full Job objects (about 7 KB each) at a time, not every build.
-const cleanupPage = 500
+// listPage is how many Jobs one list call brings: a cleanup, or the first
+// quota decision on a new record, holds one page of full Job objects
+// (about 7 KB each) at a time, not every build, and each page comes within
+// the call timeout.
+const listPage = 500
 
 // Cleanup deletes the finished build Jobs, Complete or Failed, that ended
 // more than maxAge ago: the user's own, or everyone's with system scope.
@@ -74,7 +76,7 @@ func (s *Service) Cleanup(ctx context.Context, user string, system bool, maxAge 
 	}
 	cutoff := s.now().Add(-maxAge)
 	var r cleanupResult
-	opts := metav1.ListOptions{LabelSelector: selector, Limit: cleanupPage}
+	opts := metav1.ListOptions{LabelSelector: selector, Limit: listPage}
 	for {
 		list, err := s.client.BatchV1().Jobs(s.cfg.Namespace).List(ctx, opts)
 		if err != nil {

@@ -82,9 +82,9 @@ func TestCleanupListsInPagesAndDeletesEveryOldJob(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1200, n)
 
-	require.Len(t, lists, 3, "1,210 Jobs in pages of %d", cleanupPage)
+	require.Len(t, lists, 3, "1,210 Jobs in pages of %d", listPage)
 	for i, opts := range lists {
-		assert.Equal(t, int64(cleanupPage), opts.Limit, "list %d", i)
+		assert.Equal(t, int64(listPage), opts.Limit, "list %d", i)
 	}
 	assert.Empty(t, lists[0].Continue)
 	assert.NotEmpty(t, lists[2].Continue)

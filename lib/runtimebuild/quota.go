@@ -10,10 +10,8 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
-	"github.com/apache/openserverless-deployer/lib/kube"
 	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
 )
 
@@ -27,11 +25,23 @@ const quotaRetryAfter = 30
 // reserves a place in the record with an update at the resourceVersion it
 // read; the API server accepts one update per version, so the reservations
 // are made one after the other, each seeing all those before it, and the
-// one past a limit is refused before any Job exists. The count is the
-// reservations plus the unfinished build Jobs no reservation names (made
-// by an older version or by hand), so no Job is ever left out. Freed
-// capacity comes back without a controller: every reservation prunes the
+// one past a limit is refused before any Job exists. Freed capacity comes
+// back without a controller: a decision that needs the place prunes the
 // entries whose Job is finished, being deleted or gone.
+//
+// The count is the reservations alone, and a decision reads only the Jobs
+// they name, each by name, and only when the count would refuse it
+// (reserveQuota, quota_jobs.go): its cost grows with the active builds,
+// not with the finished ones the namespace keeps (thousands, for days: the
+// TTL is the safety net, the cleanup the policy). Unfinished Jobs no
+// reservation names (made by an older deployer, or by hand) are adopted
+// instead of counted on every decision: a record that is not yet complete
+// (new, or recreated after someone deleted it) is decided on from one
+// paged list of the build Jobs that have not succeeded, and the decision
+// writes a reservation for each unfinished Job it did not name and marks
+// the record complete. A Job made outside the deployer after that is not
+// counted; counting such Jobs on every decision means listing the kept
+// history on every decision, which is the cost this design removes.
 
 // Bounds of an unconfirmed reservation. Its creator sends the Job create
 // before its context's deadline (the activation's, at most maxActivation
@@ -64,89 +74,147 @@ type place struct {
 }
 
 // quotaReads are what a start decides on and prunes from, read at once:
-// the quota record and the build Jobs that have not succeeded, which the
-// reservation counts, and the user's own build Jobs, from which the
-// oldest finished ones are pruned. A start begins them while it resolves
-// its source, which they do not depend on.
+// the quota record (and, when it is not complete, the unfinished build
+// Jobs it is completed from), and the user's own build Jobs, from which
+// the oldest finished ones are pruned. A start begins them while it
+// resolves its source, which they do not depend on.
+// The decision waits only for the record (recorded); the user's list,
+// which the API server filters out of every build Job it keeps, is waited
+// for only by the pruning, after the Job's create (listedMine).
 type quotaReads struct {
-	done      sync.WaitGroup
-	record    *corev1.ConfigMap
-	recordErr error
-	jobs      []batchv1.Job
-	jobsErr   error
-	mine      []batchv1.Job
-	mineErr   error
+	recorded   sync.WaitGroup
+	record     *corev1.ConfigMap
+	listed     *seenJobs // nil for a complete record
+	err        error     // of the record or of the list
+	listedMine sync.WaitGroup
+	mine       []batchv1.Job
+	mineErr    error
 }
 
-// readQuota begins the reads of the quota record, of the build Jobs that
-// have not succeeded and of user's build Jobs.
+// readQuota begins the reads of the quota record and of user's build Jobs.
 func (s *Service) readQuota(ctx context.Context, namespace, user string) *quotaReads {
 	q := &quotaReads{}
-	q.done.Go(func() { q.record, q.recordErr = s.cachedRecord(ctx, namespace) })
-	q.done.Go(func() { q.jobs, q.jobsErr = s.quotaJobs(ctx, namespace) })
-	q.done.Go(func() { q.mine, q.mineErr = s.userJobs(ctx, namespace, user) })
+	q.recorded.Go(func() {
+		if q.record, q.err = s.cachedRecord(ctx, namespace); q.err == nil {
+			q.listed, q.err = s.adoptable(ctx, namespace, decodeRecord(q.record))
+		}
+	})
+	q.listedMine.Go(func() { q.mine, q.mineErr = s.userJobs(ctx, namespace, user) })
 	return q
+}
+
+// wait waits for every read q began, for a caller that uses none.
+func (q *quotaReads) wait() {
+	q.recorded.Wait()
+	q.listedMine.Wait()
+}
+
+// adoptable is the list a record that is not complete is decided on (see
+// reservedJobs), nil for a complete one.
+func (s *Service) adoptable(ctx context.Context, namespace string, st quotaState) (*seenJobs, error) {
+	if st.complete {
+		return nil, nil
+	}
+	seen, err := s.reservedJobs(ctx, namespace, st)
+	return &seen, err
 }
 
 // reserveQuota holds a place for the plan's Job under the per-user and the
 // global limit, or refuses it with 429. Identical requests share one
-// reservation: they make one Job. The Job list it counts also tells
-// whether the plan's Job exists already and has not succeeded, which then
-// needs no place (a succeeded one is found by the create, which gives the
-// place back). It decides first on ahead, the reads begun for it; a
-// retried change reads the record and the Jobs again.
+// reservation: they make one Job.
+//
+// The reservations are counted as they stand first, with no Job read: a
+// reservation whose Job has ended only counts one place too many, so a
+// start under both limits that way is under them in fact. Only a start
+// that this count would refuse reads the Jobs the reservations name
+// (reservedJobs), prunes those that hold no place any more (finished,
+// being deleted, gone: a build deleted out of band) and counts again. Most
+// starts so read no Job at all, and the record never holds much more than
+// the limits, as a start at a limit prunes it.
+//
+// A plan whose Job the decision read, not being deleted, needs no place:
+// that Job is the answer; so a plan whose name holds a confirmed
+// reservation makes the decision read. A Job it did not read is found by
+// the create (which gives the place back), or, for a start over the
+// limits, by a read of its name. It decides first on ahead, the reads begun for it; a
+// retried change reads the record again.
 func (s *Service) reserveQuota(ctx context.Context, p buildjob.Plan, ahead *quotaReads) (place, error) {
 	name := p.JobName()
-	ahead.done.Wait()
-	if ahead.recordErr != nil {
-		return place{}, ahead.recordErr
+	ahead.recorded.Wait()
+	if ahead.err != nil {
+		return place{}, ahead.err
 	}
 	var refusal error
 	var got place
 	first := true
-	written, err := s.updateRecord(ctx, p.Namespace, ahead.record, func(entries reservations) (bool, error) {
-		refusal = nil
-		var jobs []batchv1.Job
-		var err error
-		if first {
-			jobs, err, first = ahead.jobs, ahead.jobsErr, false
-		} else {
-			jobs, err = s.quotaJobs(ctx, p.Namespace)
-		}
-		if err != nil {
-			return false, err
-		}
-		got = place{}
-		now := s.now()
-		pruned := prune(entries, jobs, now)
-		for i := range jobs {
-			if jobs[i].Name == name && jobs[i].DeletionTimestamp == nil {
-				got.existing, err = ownJob(&jobs[i], p)
-				return pruned, err
+	written, err := s.updateRecord(ctx, p.Namespace, ahead.record, func(st *quotaState) (bool, error) {
+		refusal, got = nil, place{}
+		seen := ahead.listed
+		if !first {
+			var err error
+			if seen, err = s.adoptable(ctx, p.Namespace, *st); err != nil {
+				return false, err
 			}
 		}
-		if r, ok := entries[name]; ok {
-			if r.UID != "" {
+		first = false
+		changed := false
+		if seen != nil {
+			changed = reconcile(st, *seen, s.now())
+		}
+		entries := st.entries
+		for {
+			if seen != nil {
+				if j := seen.jobs[name]; j != nil && j.DeletionTimestamp == nil {
+					var err error
+					got.existing, err = ownJob(j, p)
+					return changed, err
+				}
+			}
+			if r, ok := entries[name]; ok && r.UID == "" {
+				r.Holders++
+				entries[name] = r
+				return true, nil
+			} else if ok && seen != nil {
 				// Its Job exists, being deleted: the create will say so.
-				return pruned, nil
+				return changed, nil
+			} else if !ok {
+				mine, all := count(entries, p.User)
+				over := s.overQuota(mine+1 > s.cfg.MaxActiveBuildsPerUser, all+1 > s.cfg.MaxActiveBuilds)
+				if over == nil {
+					entries[name] = reservation{User: p.User, Expires: reservationExpiry(ctx, s.now()), Holders: 1}
+					return true, nil
+				}
+				if seen != nil {
+					refusal = over
+					return changed, nil
+				}
 			}
-			r.Holders++
-			entries[name] = r
-			return true, nil
+			// Over a limit, or the plan's Job reserved already (running,
+			// or ended since): what the reservations hold is read.
+			read, err := s.reservedJobs(ctx, p.Namespace, *st)
+			if err != nil {
+				return false, err
+			}
+			seen = &read
+			changed = reconcile(st, read, s.now()) || changed
 		}
-		entries[name] = reservation{User: p.User, Expires: reservationExpiry(ctx, now), Holders: 1}
-		mine, all := count(entries, jobs, p.User)
-		if refusal = s.overQuota(mine > s.cfg.MaxActiveBuildsPerUser, all > s.cfg.MaxActiveBuilds); refusal != nil {
-			delete(entries, name)
-			return pruned, nil
-		}
-		return true, nil
 	})
 	if err != nil {
 		return place{}, err
 	}
+	if refusal != nil {
+		// A build that has a Job is answered with it, over the limits or not.
+		job, err := s.existing(ctx, p)
+		if err != nil {
+			return place{}, err
+		}
+		if job != nil && job.DeletionTimestamp == nil {
+			return place{existing: job}, nil
+		}
+		return place{}, refusal
+	}
 	got.record = written
-	return got, refusal
+	return got, nil
 }
 
 // errReservationLost means a Job was created after its reservation
@@ -157,7 +225,8 @@ var errReservationLost = errors.New("the quota reservation expired before the jo
 // holds exactly as long as this Job is unfinished. It starts from known,
 // the record as the reservation wrote it (nil: it reads the record).
 func (s *Service) confirmQuota(ctx context.Context, job *batchv1.Job, known *corev1.ConfigMap) error {
-	_, err := s.updateRecord(ctx, job.Namespace, known, func(entries reservations) (bool, error) {
+	_, err := s.updateRecord(ctx, job.Namespace, known, func(st *quotaState) (bool, error) {
+		entries := st.entries
 		r, ok := entries[job.Name]
 		if !ok {
 			return false, errReservationLost
@@ -186,7 +255,8 @@ func (s *Service) releaseQuota(ctx context.Context, p buildjob.Plan, createErr e
 		return
 	}
 	name := p.JobName()
-	_, err := s.updateRecord(ctx, p.Namespace, nil, func(entries reservations) (bool, error) {
+	_, err := s.updateRecord(ctx, p.Namespace, nil, func(st *quotaState) (bool, error) {
+		entries := st.entries
 		r, ok := entries[name]
 		if !ok || r.UID != "" {
 			return false, nil
@@ -218,85 +288,15 @@ func refused(err error) bool {
 	return code >= 400 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusConflict
 }
 
-// notSucceeded selects the Jobs that have not succeeded. A build Job runs one
-// Pod to completion, so one success ends it; the succeeded builds, nearly
-// all of those kept, never weigh in a quota decision, and the API server
-// leaves them out of the list. What remains is the running builds and the
-// failed ones, which max_kept_builds_per_user bounds.
-const notSucceeded = "status.successful=0"
-
-// quotaJobs lists the build Jobs of the namespace a quota decision reads:
-// those that have not succeeded. Nothing depends on the filter for its
-// correctness (a succeeded Job in the list counts as finished), only on
-// the list holding every unfinished Job.
-func (s *Service) quotaJobs(ctx context.Context, namespace string) ([]batchv1.Job, error) {
-	list, err := s.client.BatchV1().Jobs(namespace).List(ctx, metav1.ListOptions{LabelSelector: builds(), FieldSelector: notSucceeded})
-	if err != nil {
-		return nil, kube.Error(err, "listing build jobs")
-	}
-	return list.Items, nil
-}
-
-// userJobs lists user's build Jobs: a few more than
-// max_kept_builds_per_user, finished or not. The API server's cache
-// answers (resourceVersion 0), with no read of etcd: pruning from a list
-// a moment old deletes what was finished a moment ago, no more.
-func (s *Service) userJobs(ctx context.Context, namespace, user string) ([]batchv1.Job, error) {
-	list, err := s.client.BatchV1().Jobs(namespace).List(ctx, metav1.ListOptions{LabelSelector: ofUser(user), ResourceVersion: "0"})
-	if err != nil {
-		return nil, kube.Error(err, "listing build jobs")
-	}
-	return list.Items, nil
-}
-
-// unfinished reports a Job that still counts against the quotas: not
-// finished and not being deleted.
-func unfinished(j *batchv1.Job) bool {
-	_, done := finished(j)
-	return !done && j.DeletionTimestamp == nil
-}
-
-// prune drops the reservations that no longer hold a place: a confirmed one
-// whose Job is finished, being deleted or gone (the name now another Job's
-// or no Job's); an unconfirmed one past its expiry unless a Job of its name
-// is unfinished. It reports whether it dropped any.
-func prune(entries reservations, jobs []batchv1.Job, now time.Time) bool {
-	byName := make(map[string]*batchv1.Job, len(jobs))
-	for i := range jobs {
-		byName[jobs[i].Name] = &jobs[i]
-	}
-	dropped := false
-	for name, r := range entries {
-		j := byName[name]
-		live := j != nil && unfinished(j)
-		keep := live && j.UID == r.UID
-		if r.UID == "" {
-			keep = live || now.Before(r.Expires)
-		}
-		if !keep {
-			delete(entries, name)
-			dropped = true
-		}
-	}
-	return dropped
-}
-
-// count returns how many places user and everyone hold: the reservations,
-// and the unfinished build Jobs no reservation names.
-func count(entries reservations, jobs []batchv1.Job, user string) (mine, all int) {
+// count returns how many places user and everyone hold: the reservations
+// alone. Every unfinished build Job has one — reserved before its create,
+// or adopted from the one list a record that is not complete is decided on
+// — so no Job list is needed here, and the count costs what the active
+// builds cost (see the note at the top of this file).
+func count(entries reservations, user string) (mine, all int) {
 	for _, r := range entries {
 		all++
 		if r.User == user {
-			mine++
-		}
-	}
-	for i := range jobs {
-		j := &jobs[i]
-		if _, held := entries[j.Name]; held || !unfinished(j) {
-			continue
-		}
-		all++
-		if j.Labels[kube.LabelUser] == user {
 			mine++
 		}
 	}

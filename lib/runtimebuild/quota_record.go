@@ -46,6 +46,22 @@ type reservation struct {
 // reservations are the record's entries by Job name.
 type reservations map[string]reservation
 
+// quotaState is what the record holds: the reservations, and whether they
+// name every unfinished build Job (complete), which is what lets a quota
+// decision read only the Jobs they name. A record is complete once a
+// decision has listed the build Jobs and adopted those it did not name
+// (see adopt); one made anew, or by a deployer that counted unreserved
+// Jobs from a list, is not.
+type quotaState struct {
+	entries  reservations
+	complete bool
+}
+
+// annotationComplete marks a complete record. An annotation, not a data
+// key: a deployer that reads every data key as a reservation keeps it as
+// it updates the record.
+const annotationComplete = "openserverless.apache.org/reservations-complete"
+
 // recordAttempts bounds the optimistic updates of one change. Each conflict
 // means another caller's change went in, so this many means the record is
 // busier than the quotas it guards could ever make it.
@@ -55,7 +71,7 @@ const recordAttempts = 100
 var errRecordBusy = errors.New("the quota record kept changing")
 
 // updateRecord reads the quota record (creating it when missing), lets
-// change edit its reservations, and writes them back at the
+// change edit its state, and writes it back at the
 // resourceVersion read, reading again and redoing the change after a
 // conflict. The first attempt starts from known instead when there is one:
 // the record as this request read or wrote it last, which saves a read
@@ -64,7 +80,7 @@ var errRecordBusy = errors.New("the quota record kept changing")
 // read, so what it reads from the API server is never older than the
 // record it decides on. It returns the record as written, nil when change
 // wrote nothing.
-func (s *Service) updateRecord(ctx context.Context, namespace string, known *corev1.ConfigMap, change func(reservations) (bool, error)) (*corev1.ConfigMap, error) {
+func (s *Service) updateRecord(ctx context.Context, namespace string, known *corev1.ConfigMap, change func(*quotaState) (bool, error)) (*corev1.ConfigMap, error) {
 	cms := s.client.CoreV1().ConfigMaps(namespace)
 	for attempt := 0; attempt < recordAttempts; attempt++ {
 		cm := known
@@ -77,12 +93,12 @@ func (s *Service) updateRecord(ctx context.Context, namespace string, known *cor
 				return nil, err
 			}
 		}
-		entries := decodeRecord(cm)
-		write, err := change(entries)
+		st := decodeRecord(cm)
+		write, err := change(&st)
 		if err != nil || !write {
 			return nil, err
 		}
-		if cm.Data, err = encodeRecord(entries); err != nil {
+		if err := encodeRecord(cm, st); err != nil {
 			return nil, err
 		}
 		written, err := cms.Update(ctx, cm, metav1.UpdateOptions{})
@@ -134,9 +150,9 @@ func (s *Service) readRecord(ctx context.Context, namespace, resourceVersion str
 	return cm, nil
 }
 
-// newRecord is an empty quota record. Unfinished Jobs it does not name are
-// counted from the Job list, so a record created anew (first use, or after
-// someone deleted it) starts right.
+// newRecord is an empty quota record, not complete: the first decision on
+// it lists the build Jobs and adopts the unfinished ones, so a record
+// created anew (first use, or after someone deleted it) starts right.
 func newRecord(namespace string) *corev1.ConfigMap {
 	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{
 		Name: QuotaRecord, Namespace: namespace,
@@ -147,29 +163,42 @@ func newRecord(namespace string) *corev1.ConfigMap {
 	}}
 }
 
-// decodeRecord reads the reservations. An entry that does not decode is
-// left out: if its Job exists unfinished, the Job list counts it.
-func decodeRecord(cm *corev1.ConfigMap) reservations {
-	out := reservations{}
+// decodeRecord reads the record's state. An entry that does not decode
+// makes the record incomplete: the next decision lists the Jobs, and adopts
+// that entry's Job if it is unfinished.
+func decodeRecord(cm *corev1.ConfigMap) quotaState {
+	st := quotaState{entries: reservations{}, complete: cm.Annotations[annotationComplete] == "true"}
 	for name, v := range cm.Data {
 		var r reservation
-		if json.Unmarshal([]byte(v), &r) == nil {
-			out[name] = r
+		if json.Unmarshal([]byte(v), &r) != nil {
+			st.complete = false
+			continue
 		}
+		st.entries[name] = r
 	}
-	return out
+	return st
 }
 
-func encodeRecord(entries reservations) (map[string]string, error) {
-	data := make(map[string]string, len(entries))
-	for name, r := range entries {
+// encodeRecord writes st into cm.
+func encodeRecord(cm *corev1.ConfigMap, st quotaState) error {
+	data := make(map[string]string, len(st.entries))
+	for name, r := range st.entries {
 		b, err := json.Marshal(r)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		data[name] = string(b)
 	}
-	return data, nil
+	cm.Data = data
+	if st.complete {
+		if cm.Annotations == nil {
+			cm.Annotations = map[string]string{}
+		}
+		cm.Annotations[annotationComplete] = "true"
+	} else {
+		delete(cm.Annotations, annotationComplete)
+	}
+	return nil
 }
 
 // backoff waits a little before another attempt, longer as they add up,

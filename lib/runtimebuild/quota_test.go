@@ -30,32 +30,39 @@ func isQuotaRecord(obj runtime.Object) bool {
 	return ok && cm.Name == QuotaRecord
 }
 
-// quotaRecord builds a quota record holding entries.
+// quotaRecord builds a complete quota record holding entries.
 func quotaRecord(t *testing.T, entries reservations) *corev1.ConfigMap {
 	t.Helper()
 	cm := newRecord("builds")
-	data, err := encodeRecord(entries)
-	require.NoError(t, err)
-	cm.Data = data
+	require.NoError(t, encodeRecord(cm, quotaState{entries: entries, complete: true}))
 	return cm
 }
 
-// record reads the quota record's reservations.
-func (e *startEnv) record(t *testing.T) reservations {
+// state reads the quota record.
+func (e *startEnv) state(t *testing.T) quotaState {
 	t.Helper()
 	cm, err := e.client.CoreV1().ConfigMaps("builds").Get(context.Background(), QuotaRecord, metav1.GetOptions{})
 	require.NoError(t, err)
 	return decodeRecord(cm)
 }
 
+// record reads the quota record's reservations.
+func (e *startEnv) record(t *testing.T) reservations {
+	t.Helper()
+	return e.state(t).entries
+}
+
 func TestPrune(t *testing.T) {
 	deleting := activeJob("deleting", "alice")
 	deleting.DeletionTimestamp = &metav1.Time{Time: startNow}
-	jobs := []batchv1.Job{
-		*activeJob("running", "alice"),
-		*doneJob("complete", "alice", batchv1.JobComplete),
-		*doneJob("failed", "alice", batchv1.JobFailed),
-		*deleting,
+	jobs := map[string]*batchv1.Job{}
+	for _, j := range []*batchv1.Job{
+		activeJob("running", "alice"),
+		doneJob("complete", "alice", batchv1.JobComplete),
+		doneJob("failed", "alice", batchv1.JobFailed),
+		deleting,
+	} {
+		jobs[j.Name] = j
 	}
 	later := startNow.Add(time.Minute)
 	earlier := startNow.Add(-time.Second)
@@ -90,20 +97,66 @@ func TestPrune(t *testing.T) {
 }
 
 func TestCount(t *testing.T) {
-	jobs := []batchv1.Job{
-		*activeJob("a1", "alice"), // reserved: counted once
-		*activeJob("a2", "alice"), // made without a reservation: counted from the list
-		*activeJob("b1", "bob"),
-		*doneJob("a3", "alice", batchv1.JobComplete),
-	}
 	entries := reservations{
 		"a1": {User: "alice", UID: "uid-a1"},
 		"a4": {User: "alice"}, // its Job not created yet
 		"c1": {User: "carol"},
 	}
-	mine, all := count(entries, jobs, "alice")
-	assert.Equal(t, 3, mine)
-	assert.Equal(t, 5, all)
+	mine, all := count(entries, "alice")
+	assert.Equal(t, 2, mine)
+	assert.Equal(t, 3, all)
+}
+
+// A record that is not complete is decided on from the list of the build
+// Jobs that have not succeeded: the unfinished ones no reservation names
+// get one of their own, the finished and the deleting ones none, and the
+// record is marked complete. A list of a complete record adopts nothing.
+func TestReconcileAdopts(t *testing.T) {
+	deleting := activeJob("deleting", "bob")
+	deleting.DeletionTimestamp = &metav1.Time{Time: startNow}
+	jobs := map[string]*batchv1.Job{}
+	for _, j := range []*batchv1.Job{
+		activeJob("a1", "alice"), activeJob("b1", "bob"), doneJob("b2", "bob", batchv1.JobFailed), deleting,
+	} {
+		jobs[j.Name] = j
+	}
+	later := startNow.Add(time.Minute)
+	st := quotaState{entries: reservations{
+		"a1": {User: "alice", UID: "uid-a1"},
+		"a9": {User: "alice", Expires: later, Holders: 1}, // its Job not created yet
+	}}
+	assert.True(t, reconcile(&st, seenJobs{jobs: jobs, listed: true}, startNow))
+	assert.True(t, st.complete)
+	assert.Equal(t, reservations{
+		"a1": {User: "alice", UID: "uid-a1"},
+		"a9": {User: "alice", Expires: later, Holders: 1},
+		"b1": {User: "bob", UID: "uid-b1"},
+	}, st.entries)
+
+	// Complete already: the same list changes nothing.
+	assert.False(t, reconcile(&st, seenJobs{jobs: jobs, listed: true}, startNow))
+	// Read by name: a Job no reservation names is never adopted.
+	st = quotaState{entries: reservations{}, complete: true}
+	assert.False(t, reconcile(&st, seenJobs{jobs: jobs}, startNow))
+	assert.Empty(t, st.entries)
+}
+
+// An entry that does not decode makes the record incomplete: the next
+// decision lists the Jobs again.
+func TestDecodeRecord(t *testing.T) {
+	cm := quotaRecord(t, reservations{"a1": {User: "alice", UID: "uid-a1"}})
+	st := decodeRecord(cm)
+	assert.True(t, st.complete)
+	assert.Equal(t, reservations{"a1": {User: "alice", UID: "uid-a1"}}, st.entries)
+
+	cm.Data["a2"] = "not json"
+	st = decodeRecord(cm)
+	assert.False(t, st.complete)
+	assert.Equal(t, reservations{"a1": {User: "alice", UID: "uid-a1"}}, st.entries)
+
+	require.NoError(t, encodeRecord(cm, st))
+	assert.NotContains(t, cm.Annotations, annotationComplete)
+	assert.NotContains(t, cm.Data, "a2")
 }
 
 // Concurrent starts are ordered by the record's resourceVersion: a start
@@ -200,7 +253,7 @@ func TestStartReclaimsFreedPlaces(t *testing.T) {
 			require.NoError(t, err)
 			entries := e.record(t)
 			assert.Contains(t, entries, got.JobName)
-			mine, _ := count(entries, e.jobs(t), "alice")
+			mine, _ := count(entries, "alice")
 			assert.LessOrEqual(t, mine, 2)
 		})
 	}
@@ -414,21 +467,51 @@ func (e *startEnv) filterSucceeded(t *testing.T) {
 	})
 }
 
-// A quota decision reads the build Jobs that have not succeeded, not every
-// kept build; the pruning of kept builds lists the user's own.
-func TestStartListsNoSucceededJobForItsQuota(t *testing.T) {
-	e := newStartEnv(t, nil, registrySecret("builds"))
-	_, err := e.svc.Start(context.Background(), "alice", e.request(""))
+// jobGets are the names of the Jobs a test's calls read one by one.
+func (e *startEnv) jobGets() []string {
+	var out []string
+	for _, a := range e.client.Actions() {
+		if g, ok := a.(k8stesting.GetAction); ok && a.GetResource().Resource == "jobs" {
+			out = append(out, g.GetName())
+		}
+	}
+	return out
+}
+
+// A quota decision on a complete record reads the Jobs its reservations
+// name, each by name, and lists no build Job: only the pruning of kept
+// builds lists, the user's own. The first decision on a new record lists
+// the build Jobs that have not succeeded, once, and adopts the unfinished
+// ones made without a reservation, which then count.
+func TestStartReadsOnlyTheReservedJobs(t *testing.T) {
+	e := newStartEnv(t, func(c *config.Config) { c.MaxActiveBuildsPerUser = 2 },
+		registrySecret("builds"), activeJob("build-alice-legacy", "alice"), doneJob("build-bob-old", "bob", batchv1.JobFailed))
+	first, err := e.svc.Start(context.Background(), "alice", e.request(""))
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []string{
 		builds() + " | status.successful=0",
 		ofUser("alice") + " | ",
 	}, e.jobLists())
+	st := e.state(t)
+	assert.True(t, st.complete)
+	assert.Equal(t, reservation{User: "alice", UID: "uid-build-alice-legacy"}, st.entries["build-alice-legacy"])
+	assert.Contains(t, st.entries, first.JobName)
+	assert.NotContains(t, st.entries, "build-bob-old")
+
+	e.client.ClearActions()
+	second := e.request("")
+	second.Target = "alice:py2"
+	_, err = e.svc.Start(context.Background(), "alice", second)
+	assert.Equal(t, fault.TooMany, fault.KindOf(err), "the adopted Job holds a place: %v", err)
+	assert.Equal(t, []string{ofUser("alice") + " | "}, e.jobLists())
+	gets := e.jobGets()
+	assert.Len(t, gets, 3, "the reserved Jobs, then the refused build's own: %v", gets)
+	assert.Subset(t, gets, []string{"build-alice-legacy", first.JobName})
 }
 
 // A start of a build whose Job succeeded before is answered with that Job,
-// which the quota's list no longer shows: the create finds it, and the
-// place reserved for it is given back at once, not held until it expires.
+// read by name as its reservation names it, and no place is held for it:
+// its reservation is pruned, not kept until it expires.
 func TestStartOfASucceededBuildGivesItsPlaceBack(t *testing.T) {
 	e := newStartEnv(t, func(c *config.Config) { c.MaxActiveBuildsPerUser = 1 }, registrySecret("builds"))
 	e.filterSucceeded(t)
@@ -450,4 +533,78 @@ func TestStartOfASucceededBuildGivesItsPlaceBack(t *testing.T) {
 	other.Target = "alice:other"
 	_, err = e.svc.Start(context.Background(), "alice", other)
 	assert.NoError(t, err)
+}
+
+// A start of a build whose Job ended is answered with that Job even when
+// the user has no place left: it needs none.
+func TestStartOverTheLimitAnswersItsEndedJob(t *testing.T) {
+	e := newStartEnv(t, func(c *config.Config) { c.MaxActiveBuildsPerUser = 1 }, registrySecret("builds"))
+	first, err := e.svc.Start(context.Background(), "alice", e.request(""))
+	require.NoError(t, err)
+	e.markJob(t, first.ID, func(j *batchv1.Job) {
+		j.Status.Failed = 1
+		j.Status.Conditions = []batchv1.JobCondition{{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, LastTransitionTime: metav1.Now()}}
+	})
+	other := e.request("")
+	other.Target = "alice:other"
+	_, err = e.svc.Start(context.Background(), "alice", other)
+	require.NoError(t, err, "the failed build's place is free")
+
+	again, err := e.svc.Start(context.Background(), "alice", e.request(""))
+	require.NoError(t, err)
+	assert.True(t, again.Existing)
+	assert.Equal(t, first.JobName, again.JobName)
+	assert.Len(t, e.jobs(t), 2)
+	assert.NotContains(t, e.record(t), first.JobName)
+}
+
+// A reserved Job that cannot be read stops a decision at the limit: it may
+// hold a place.
+func TestStartFailsWhenAReservedJobCannotBeRead(t *testing.T) {
+	tests := []struct {
+		name     string
+		err      error
+		wantKind fault.Kind
+	}{
+		{"refused", errForbidden(), fault.Internal},
+		{"unavailable", errUnavailable(), fault.Unavailable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			entries := reservations{"a1": {User: "alice", UID: "uid-a1"}}
+			e := newStartEnv(t, func(c *config.Config) { c.MaxActiveBuildsPerUser = 1 },
+				registrySecret("builds"), quotaRecord(t, entries), activeJob("a1", "alice"))
+			e.client.PrependReactor("get", "jobs", func(k8stesting.Action) (bool, runtime.Object, error) {
+				return true, nil, tt.err
+			})
+			_, err := e.svc.Start(context.Background(), "alice", e.request(""))
+			require.Error(t, err)
+			assert.Equal(t, tt.wantKind, fault.KindOf(err), "kind of %v", err)
+			assert.Empty(t, e.creates())
+			assert.Equal(t, entries, e.record(t))
+		})
+	}
+}
+
+// A start that the reservations as they stand leave under both limits
+// reads no Job: a reservation whose Job has ended only counts a place too
+// many. One that they would refuse reads the reserved Jobs and prunes
+// those that hold no place before it counts again.
+func TestStartReadsJobsOnlyAtALimit(t *testing.T) {
+	entries := reservations{"build-bob-gone": {User: "bob", UID: "uid-gone"}, "b1": {User: "bob", UID: "uid-b1"}}
+	e := newStartEnv(t, func(c *config.Config) { c.MaxActiveBuilds = 3 },
+		registrySecret("builds"), quotaRecord(t, entries), activeJob("b1", "bob"))
+	first, err := e.svc.Start(context.Background(), "alice", e.request(""))
+	require.NoError(t, err)
+	assert.Empty(t, e.jobGets(), "under the limits")
+	assert.Contains(t, e.record(t), "build-bob-gone", "not read, not pruned")
+
+	e.client.ClearActions()
+	second := e.request("")
+	second.Target = "alice:py2"
+	_, err = e.svc.Start(context.Background(), "alice", second)
+	require.NoError(t, err, "the place of the Job that is gone is free")
+	assert.ElementsMatch(t, []string{"build-bob-gone", "b1", first.JobName}, e.jobGets())
+	assert.NotContains(t, e.record(t), "build-bob-gone")
+	assert.Len(t, e.record(t), 3)
 }

@@ -64,7 +64,7 @@ func (s *Service) Start(ctx context.Context, user string, r StartRequest) (Start
 	ahead := s.readQuota(ctx, s.cfg.Namespace, user)
 	p, _, err := s.planFor(ctx, req)
 	if err != nil {
-		ahead.done.Wait()
+		ahead.wait()
 		return Started{}, err
 	}
 	job, existing, err := s.submit(ctx, p, ahead)

@@ -17,6 +17,7 @@ import (
 	"github.com/apache/openserverless-deployer/lib/fault"
 	"github.com/apache/openserverless-deployer/lib/kube"
 	"github.com/apache/openserverless-deployer/lib/runtimebuild"
+	"github.com/apache/openserverless-deployer/tests/testkube"
 )
 
 // rounds is how many times each race runs, each in a fresh namespace.
@@ -186,10 +187,10 @@ func deleteOneJob(t *testing.T, namespace string) {
 	})
 }
 
-// The quota's Job list leaves out the succeeded builds (the API server
-// applies status.successful=0), so a start of a build whose Job succeeded
-// finds it by its create: it is answered with that Job, and the place it
-// reserved is given back, so the user's one place stays free.
+// A start of a build whose Job succeeded is answered with that Job (read by
+// name, or found by the create) and holds no place, so the user's one place
+// stays free. The list of a record not yet complete leaves the succeeded
+// builds out (the API server applies status.successful=0).
 func TestStartOfASucceededBuildHoldsNoPlace(t *testing.T) {
 	cfg, client := namespace(t)
 	cfg.MaxActiveBuildsPerUser = 1
@@ -211,4 +212,35 @@ func TestStartOfASucceededBuildHoldsNoPlace(t *testing.T) {
 	assert.Equal(t, first.JobName, again.JobName)
 	_, err = svc.Start(ctx, "alice", startOf("alice", "other"))
 	assert.NoError(t, err, "the place reserved for the succeeded build was given back")
+}
+
+// Unfinished build Jobs made without a reservation (by a deployer that
+// kept none, or by hand) count: the first decision on a new record lists
+// the Jobs that have not succeeded and gives each unfinished one a
+// reservation. Later decisions read only the reserved Jobs, by name, and a
+// reserved Job deleted out of band frees its place. A record deleted by
+// hand is rebuilt the same way.
+func TestQuotaAdoptsJobsMadeWithoutAReservation(t *testing.T) {
+	cfg, client := namespace(t)
+	ctx := context.Background()
+	legacy := finishedJob(t, cfg, "alice", testkube.ID('1'), "", time.Now())
+	finishedJob(t, cfg, "alice", testkube.ID('2'), batchv1.JobFailed, time.Now())
+	svc := runtimebuild.NewService(client, cfg)
+
+	_, err := svc.Start(ctx, "alice", startOf("alice", "t1"))
+	require.NoError(t, err, "the running Job made without a reservation holds one of two places")
+	record, err := apiserver.Client.CoreV1().ConfigMaps(cfg.Namespace).Get(ctx, runtimebuild.QuotaRecord, metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Contains(t, record.Data, legacy.Name, "adopted")
+	_, err = svc.Start(ctx, "alice", startOf("alice", "t2"))
+	assert.Equal(t, fault.TooMany, fault.KindOf(err), "%v", err)
+
+	bg := metav1.DeletePropagationBackground
+	require.NoError(t, apiserver.Client.BatchV1().Jobs(cfg.Namespace).Delete(ctx, legacy.Name, metav1.DeleteOptions{PropagationPolicy: &bg}))
+	_, err = svc.Start(ctx, "alice", startOf("alice", "t2"))
+	require.NoError(t, err, "the adopted Job, deleted, holds no place")
+
+	require.NoError(t, apiserver.Client.CoreV1().ConfigMaps(cfg.Namespace).Delete(ctx, runtimebuild.QuotaRecord, metav1.DeleteOptions{}))
+	_, err = svc.Start(ctx, "alice", startOf("alice", "t3"))
+	assert.Equal(t, fault.TooMany, fault.KindOf(err), "the running t1 and t2 are found again: %v", err)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,6 +10,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/kubernetes/scheme"
 )
 
 // counter counts the requests that pass through its transport, by verb.
@@ -20,6 +24,10 @@ type counter struct {
 	inFlight int
 	maxIn    int
 	listed   atomic.Int64 // bytes of list answers
+	// lists keeps the bodies of list answers, when keepLists, for take to
+	// count their objects after the call it measured.
+	keepLists bool
+	lists     []*bytes.Buffer
 }
 
 func newCounter() *counter {
@@ -45,7 +53,14 @@ func (c *counter) wrap(next http.RoundTripper) http.RoundTripper {
 		}
 		c.mu.Unlock()
 		if err == nil && v == "list" {
-			resp.Body = countingBody{resp.Body, &c.listed}
+			body := countingBody{ReadCloser: resp.Body, n: &c.listed}
+			if c.keepLists {
+				body.copy = &bytes.Buffer{}
+				c.mu.Lock()
+				c.lists = append(c.lists, body.copy)
+				c.mu.Unlock()
+			}
+			resp.Body = body
 		}
 		return resp, err
 	})
@@ -55,15 +70,20 @@ type roundTripper func(*http.Request) (*http.Response, error)
 
 func (f roundTripper) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
 
-// countingBody adds what is read from it to n.
+// countingBody adds what is read from it to n, and keeps a copy when copy
+// is set.
 type countingBody struct {
 	io.ReadCloser
-	n *atomic.Int64
+	n    *atomic.Int64
+	copy *bytes.Buffer
 }
 
 func (b countingBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	b.n.Add(int64(n))
+	if b.copy != nil {
+		b.copy.Write(p[:n])
+	}
 	return n, err
 }
 
@@ -135,4 +155,37 @@ func (c *counter) total() int {
 		total += n
 	}
 	return total
+}
+
+// sample is what one measured call sent through a counter.
+type sample struct {
+	calls       int
+	lists, gets int
+	listBytes   int64
+	listObjects int
+}
+
+// take returns what the counter saw since the last take, and starts over.
+// It decodes the kept list answers only now, so their counting is no part
+// of the call measured.
+func (c *counter) take() (sample, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := sample{lists: c.calls["list"], gets: c.calls["get"], listBytes: c.listed.Swap(0)}
+	for _, n := range c.calls {
+		s.calls += n
+	}
+	for _, b := range c.lists {
+		// Protobuf or JSON, as the client asked.
+		obj, _, err := scheme.Codecs.UniversalDeserializer().Decode(b.Bytes(), nil, nil)
+		if err != nil {
+			return sample{}, fmt.Errorf("decoding a list answer: %w", err)
+		}
+		s.listObjects += meta.LenList(obj)
+	}
+	clear(c.calls)
+	clear(c.busy)
+	clear(c.statuses)
+	c.lists = nil
+	return s, nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -16,45 +15,61 @@ import (
 	"github.com/apache/openserverless-deployer/lib/config"
 	"github.com/apache/openserverless-deployer/lib/kube"
 	"github.com/apache/openserverless-deployer/lib/runtimebuild"
+	"github.com/apache/openserverless-deployer/tests/testkube"
 )
 
 // maxAge is the cleanup's cutoff: the old Jobs ended 48 h ago, the recent
 // ones an hour ago.
 const maxAge = 24 * time.Hour
 
-// run starts the stack, seeds it, measures one cleanup and checks it, and
-// stops the stack (by pid) whatever happened.
-func run(ctx context.Context, old, keep int, limit rateLimit) (err error) {
-	k, err := stack.StartKube(ctx, stack.KubeOptions{Log: os.Stderr})
+// run starts the stack, seeds it, times starts and ensures through the
+// actions, measures one cleanup and checks it, and stops the stack (by pid)
+// whatever happened.
+func run(ctx context.Context, n counts, calls int, limit rateLimit) (err error) {
+	c, err := testkube.StartCluster(ctx)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if stopErr := k.Stop(); err == nil {
-			err = stopErr
-		}
-	}()
-	cfg, err := deployer(ctx, k)
+	defer c.Stop()
+	cfg, id, err := deployer(ctx, c)
 	if err != nil {
 		return err
 	}
 
 	began := time.Now()
-	jobs, err := seed(ctx, k.Client, cfg, old, keep)
+	jobs, err := seed(ctx, c.Kube.Client, cfg, n)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("jobs created: %d finished 48 h ago (Complete and Failed in turn) + %d to keep (running, and finished 1 h ago, in turn), with their context ConfigMaps, in %s\n",
-		old, keep, time.Since(began).Round(100*time.Millisecond))
+	fmt.Printf("jobs created: %d finished 48 h ago (Complete and Failed in turn), %d finished 1 h ago, %d running, of %d users, with their context ConfigMaps, in %s\n",
+		n.old, n.recent, n.active, (n.total()+buildsPerUser-1)/buildsPerUser, time.Since(began).Round(100*time.Millisecond))
 
 	rc, err := kube.ClientConfig(cfg)
 	if err != nil {
 		return err
 	}
-	fmt.Println("the Job list of a start's quota decision, as the deployer, before the cleanup:")
-	if err := quotaLists(ctx, rc, cfg.Namespace); err != nil {
-		return err
+	if calls > 0 {
+		fmt.Printf("start and ensure of %s through the actions, as the deployer, each Job deleted after its call:\n", benchUser)
+		counted := newCounter()
+		counted.keepLists = true
+		dc := rest.CopyConfig(rc)
+		dc.Wrap(counted.wrap)
+		client, err := kubernetes.NewForConfig(dc)
+		if err != nil {
+			return fmt.Errorf("making the actions' client: %w", err)
+		}
+		inputs := map[string]any{
+			"namespace": cfg.Namespace, "registry_push_host": c.Registry.Host, "registry_insecure": "true",
+			"allowed_sources": c.Runtime.Context().Name(),
+		}
+		for k, v := range id.Inputs() {
+			inputs[k] = v
+		}
+		if err := decisions(ctx, c.Kube.Client, cfg.Namespace, inputs, client, counted, c.Runtime.String(), calls); err != nil {
+			return err
+		}
 	}
+
 	counted := newCounter()
 	rc.Wrap(counted.wrap)
 	limit.apply(rc)
@@ -65,9 +80,9 @@ func run(ctx context.Context, old, keep int, limit rateLimit) (err error) {
 	fmt.Printf("client: the deployer's identity, QPS %g, burst %d, call timeout %s (lib/kube unless -qps/-burst)\n", rc.QPS, rc.Burst, rc.Timeout)
 
 	began = time.Now()
-	n, cleanupErr := runtimebuild.NewService(client, cfg).Cleanup(ctx, "", true, maxAge)
+	deleted, cleanupErr := runtimebuild.NewService(client, cfg).Cleanup(ctx, "", true, maxAge)
 	took := time.Since(began)
-	fmt.Printf("cleanup (system scope, max age %s): %d deleted in %s (%.1f calls/s)\n", maxAge, n, took.Round(10*time.Millisecond), float64(counted.total())/took.Seconds())
+	fmt.Printf("cleanup (system scope, max age %s): %d deleted in %s (%.1f calls/s)\n", maxAge, deleted, took.Round(10*time.Millisecond), float64(counted.total())/took.Seconds())
 	for _, line := range counted.report() {
 		fmt.Println("  " + line)
 	}
@@ -75,7 +90,7 @@ func run(ctx context.Context, old, keep int, limit rateLimit) (err error) {
 	if cleanupErr != nil {
 		return fmt.Errorf("the cleanup failed: %w", cleanupErr)
 	}
-	return check(ctx, k.Client, cfg.Namespace, jobs, n)
+	return check(ctx, c.Kube.Client, cfg.Namespace, jobs, deleted)
 }
 
 // rateLimit replaces the client's rate limit where set.
@@ -93,45 +108,44 @@ func (l rateLimit) apply(rc *rest.Config) {
 	}
 }
 
-// deployer installs deploy/rbac.yaml in a fresh namespace and returns the
-// settings an action would have there, the identity's credentials included.
-func deployer(ctx context.Context, k *stack.Kube) (config.Config, error) {
-	ns, err := k.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "builds"}}, metav1.CreateOptions{})
+// deployer makes a namespace holding the registry pull secret, installs
+// deploy/rbac.yaml there and returns the settings an action would have
+// there, the identity's credentials included, and that identity.
+func deployer(ctx context.Context, c *testkube.Cluster) (config.Config, local.Identity, error) {
+	ns, err := c.Kube.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "builds"}}, metav1.CreateOptions{})
 	if err != nil {
-		return config.Config{}, fmt.Errorf("creating the namespace: %w", err)
+		return config.Config{}, local.Identity{}, fmt.Errorf("creating the namespace: %w", err)
+	}
+	_, err = c.Kube.Client.CoreV1().Secrets(ns.Name).Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: config.DefaultRegistrySecret},
+		Type:       corev1.SecretTypeDockerConfigJson,
+		Data:       map[string][]byte{corev1.DockerConfigJsonKey: c.Registry.DockerConfigJSON()},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		return config.Config{}, local.Identity{}, fmt.Errorf("creating the registry secret: %w", err)
 	}
 	root, err := stack.RepoRoot()
 	if err != nil {
-		return config.Config{}, err
+		return config.Config{}, local.Identity{}, err
 	}
-	id, err := local.InstallRBAC(ctx, k.Client, root, ns.Name, k.Config.Host)
+	id, err := local.InstallRBAC(ctx, c.Kube.Client, root, ns.Name, c.Kube.Config.Host)
 	if err != nil {
-		return config.Config{}, err
+		return config.Config{}, local.Identity{}, err
 	}
 	cfg, err := config.Load(map[string]any{"namespace": ns.Name}, nil, "")
 	if err != nil {
-		return config.Config{}, err
+		return config.Config{}, local.Identity{}, err
 	}
 	cfg.KubeHost, cfg.KubeToken, cfg.KubeCA = id.Host, id.Token, id.CA
-	return cfg, nil
+	return cfg, id, nil
 }
 
 // check lists what is left, as the admin: every old Job gone, every one to
 // keep still there, and the count the cleanup gave right.
 func check(ctx context.Context, admin kubernetes.Interface, ns string, jobs []seeded, deleted int) error {
-	left := map[string]bool{}
-	opts := metav1.ListOptions{LabelSelector: kube.LabelComponent + "=" + kube.Component, Limit: 500}
-	for {
-		page, err := admin.BatchV1().Jobs(ns).List(ctx, opts)
-		if err != nil {
-			return fmt.Errorf("listing what is left: %w", err)
-		}
-		for _, j := range page.Items {
-			left[j.Name] = true
-		}
-		if opts.Continue = page.Continue; opts.Continue == "" {
-			break
-		}
+	left, err := jobsLeft(ctx, admin, ns)
+	if err != nil {
+		return err
 	}
 	old, kept := 0, 0
 	for _, j := range jobs {

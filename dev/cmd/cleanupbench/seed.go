@@ -19,6 +19,11 @@ import (
 // server busy, few enough not to queue behind its priority levels.
 const seedWorkers = 16
 
+// buildsPerUser is how many of the seeded builds each user has: under
+// max_kept_builds_per_user (20), as on a platform whose users keep their
+// last builds, so no user's own list grows with the namespace.
+const buildsPerUser = 16
+
 // seeded is one Job made for the measurement.
 type seeded struct {
 	name  string
@@ -26,23 +31,33 @@ type seeded struct {
 	old   bool // ended before the cutoff
 }
 
-// seed creates, with the admin client, old finished build Jobs (Complete and
-// Failed in turn) and the ones that must stay (running, and finished an hour
-// ago in turn), each with its context ConfigMap, as real builds of twenty
-// users label them.
-func seed(ctx context.Context, admin kubernetes.Interface, cfg config.Config, old, keep int) ([]seeded, error) {
+// counts are the Jobs to seed: old ones ended 48 h ago (Complete and Failed
+// in turn), recent ones ended an hour ago (in turn too), active ones
+// running.
+type counts struct {
+	old, recent, active int
+}
+
+func (c counts) total() int { return c.old + c.recent + c.active }
+
+// seed creates, with the admin client, the build Jobs of n, each with its
+// context ConfigMap, as real builds of buildsPerUser builds a user label
+// them. The built-in Job controller leaves them alone (spec.managedBy), so
+// they keep the state written through their status.
+func seed(ctx context.Context, admin kubernetes.Interface, cfg config.Config, n counts) ([]seeded, error) {
 	now := time.Now()
-	jobs := make([]seeded, old+keep)
+	jobs := make([]seeded, n.total())
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(seedWorkers)
 	for i := range jobs {
 		at, final := now.Add(-48*time.Hour-time.Duration(i)*time.Second), batchv1.JobComplete
-		switch {
-		case i < old && i%2 == 1:
+		if i%2 == 1 {
 			final = batchv1.JobFailed
-		case i >= old && i%2 == 0:
+		}
+		switch {
+		case i >= n.old+n.recent:
 			final = "" // running
-		case i >= old:
+		case i >= n.old:
 			at = now.Add(-time.Hour)
 		}
 		g.Go(func() error {
@@ -50,7 +65,7 @@ func seed(ctx context.Context, admin kubernetes.Interface, cfg config.Config, ol
 			if err != nil {
 				return err
 			}
-			jobs[i] = seeded{name: job.Name, final: final, old: i < old}
+			jobs[i] = seeded{name: job.Name, final: final, old: i < n.old}
 			return nil
 		})
 	}
@@ -60,11 +75,14 @@ func seed(ctx context.Context, admin kubernetes.Interface, cfg config.Config, ol
 	return jobs, nil
 }
 
-// plan is the i-th build: one of twenty users, a python runtime pinned by
-// digest in a loopback registry nothing pulls from (no Pod ever starts), a
+// seedUser is the user of the i-th seeded build.
+func seedUser(i int) string { return fmt.Sprintf("user%05d", i/buildsPerUser) }
+
+// plan is the i-th build: of seedUser(i), a python runtime pinned by digest
+// in a loopback registry nothing pulls from (no Pod ever starts), a
 // requirements file of its own.
 func plan(cfg config.Config, i int) buildjob.Plan {
-	user := fmt.Sprintf("user%02d", i%20)
+	user := seedUser(i)
 	pinned := "127.0.0.1:9/runtime-python@sha256:" + strings.Repeat("0", 64)
 	id := buildjob.ID(buildjob.Inputs{Kind: "python", Source: pinned, File: fmt.Appendf(nil, "package-%d==1.0\n", i)})
 	image := "127.0.0.1:9/" + user + "-python:" + id[:12]
