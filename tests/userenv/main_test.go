@@ -85,23 +85,6 @@ func run(m *testing.M, dir string, logf *os.File) int {
 			fmt.Fprintln(os.Stderr, err)
 		}
 	}()
-	userRegistry, err = stack.StartRegistry(ctx, stack.RegistryOptions{
-		Dir: filepath.Join(dir, "user-registry"), Users: map[string]string{pusher: pusherPassword}, Log: logf,
-	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting the user registry:", err)
-		return 1
-	}
-	defer func() {
-		if err := userRegistry.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-		}
-	}()
-	if err := seed(ctx, couch); err != nil {
-		fmt.Fprintln(os.Stderr, "seeding users_metadata:", err)
-		return 1
-	}
-
 	env, err = local.Start(ctx, local.Options{
 		Dir:   dir,
 		Users: []string{owner, borrower, wrong, anonymous},
@@ -121,6 +104,24 @@ func run(m *testing.M, dir string, logf *os.File) int {
 			fmt.Fprintln(os.Stderr, err)
 		}
 	}()
+	userRegistry, err = stack.StartRegistry(ctx, stack.RegistryOptions{
+		// Where the build Pods reach it: the stack's bridge.
+		Dir: filepath.Join(dir, "user-registry"), Users: map[string]string{pusher: pusherPassword}, Addr: env.Bridge.Gateway.String(), Log: logf,
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting the user registry:", err)
+		return 1
+	}
+	defer func() {
+		if err := userRegistry.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	}()
+	if err := seed(ctx, couch); err != nil {
+		fmt.Fprintln(os.Stderr, "seeding users_metadata:", err)
+		return 1
+	}
+
 	api = testapi.New(env)
 	if err := lendSecret(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, err)
