@@ -62,7 +62,7 @@ func newRoot(t *testing.T) (root, mountinfo string) {
 		"usr/lib/dirgone/b":      "b",
 		"usr/lib/willbefile/x":   "x",
 		"etc/passwd":             "root:x:0:0::/root:/bin/sh\n",
-		"etc/resolv.conf":        "nameserver 10.0.0.10\n",
+		"etc/resolv.conf":        "nameserver 127.0.0.53\n",
 		"mnt/data/mounted":       "on a volume",
 		"proc/cpuinfo":           "",
 		"app/.keep":              "",
