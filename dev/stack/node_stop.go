@@ -27,9 +27,10 @@ const podsGoneTimeout = 20 * time.Second
 // bound to it (through the API, so the kubelet stops their containers and
 // tears their networks down), kube-scheduler and the kubelet, any process
 // still in the node's cgroups, containerd and its shims (by pid), then the
-// traces outside Dir: masquerade rules, CNI's cache, the shims' sockets,
-// /var/log/containers links, the cgroups; and Dir's mounts. The bridge is
-// the caller's. It is idempotent.
+// traces outside Dir: masquerade rules, CNI's cache, /var/log/containers
+// links, the mounts and the state, the cgroups, and with the machine's last
+// node what every kubelet shares (removeSharedTraces). The bridge is the
+// caller's. It is idempotent.
 func (n *Node) Stop() error {
 	n.stopOnce.Do(func() {
 		began := time.Now()
@@ -53,7 +54,7 @@ func (n *Node) Stop() error {
 			errs = append(errs, n.containerd.stop(stopGrace))
 		}
 		errs = append(errs, n.killShims())
-		errs = append(errs, n.removeMasquerade(ctx), n.removeCNICache(), removeStaleShimSockets(), n.removeContainerLogLinks())
+		errs = append(errs, n.removeMasquerade(ctx), n.removeCNICache(), n.removeContainerLogLinks())
 		for _, d := range nodeDirs {
 			errs = append(errs, removeAllUnmounting(filepath.Join(n.State, d)))
 		}
@@ -290,13 +291,15 @@ var sharedTraces = []string{
 }
 
 // removeSharedTraces removes, once no other node of the machine runs, the
-// kubelet's iptables chains and sharedTraces, each only when it holds
-// nothing else.
+// kubelet's iptables chains, the shims' stale sockets and sharedTraces,
+// each only when it holds nothing else.
 func removeSharedTraces(ctx context.Context) error {
 	if entries, err := os.ReadDir(stateRoot); err == nil && len(entries) > 0 {
 		return nil // another node uses them
 	}
-	errs := []error{removeKubeletChains(ctx)}
+	// A shim of another node binds its socket a moment before it listens:
+	// sockets are judged stale only when no other node runs.
+	errs := []error{removeKubeletChains(ctx), removeStaleShimSockets()}
 	for _, p := range sharedTraces {
 		if fi, err := os.Lstat(p); err == nil && fi.Mode()&os.ModeSocket != 0 {
 			errs = append(errs, os.Remove(p))
