@@ -2,8 +2,8 @@
 # Stops the local stack started by up.sh, by pid: the devstack process stops
 # the gateway, the node (its Pods, kubelet, containerd), the registry and the
 # Kubernetes servers, and removes the node's traces (mounts, cgroups, NAT
-# rules, the bridge). A devstack that had to be killed leaves them: then
-# `devstack -clean` removes them.
+# rules, the bridge) and its stack.json. A devstack that had to be killed, or
+# died, leaves them and its stack.json: then `devstack -clean` removes them.
 set -euo pipefail
 state=${DEPLOYER_LOCAL:-$HOME/.cache/openserverless-deployer/local}
 pidfile=$state/devstack.pid

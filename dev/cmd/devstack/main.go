@@ -128,7 +128,12 @@ func run(dir string, realistic, onDisk bool, users []string, pool int) error {
 	<-ctx.Done()
 	fmt.Fprintln(os.Stderr, "devstack: stopping")
 	_ = os.Remove(filepath.Join(dir, "ready"))
-	return s.Stop()
+	if err := s.Stop(); err != nil {
+		return err
+	}
+	// Stopped cleanly: nothing is left for -clean to remove, and the bridge
+	// stack.json names may soon be another stack's.
+	return os.Remove(filepath.Join(dir, "stack.json"))
 }
 
 // cleanUp removes what the devstack of dir left when it was killed: its
