@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -49,13 +50,60 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.Root, "root", "/", "the root file system")
 	fs.StringVar(&o.Command, "extend", "/bin/extend", "the command to run")
 	fs.StringVar(&o.Mountinfo, "mountinfo", "/proc/self/mountinfo", "the mounts to leave out")
+	copyTo := fs.String("copy-to", "", "only copy this program into the folder (the build step runs it from there)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *copyTo != "" {
+		return copySelf(*copyTo)
 	}
 	o.Env, o.Shell = env, shell
 	if len(env) == 0 {
 		o.Env = os.Environ()
 	}
 	o.Stdout, o.Stderr, o.Warn = stdout, stderr, stderr
+	o.Progress = prefixed{w: stdout, prefix: "layerhelper: "}
 	return layer.Build(ctx, o)
+}
+
+// prefixed writes each line given to it after a prefix; the package's
+// progress lines come one per write.
+type prefixed struct {
+	w      io.Writer
+	prefix string
+}
+
+func (p prefixed) Write(b []byte) (int, error) {
+	if _, err := io.WriteString(p.w, p.prefix+string(b)); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// copySelf copies this program into dir as layerhelper: the build step's
+// image is the base, which does not hold it, so a step before it brings it
+// into a volume the two share. The base may have no libc: the program is
+// static.
+func copySelf(dir string) error {
+	self, err := os.Open("/proc/self/exe")
+	if err != nil {
+		return fmt.Errorf("reading this program: %w", err)
+	}
+	defer self.Close()
+	dst := filepath.Join(dir, "layerhelper")
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o755)
+	if err != nil {
+		return fmt.Errorf("copying this program: %w", err)
+	}
+	_, err = io.Copy(out, self)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(dst, 0o755)
+	}
+	if err != nil {
+		return fmt.Errorf("copying this program: %w", err)
+	}
+	return nil
 }

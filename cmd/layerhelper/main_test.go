@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -33,7 +34,8 @@ func TestRunPassesTheFlags(t *testing.T) {
 		"-shell", "/bin/sh", "-shell", "-c", "-root", root, "-extend", ". " + extend, "-mountinfo", mountinfo,
 	}, &stdout, &stderr)
 	require.NoError(t, err, stderr.String())
-	assert.Equal(t, "done\n", stdout.String())
+	assert.Equal(t, "layerhelper: running . "+extend+"\ndone\nlayerhelper: . "+extend+" done\n", stdout.String()[:strings.LastIndex(stdout.String(), "layerhelper: layer written")])
+	assert.Regexp(t, `layerhelper: layer written: [0-9]+ bytes, [0-9]+ entries\n$`, stdout.String())
 
 	f, err := os.Open(filepath.Join(out, layer.FileName))
 	require.NoError(t, err)
@@ -51,6 +53,17 @@ func TestRunPassesTheFlags(t *testing.T) {
 	}
 	assert.Equal(t, `{"dependencies":{}}`, files["tmp/package.json"])
 	assert.Equal(t, "hello from "+filepath.Join(root, "action")+" as /bin/sh\n", files["action/made"])
+}
+
+func TestCopyTo(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, run(context.Background(), []string{"-copy-to", dir}, io.Discard, io.Discard))
+	fi, err := os.Stat(filepath.Join(dir, "layerhelper"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o755), fi.Mode().Perm())
+	self, err := os.Stat("/proc/self/exe")
+	require.NoError(t, err)
+	assert.Equal(t, self.Size(), fi.Size())
 }
 
 func TestRunFailsWithoutTheFile(t *testing.T) {

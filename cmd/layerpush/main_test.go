@@ -32,12 +32,12 @@ func TestRunWritesTheTerminationLog(t *testing.T) {
 
 	err = run(context.Background(), []string{
 		"-base", host + "/runtimes/go@" + d, "-base-name", host + "/runtimes/go:1.22",
-		"-layer", layerPath, "-destination", host + "/alice/go:ext", "-insecure",
+		"-layer", layerPath, "-destination", host + "/alice/go:ext", "-insecure-registry", host,
 		"-user", "nobody", "-max-bytes", "1048576", "-termination-log", termination,
 	}, &stdout)
 	require.NoError(t, err)
 	got, err := os.ReadFile(termination)
 	require.NoError(t, err)
 	assert.Regexp(t, `^`+host+`/alice/go@sha256:[0-9a-f]{64}$`, string(got))
-	assert.Equal(t, string(got)+"\n", stdout.String())
+	assert.Equal(t, "layerpush: pushed "+string(got)+"\n", stdout.String())
 }

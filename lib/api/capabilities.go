@@ -19,8 +19,9 @@ func Capabilities(ctx context.Context, c Call) (webaction.Response, error) {
 	return Routes{On(http.MethodGet, "*", capabilities)}.Serve(ctx, c)
 }
 
-// capabilities answers the kinds and their files, the builder catalog, and
-// the limits a caller must respect.
+// capabilities answers the kinds and their files, the builder catalog, the
+// limits a caller must respect, and how builds are made (the engine, and
+// whether they run in a user namespace).
 func capabilities(_ context.Context, c Call) (webaction.Response, error) {
 	kinds := map[string]string{}
 	for _, k := range requirements.Kinds() {
@@ -50,6 +51,8 @@ func capabilities(_ context.Context, c Call) (webaction.Response, error) {
 			"max_age_hours_max":          MaxMaxAgeHours,
 		},
 		"allowed_sources": NonNil(c.Config.AllowedSources),
+		"build_engine":    c.Config.BuildEngine,
+		"user_namespace":  c.Config.BuildUserNamespace,
 	}), nil
 }
 

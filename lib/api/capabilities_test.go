@@ -30,6 +30,8 @@ func TestCapabilities(t *testing.T) {
 	assert.Equal(t, 10, limits["max_active_builds"])
 	assert.Equal(t, 900, limits["build_timeout_seconds"])
 	assert.Equal(t, []string{"docker.io/apache/openserverless-runtime-*"}, resp.Body["allowed_sources"])
+	assert.Equal(t, "kaniko", resp.Body["build_engine"])
+	assert.Equal(t, true, resp.Body["user_namespace"])
 }
 
 func TestCapabilitiesRefusesOtherMethods(t *testing.T) {

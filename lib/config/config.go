@@ -60,6 +60,15 @@ type Config struct {
 	StrictUserCheck bool
 	// Resources of the build container.
 	Resources Resources
+	// BuildEngine is how a build makes the image: EngineKaniko (a
+	// Dockerfile run by Kaniko's executor) or EngineLayer (the base image
+	// run by the node, its changes written as one layer).
+	BuildEngine string
+	// LayerImage holds the layer engine's two programs: the helper the
+	// build step runs inside the base, and the push step.
+	LayerImage string
+	// MaxLayerBytes bounds the layer a layer build may push.
+	MaxLayerBytes int64
 	// BuildUserNamespace runs build Pods in a user namespace of their own
 	// (hostUsers: false): root in a step is an unprivileged user on the node.
 	BuildUserNamespace bool
@@ -88,6 +97,12 @@ type Resources struct {
 	RequestCPU, RequestMemory, LimitCPU, LimitMemory string
 }
 
+// The build engines.
+const (
+	EngineKaniko = "kaniko"
+	EngineLayer  = "layer"
+)
+
 // Defaults of the settings that have one.
 const (
 	DefaultNamespace      = "nuvolaris"
@@ -95,9 +110,12 @@ const (
 	DefaultKanikoImage    = "gcr.io/kaniko-project/executor:v1.24.0"
 	DefaultWarmerImage    = "gcr.io/kaniko-project/warmer:v1.24.0"
 	DefaultPusherImage    = "gcr.io/go-containerregistry/crane:v0.22.1"
-	DefaultBuildTimeout   = 900 * time.Second
-	DefaultJobTTL         = 7 * 24 * time.Hour
-	DefaultAuthCacheTTL   = 60 * time.Second
+	DefaultLayerImage     = "ghcr.io/apache/openserverless-deployer/layer:0.1.0"
+	// DefaultMaxLayerBytes is 4 GiB, far above any runtime's dependencies.
+	DefaultMaxLayerBytes = 4 << 30
+	DefaultBuildTimeout  = 900 * time.Second
+	DefaultJobTTL        = 7 * 24 * time.Hour
+	DefaultAuthCacheTTL  = 60 * time.Second
 	// DefaultAllowedSource is the official runtimes, so upstream's own start
 	// example keeps working.
 	DefaultAllowedSource = "docker.io/apache/openserverless-runtime-*"
@@ -138,6 +156,16 @@ var keys = []key{
 	{"builders", "BUILDERS", func(c *Config, v string) error { return json.Unmarshal([]byte(v), &c.Builders) }},
 	{"allowed_sources", "ALLOWED_SOURCES", func(c *Config, v string) (err error) { c.AllowedSources, err = list(v); return err }},
 	{"strict_user_check", "STRICT_USER_CHECK", boolean(func(c *Config) *bool { return &c.StrictUserCheck })},
+	{"build_engine", "BUILD_ENGINE", engine},
+	{"layer_image", "LAYER_IMAGE", func(c *Config, v string) error { c.LayerImage = v; return nil }},
+	{"max_layer_mb", "MAX_LAYER_MB", func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 || n > 1<<20 {
+			return fmt.Errorf("%q is not a whole number of MiB from 1 to %d", v, 1<<20)
+		}
+		c.MaxLayerBytes = n << 20
+		return nil
+	}},
 	{"build_user_namespace", "BUILD_USER_NAMESPACE", boolean(func(c *Config) *bool { return &c.BuildUserNamespace })},
 	{"build_cpu_request", "BUILD_CPU_REQUEST", quantity(func(c *Config) *string { return &c.Resources.RequestCPU })},
 	{"build_memory_request", "BUILD_MEMORY_REQUEST", quantity(func(c *Config) *string { return &c.Resources.RequestMemory })},
@@ -170,6 +198,9 @@ func Load(inputs map[string]any, env Lookup, serviceNS string) (Config, error) {
 		KanikoImage:            DefaultKanikoImage,
 		WarmerImage:            DefaultWarmerImage,
 		PusherImage:            DefaultPusherImage,
+		BuildEngine:            EngineKaniko,
+		LayerImage:             DefaultLayerImage,
+		MaxLayerBytes:          DefaultMaxLayerBytes,
 		BuildTimeout:           DefaultBuildTimeout,
 		JobTTL:                 DefaultJobTTL,
 		AuthCacheTTL:           DefaultAuthCacheTTL,
@@ -264,6 +295,16 @@ func count(field func(*Config) *int) func(*Config, string) error {
 		*field(c) = n
 		return nil
 	}
+}
+
+// engine sets the build engine, one of the two there are.
+func engine(c *Config, v string) error {
+	switch v {
+	case EngineKaniko, EngineLayer:
+		c.BuildEngine = v
+		return nil
+	}
+	return fmt.Errorf("%q is not a build engine (%s or %s)", v, EngineKaniko, EngineLayer)
 }
 
 func boolean(field func(*Config) *bool) func(*Config, string) error {

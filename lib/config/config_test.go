@@ -29,6 +29,9 @@ func TestLoadDefaults(t *testing.T) {
 		KanikoImage:            "gcr.io/kaniko-project/executor:v1.24.0",
 		WarmerImage:            "gcr.io/kaniko-project/warmer:v1.24.0",
 		PusherImage:            "gcr.io/go-containerregistry/crane:v0.22.1",
+		BuildEngine:            "kaniko",
+		LayerImage:             "ghcr.io/apache/openserverless-deployer/layer:0.1.0",
+		MaxLayerBytes:          4 << 30,
 		BuildTimeout:           900 * time.Second,
 		JobTTL:                 7 * 24 * time.Hour,
 		MaxActiveBuildsPerUser: 2,
@@ -245,6 +248,10 @@ func TestLoadErrors(t *testing.T) {
 		{name: "memory not a quantity", inputs: map[string]any{"build_memory_limit": "2 GiB"}, key: "build_memory_limit"},
 		{name: "memory limit from env", env: map[string]string{"BUILD_MEMORY_REQUEST": "lots"}, key: "build_memory_request"},
 		{name: "cpu limit with a bad suffix", inputs: map[string]any{"build_cpu_limit": "2x"}, key: "build_cpu_limit"},
+		{name: "unknown engine", inputs: map[string]any{"build_engine": "buildkit"}, key: "build_engine"},
+		{name: "engine in capitals", env: map[string]string{"BUILD_ENGINE": "Layer"}, key: "build_engine"},
+		{name: "layer bound zero", inputs: map[string]any{"max_layer_mb": "0"}, key: "max_layer_mb"},
+		{name: "layer bound with a unit", inputs: map[string]any{"max_layer_mb": "2Gi"}, key: "max_layer_mb"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -281,6 +288,9 @@ var validValues = map[string]string{
 	"allowed_sources":            "docker.io/apache/*",
 	"strict_user_check":          "false",
 	"build_user_namespace":       "false",
+	"build_engine":               "layer",
+	"layer_image":                "example.com/layer:v2",
+	"max_layer_mb":               "512",
 	"build_cpu_request":          "100m",
 	"build_memory_request":       "256Mi",
 	"build_cpu_limit":            "4",

@@ -23,6 +23,16 @@ type Source struct {
 	Digest string
 	// User is the user the image runs as, from its config ("" when unset).
 	User string
+	// Run is what a Dockerfile's RUN on this image runs with, from its
+	// config: the layer engine's build step runs the same way.
+	Run RunConfig
+}
+
+// RunConfig is the part of an image's config a RUN instruction uses.
+type RunConfig struct {
+	Env        []string
+	WorkingDir string
+	Shell      []string
 }
 
 // Pinned returns "repository@digest", the reference a Dockerfile FROM uses.
@@ -37,8 +47,8 @@ func ForPlatform(d v1.Descriptor) bool {
 	return d.Platform == nil || d.Platform.Satisfies(Platform)
 }
 
-// Resolve pins ref to its digest and reads the user from the linux/amd64
-// image config. An image the registry does not have is Invalid (the caller
+// Resolve pins ref to its digest and reads the user and the run settings
+// from the linux/amd64 image config. An image the registry does not have is Invalid (the caller
 // named it); a registry that does not answer is Unavailable.
 func (c *Client) Resolve(ctx context.Context, ref string) (Source, error) {
 	ctx, cancel := c.bound(ctx)
@@ -61,8 +71,8 @@ func (c *Client) Resolve(ctx context.Context, ref string) (Source, error) {
 		return Source{}, sourceError(err, ref)
 	}
 	src := Source{Repository: r.Context().Name(), Name: r.Name(), Digest: desc.Digest.String()}
-	if user, ok := resolved.user(src.Pinned()); ok {
-		src.User = user
+	if known, ok := resolved.lookup(src.Pinned()); ok {
+		src.User, src.Run = known.User, known.Run
 		return src, nil
 	}
 	// An index without a linux/amd64 image is the caller's mistake, not a
@@ -79,7 +89,8 @@ func (c *Client) Resolve(ctx context.Context, ref string) (Source, error) {
 		return Source{}, sourceError(fmt.Errorf("reading config of %s: %w", ref, err), ref)
 	}
 	src.User = cfg.Config.User
-	resolved.put(src.Pinned(), src.User)
+	src.Run = RunConfig{Env: cfg.Config.Env, WorkingDir: cfg.Config.WorkingDir, Shell: cfg.Config.Shell}
+	resolved.put(src)
 	return src, nil
 }
 

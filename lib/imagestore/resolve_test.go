@@ -43,6 +43,10 @@ func TestClientResolve(t *testing.T) {
 	host := testregistry.Start(t).Host
 	imgDigest := testregistry.Push(t, host+"/apache/runtime:v1", testregistry.Image(t, "1001"))
 	testregistry.Push(t, host+"/apache/rootless:v1", testregistry.Image(t, ""))
+	run := RunConfig{Env: []string{"PATH=/opt/bin:/bin", "LANG=C.UTF-8"}, WorkingDir: "/app", Shell: []string{"/bin/bash", "-c"}}
+	withRun, err := mutate.Config(testregistry.Image(t, "1002"), v1.Config{User: "1002", Env: run.Env, WorkingDir: run.WorkingDir, Shell: run.Shell})
+	require.NoError(t, err)
+	withRunDigest := testregistry.Push(t, host+"/apache/shell:v1", withRun)
 
 	idx := mutate.AppendManifests(empty.Index,
 		mutate.IndexAddendum{Add: testregistry.PlatformImage(t, "arm-user", "arm64"), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64"}}},
@@ -79,6 +83,16 @@ func TestClientResolve(t *testing.T) {
 			name: "no user in the config",
 			ref:  host + "/apache/rootless:v1",
 			want: Source{Repository: host + "/apache/rootless", Name: host + "/apache/rootless:v1", Digest: "", User: ""},
+		},
+		{
+			name: "run settings",
+			ref:  host + "/apache/shell:v1",
+			want: Source{Repository: host + "/apache/shell", Name: host + "/apache/shell:v1", Digest: withRunDigest, User: "1002", Run: run},
+		},
+		{
+			name: "run settings, remembered by digest",
+			ref:  host + "/apache/shell@" + withRunDigest,
+			want: Source{Repository: host + "/apache/shell", Name: host + "/apache/shell@" + withRunDigest, Digest: withRunDigest, User: "1002", Run: run},
 		},
 		{
 			name: "index picks linux/amd64",

@@ -10,37 +10,37 @@ import (
 // starts over, which costs each source one more read.
 const maxResolved = 1024
 
-// resolved remembers, for the process, the user of each image it has read
-// by digest ("repository@sha256:…"). A digest names the same content for
+// resolved remembers, for the process, the user and run settings of each
+// image it has read by digest ("repository@sha256:…"). A digest names the same content for
 // as long as it exists, so an entry never goes stale; an image deleted
 // since is found missing by the build's fetch step instead.
-var resolved = resolvedSources{m: map[string]string{}}
+var resolved = resolvedSources{m: map[string]Source{}}
 
 type resolvedSources struct {
 	mu sync.Mutex
-	m  map[string]string
+	m  map[string]Source
 }
 
 // get answers a reference pinned by digest.
 func (r *resolvedSources) get(d name.Digest) (Source, bool) {
 	src := Source{Repository: d.Context().Name(), Name: d.Name(), Digest: d.DigestStr()}
-	user, ok := r.user(src.Pinned())
-	src.User = user
+	known, ok := r.lookup(src.Pinned())
+	src.User, src.Run = known.User, known.Run
 	return src, ok
 }
 
-func (r *resolvedSources) user(pinned string) (string, bool) {
+func (r *resolvedSources) lookup(pinned string) (Source, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	user, ok := r.m[pinned]
-	return user, ok
+	src, ok := r.m[pinned]
+	return src, ok
 }
 
-func (r *resolvedSources) put(pinned, user string) {
+func (r *resolvedSources) put(src Source) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.m) >= maxResolved {
 		clear(r.m)
 	}
-	r.m[pinned] = user
+	r.m[src.Pinned()] = src
 }

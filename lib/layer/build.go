@@ -36,8 +36,10 @@ type Options struct {
 	// Mountinfo lists the mounts to leave out; /proc/self/mountinfo when empty.
 	Mountinfo string
 	// Stdout and Stderr receive the command's output; Warn, notes on what
-	// the layer leaves out. Discarded when nil.
-	Stdout, Stderr, Warn io.Writer
+	// the layer leaves out; Progress, a line as each phase ends ("running
+	// /bin/extend", "/bin/extend done", "layer written: N bytes, M
+	// entries"). Discarded when nil.
+	Stdout, Stderr, Warn, Progress io.Writer
 }
 
 // Build copies the dependency file into the root, runs the command and
@@ -69,10 +71,20 @@ func Build(ctx context.Context, o Options) error {
 		dir = o.Root
 	}
 	argv := append(append([]string{}, o.Shell...), o.Command)
+	fmt.Fprintf(o.Progress, "running %s\n", o.Command)
 	if err := run(ctx, argv, dir, o.Env, o.Stdout, o.Stderr); err != nil {
 		return err
 	}
-	return writeLayer(filepath.Join(o.Out, FileName), o.Root, ex, b, o.Warn)
+	fmt.Fprintf(o.Progress, "%s done\n", o.Command)
+	path := filepath.Join(o.Out, FileName)
+	entries, err := writeLayer(path, o.Root, ex, b, o.Warn)
+	if err != nil {
+		return err
+	}
+	if fi, err := os.Stat(path); err == nil {
+		fmt.Fprintf(o.Progress, "layer written: %d bytes, %d entries\n", fi.Size(), entries)
+	}
+	return nil
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -96,7 +108,7 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Mountinfo == "" {
 		o.Mountinfo = mountinfo.Self
 	}
-	for _, w := range []*io.Writer{&o.Stdout, &o.Stderr, &o.Warn} {
+	for _, w := range []*io.Writer{&o.Stdout, &o.Stderr, &o.Warn, &o.Progress} {
 		if *w == nil {
 			*w = io.Discard
 		}
@@ -138,13 +150,13 @@ func copyFile(src, dst string) error {
 // writeLayer writes the layer under a temporary name and renames it, so a
 // failure leaves no layer behind. The push step may run as another user:
 // the layer is readable by all.
-func writeLayer(path, root string, ex *exclusions, b *before, warn io.Writer) error {
+func writeLayer(path, root string, ex *exclusions, b *before, warn io.Writer) (entries int, err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".layer-")
 	if err != nil {
-		return fmt.Errorf("writing the layer: %w", err)
+		return 0, fmt.Errorf("writing the layer: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	err = writeChanges(tmp, root, ex, b, warn)
+	entries, err = writeChanges(tmp, root, ex, b, warn)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -155,7 +167,7 @@ func writeLayer(path, root string, ex *exclusions, b *before, warn io.Writer) er
 		err = os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
-		return fmt.Errorf("writing the layer: %w", err)
+		return 0, fmt.Errorf("writing the layer: %w", err)
 	}
-	return nil
+	return entries, nil
 }

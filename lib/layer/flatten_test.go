@@ -47,7 +47,8 @@ func TestBuildFlattensToTheRootAfter(t *testing.T) {
 func wholeTree(t *testing.T, root string, ex *exclusions) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	require.NoError(t, writeChanges(&b, root, ex, &before{entries: map[string][]string{}}, io.Discard))
+	_, err := writeChanges(&b, root, ex, &before{entries: map[string][]string{}}, io.Discard)
+	require.NoError(t, err)
 	return b.Bytes()
 }
 

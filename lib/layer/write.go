@@ -20,6 +20,7 @@ const WhiteoutPrefix = ".wh."
 // changes writes, as one tar to w, what changed below root since b: each
 // directory's whiteouts, then its changed entries, parents before children.
 type changes struct {
+	written int // entries written, whiteouts included
 	root  string
 	ex    *exclusions
 	b     *before
@@ -28,12 +29,12 @@ type changes struct {
 	warn  io.Writer
 }
 
-func writeChanges(w io.Writer, root string, ex *exclusions, b *before, warn io.Writer) error {
+func writeChanges(w io.Writer, root string, ex *exclusions, b *before, warn io.Writer) (entries int, err error) {
 	c := &changes{root: root, ex: ex, b: b, tw: tar.NewWriter(w), links: map[[2]uint64]string{}, warn: warn}
 	if err := c.dir(root); err != nil {
-		return err
+		return c.written, err
 	}
-	return c.tw.Close()
+	return c.written, c.tw.Close()
 }
 
 func (c *changes) dir(dir string) error {
@@ -113,6 +114,7 @@ func (c *changes) whiteouts(dir string, entries []fs.DirEntry) error {
 		if err := c.tw.WriteHeader(hdr); err != nil {
 			return fmt.Errorf("writing the whiteout of %s: %w", filepath.Join(dir, name), err)
 		}
+		c.written++
 	}
 	return nil
 }
@@ -162,6 +164,7 @@ func (c *changes) entry(path string, info fs.FileInfo) error {
 	if err := c.tw.WriteHeader(hdr); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
+	c.written++
 	if hdr.Typeflag != tar.TypeReg {
 		return nil
 	}

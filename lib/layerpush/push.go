@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -37,7 +38,8 @@ type Options struct {
 	// the user gave it, for the base.name label.
 	Base     string
 	BaseName string
-	// Layer is the tarball the build step wrote.
+	// Layer is the tarball the build step wrote; "" for a build without a
+	// dependency file, whose image is the base with the new config.
 	Layer string
 	// Destination is where the image is pushed.
 	Destination string
@@ -46,11 +48,13 @@ type Options struct {
 	User string
 	// MaxBytes bounds the layer's size (≤ 0: no bound).
 	MaxBytes int64
-	// Insecure reaches the registries over plain HTTP.
-	Insecure bool
-	// Keychain gives the credentials; authn.DefaultKeychain (DOCKER_CONFIG)
-	// when nil.
-	Keychain authn.Keychain
+	// InsecureRegistries are reached over plain HTTP.
+	InsecureRegistries []string
+	// Keychain gives the credentials of the destination; authn.DefaultKeychain
+	// (DOCKER_CONFIG) when nil. BaseKeychain gives those the base is read
+	// with (the platform's pull credential); Keychain when nil.
+	Keychain     authn.Keychain
+	BaseKeychain authn.Keychain
 	// Transport carries the requests; remote.DefaultTransport when nil.
 	Transport http.RoundTripper
 	// Now is the image's creation time; time.Now when zero.
@@ -61,34 +65,42 @@ type Options struct {
 // "<repository>@<digest>". A layer that fails the check gives an error
 // wrapping layer.ErrInvalid.
 func Push(ctx context.Context, o Options) (string, error) {
-	if o.Base == "" || o.BaseName == "" || o.Layer == "" || o.Destination == "" {
-		return "", errors.New("the base, its name, the layer and the destination are required")
+	if o.Base == "" || o.BaseName == "" || o.Destination == "" {
+		return "", errors.New("the base, its name and the destination are required")
 	}
-	var nameOpts []name.Option
-	if o.Insecure {
-		nameOpts = append(nameOpts, name.Insecure)
-	}
-	base, err := name.NewDigest(o.Base, nameOpts...)
+	base, err := name.NewDigest(o.Base)
 	if err != nil {
 		return "", fmt.Errorf("parsing the base %q: %w", o.Base, err)
 	}
-	dst, err := name.ParseReference(o.Destination, nameOpts...)
+	dst, err := name.ParseReference(o.Destination)
 	if err != nil {
 		return "", fmt.Errorf("parsing the destination %q: %w", o.Destination, err)
 	}
-	if err := checkLayer(o.Layer, o.MaxBytes); err != nil {
-		return "", err
+	if base, err = name.NewDigest(o.Base, o.nameOptions(base.Context().RegistryStr())...); err != nil {
+		return "", fmt.Errorf("parsing the base %q: %w", o.Base, err)
 	}
-	keychain, transport := o.Keychain, o.Transport
+	if dst, err = name.ParseReference(o.Destination, o.nameOptions(dst.Context().RegistryStr())...); err != nil {
+		return "", fmt.Errorf("parsing the destination %q: %w", o.Destination, err)
+	}
+	if o.Layer != "" {
+		if err := checkLayer(o.Layer, o.MaxBytes); err != nil {
+			return "", err
+		}
+	}
+	keychain, baseKeychain, transport := o.Keychain, o.BaseKeychain, o.Transport
 	if keychain == nil {
 		keychain = authn.DefaultKeychain
+	}
+	if baseKeychain == nil {
+		baseKeychain = keychain
 	}
 	if transport == nil {
 		transport = remote.DefaultTransport
 	}
 	remoteOpts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(keychain), remote.WithTransport(transport)}
+	baseOpts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(baseKeychain), remote.WithTransport(transport)}
 
-	baseImg, err := remote.Image(base, remoteOpts...)
+	baseImg, err := remote.Image(base, baseOpts...)
 	if err != nil {
 		return "", fmt.Errorf("reading the base %s: %w", base, err)
 	}
@@ -104,6 +116,15 @@ func Push(ctx context.Context, o Options) (string, error) {
 		return "", fmt.Errorf("computing the image's digest: %w", err)
 	}
 	return dst.Context().Digest(digest.String()).String(), nil
+}
+
+// nameOptions are the options a reference to registry is parsed with:
+// plain HTTP for an insecure one.
+func (o Options) nameOptions(registry string) []name.Option {
+	if slices.Contains(o.InsecureRegistries, registry) {
+		return []name.Option{name.Insecure}
+	}
+	return nil
 }
 
 // checkLayer checks the layer file before anything is pushed.
@@ -128,26 +149,29 @@ func extend(base v1.Image, o Options, baseDigest string) (v1.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the base's manifest: %w", err)
 	}
-	layerType := types.DockerLayer
-	if mt == types.OCIManifestSchema1 {
-		layerType = types.OCILayer
-	}
-	l, err := tarball.LayerFromFile(o.Layer, tarball.WithMediaType(layerType))
-	if err != nil {
-		return nil, fmt.Errorf("reading the layer: %w", err)
-	}
 	now := o.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
 	now = now.UTC().Truncate(time.Second)
-	img, err := mutate.Append(base, mutate.Addendum{
-		Layer:     l,
-		MediaType: layerType,
-		History:   v1.History{Created: v1.Time{Time: now}, CreatedBy: CreatedBy},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("appending the layer: %w", err)
+	img := base
+	if o.Layer != "" {
+		layerType := types.DockerLayer
+		if mt == types.OCIManifestSchema1 {
+			layerType = types.OCILayer
+		}
+		l, err := tarball.LayerFromFile(o.Layer, tarball.WithMediaType(layerType))
+		if err != nil {
+			return nil, fmt.Errorf("reading the layer: %w", err)
+		}
+		img, err = mutate.Append(base, mutate.Addendum{
+			Layer:     l,
+			MediaType: layerType,
+			History:   v1.History{Created: v1.Time{Time: now}, CreatedBy: CreatedBy},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("appending the layer: %w", err)
+		}
 	}
 	cf, err := img.ConfigFile()
 	if err != nil {

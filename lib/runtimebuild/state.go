@@ -90,6 +90,22 @@ func StatusOf(job *batchv1.Job, pods []corev1.Pod, warnings []corev1.Event, logT
 		s.Reason, s.Message = failureOf(job, pod, warnings, logTail)
 		return s
 	}
+	// The image is pushed once the push step has written its digest: the
+	// Job controller records the Pod's success about a second later (it
+	// batches a Job's Pod events for a second), which a caller polling for
+	// the image need not wait for.
+	if at, digest, ok := pushed(pod); ok {
+		s.State, s.Digest, s.Finished = Succeeded, digest, &at
+		s.Started = startedAt(job, pod)
+		return s
+	}
+	// A step whose image cannot be pulled keeps the build waiting, even
+	// after an earlier step ran (the layer engine pulls its source for its
+	// second step).
+	if reason, msg := pullTrouble(pod, warnings, job.Annotations[kube.AnnotationSource]); reason != "" {
+		s.Reason, s.Message = reason, msg
+		return s
+	}
 	// A Pod with a step that started is running (its phase stays Pending
 	// while init containers run); one that has ended ran: the Job
 	// controller has yet to record it.
@@ -100,7 +116,7 @@ func StatusOf(job *batchv1.Job, pods []corev1.Pod, warnings []corev1.Event, logT
 	}
 	// Still queued: say why when the Pod is stuck (pull or scheduling trouble).
 	if pod != nil {
-		if reason, msg := pendingTrouble(pod, warnings); reason != "" {
+		if reason, msg := pendingTrouble(pod, warnings, job.Annotations[kube.AnnotationSource]); reason != "" {
 			s.Reason, s.Message = reason, msg
 		}
 	}
@@ -170,6 +186,22 @@ func digestOf(pod *corev1.Pod) string {
 	return ""
 }
 
+// pushed reports the push step of a Pod that ended well: when it ended and
+// the digest it wrote.
+func pushed(pod *corev1.Pod) (at time.Time, digest string, ok bool) {
+	if pod == nil {
+		return time.Time{}, "", false
+	}
+	for _, cs := range pod.Status.ContainerStatuses {
+		if t := cs.State.Terminated; cs.Name == buildjob.StepPush && t != nil && t.ExitCode == 0 && t.Reason != "OOMKilled" {
+			if d := digestPattern.FindString(t.Message); d != "" {
+				return t.FinishedAt.Time, d, true
+			}
+		}
+	}
+	return time.Time{}, "", false
+}
+
 // failedStep returns the first step of the Pod that ended in failure.
 func failedStep(pod *corev1.Pod) (string, *corev1.ContainerStateTerminated) {
 	if pod == nil {
@@ -185,7 +217,7 @@ func failedStep(pod *corev1.Pod) (string, *corev1.ContainerStateTerminated) {
 
 // failureOf names why a Job failed, most specific cause first.
 func failureOf(job *batchv1.Job, pod *corev1.Pod, warnings []corev1.Event, logTail []string) (reason, message string) {
-	if r, msg := pendingTrouble(pod, warnings); r != "" {
+	if r, msg := pendingTrouble(pod, warnings, job.Annotations[kube.AnnotationSource]); r != "" {
 		return r, msg
 	}
 	step, t := failedStep(pod)
@@ -247,17 +279,14 @@ func lastLine(t *corev1.ContainerStateTerminated, logTail []string) string {
 
 // pendingTrouble names what keeps a Pod from running: a builder image that
 // cannot be pulled, or no node to run on, with the Warning event's message.
-func pendingTrouble(pod *corev1.Pod, warnings []corev1.Event) (reason, message string) {
+// The layer engine's build step runs the source image itself: a pull of it
+// that fails is the source's fault.
+func pendingTrouble(pod *corev1.Pod, warnings []corev1.Event, source string) (reason, message string) {
 	if pod == nil || pod.Status.Phase != corev1.PodPending {
 		return "", ""
 	}
-	for _, cs := range steps(pod) {
-		if w := cs.State.Waiting; w != nil {
-			switch w.Reason {
-			case "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull":
-				return ReasonBuilderPullFailed, pullWarning(warnings, w.Message)
-			}
-		}
+	if reason, msg := pullTrouble(pod, warnings, source); reason != "" {
+		return reason, msg
 	}
 	for _, c := range pod.Status.Conditions {
 		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
@@ -280,6 +309,37 @@ func pendingTrouble(pod *corev1.Pod, warnings []corev1.Event) (reason, message s
 // pullWarning returns the message of the kubelet's "Failed to pull image …"
 // event: it names the image and the cause, where the later "Error:
 // ImagePullBackOff" and "BackOff" events of the same pull do not.
+// pullTrouble names a step of a Pending Pod that waits for an image that
+// cannot be pulled: the source (the layer engine's build step runs it), or
+// a builder image.
+func pullTrouble(pod *corev1.Pod, warnings []corev1.Event, source string) (reason, message string) {
+	if pod == nil || pod.Status.Phase != corev1.PodPending {
+		return "", ""
+	}
+	for _, cs := range steps(pod) {
+		if w := cs.State.Waiting; w != nil {
+			switch w.Reason {
+			case "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull":
+				if runsSource(pod, cs.Name, source) {
+					return ReasonSourcePullFailed, "The source image could not be pulled: " + pullWarning(warnings, w.Message)
+				}
+				return ReasonBuilderPullFailed, pullWarning(warnings, w.Message)
+			}
+		}
+	}
+	return "", ""
+}
+
+// runsSource reports whether the Pod's step runs the source image itself.
+func runsSource(pod *corev1.Pod, step, source string) bool {
+	for _, c := range pod.Spec.InitContainers {
+		if c.Name == step {
+			return source != "" && c.Image == source
+		}
+	}
+	return false
+}
+
 func pullWarning(warnings []corev1.Event, fallback string) string {
 	for _, e := range warnings {
 		if strings.Contains(strings.ToLower(e.Message), "failed to pull image") {

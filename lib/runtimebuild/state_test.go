@@ -203,6 +203,28 @@ func TestStatusOf(t *testing.T) {
 			state: Running, started: &stateRunAt,
 		},
 		{
+			name: "the push step wrote its digest, the Job not yet", job: stateJob(),
+			pods:  []corev1.Pod{pushedPod(0, stateDigest)},
+			state: Succeeded, digest: stateDigest, started: &stateRunAt, finished: ptrTo(stateEndAt.Add(-time.Second)),
+		},
+		{
+			name: "the push step failed, the Job not yet", job: stateJob(),
+			pods:  []corev1.Pod{pushedPod(1, stateDigest)},
+			state: Running, started: &stateRunAt,
+		},
+		{
+			name: "the push step ended without a digest, the Job not yet", job: stateJob(),
+			pods:  []corev1.Pod{pushedPod(0, "")},
+			state: Running, started: &stateRunAt,
+		},
+		{
+			name: "queued, the layer engine's source image cannot be pulled", job: layerJob(),
+			pods:     []corev1.Pod{layerPod(waiting("ErrImagePull", "pull failed"))},
+			warnings: []corev1.Event{warning("Failed", `Failed to pull image "r.example.com/rt@sha256:aa": not found`)},
+			state:    Queued, reason: ReasonSourcePullFailed,
+			message: `The source image could not be pulled: Failed to pull image "r.example.com/rt@sha256:aa": not found`,
+		},
+		{
 			name: "running without container status", job: stateJob(),
 			pods:  []corev1.Pod{statePod(corev1.PodRunning, corev1.ContainerState{})},
 			state: Running, started: &stateJobAt,
@@ -380,3 +402,28 @@ func TestStatusOfCompleteWithoutCompletionTime(t *testing.T) {
 // containerName is the one container of a build made before the steps
 // were split: such Jobs live on for their TTL, and their state still reads.
 const containerName = "kaniko"
+
+// pushedPod is a Pod of stateJob whose push step ended with code, having
+// written message to its termination log.
+func pushedPod(code int32, message string) corev1.Pod {
+	p := statePod(corev1.PodSucceeded, corev1.ContainerState{})
+	p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: buildjob.StepPush, State: exited(code, "Completed", message)}}
+	return p
+}
+
+// layerJob is stateJob built by the layer engine, whose build step runs
+// its source; layerPod is its Pod, the build step in state.
+func layerJob() *batchv1.Job {
+	j := stateJob()
+	j.Annotations[kube.AnnotationSource] = "r.example.com/rt@sha256:aa"
+	return j
+}
+
+func layerPod(state corev1.ContainerState) corev1.Pod {
+	p := statePod(corev1.PodPending, corev1.ContainerState{})
+	p.Spec.InitContainers = []corev1.Container{{Name: buildjob.StepTools, Image: "layer"}, {Name: buildjob.StepBuild, Image: "r.example.com/rt@sha256:aa"}}
+	p.Status.InitContainerStatuses = []corev1.ContainerStatus{{Name: buildjob.StepTools, State: exited(0, "Completed", "")}, {Name: buildjob.StepBuild, State: state}}
+	return p
+}
+
+func ptrTo[T any](v T) *T { return &v }

@@ -34,7 +34,8 @@ func (p Plan) Labels() map[string]string {
 // reads it, no container sees it). With UserNamespace the Pod has a user
 // namespace of its own: root in a step, Kaniko's RUN included, is an
 // unprivileged user on the node; no step asks for privilege or an added
-// capability.
+// capability. The layer engine's steps (layer.go) keep every one of
+// these rules.
 func NewJob(p Plan) *batchv1.Job {
 	fileSum := ""
 	if p.File != nil {
@@ -42,6 +43,10 @@ func NewJob(p Plan) *batchv1.Job {
 		fileSum = hex.EncodeToString(sum[:])
 	}
 	labels := p.Labels()
+	init, main := []corev1.Container{fetchStep(p), buildStep(p)}, []corev1.Container{pushStep(p)}
+	if p.layerEngine() {
+		init, main = layerSteps(p)
+	}
 	return &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      p.JobName(),
@@ -66,8 +71,8 @@ func NewJob(p Plan) *batchv1.Job {
 					EnableServiceLinks:           ptr(false),
 					HostUsers:                    ptr(!p.UserNamespace),
 					ImagePullSecrets:             []corev1.LocalObjectReference{{Name: p.PullSecret}},
-					InitContainers:               []corev1.Container{fetchStep(p), buildStep(p)},
-					Containers:                   []corev1.Container{pushStep(p)},
+					InitContainers:               init,
+					Containers:                   main,
 					Volumes:                      volumes(p),
 				},
 			},

@@ -20,6 +20,9 @@ type Plan struct {
 	Pinned     string
 	BaseDigest string
 	BaseUser   string
+	// BaseRun is what a RUN on the base runs with (the layer engine's
+	// build step runs /bin/extend the same way).
+	BaseRun imagestore.RunConfig
 
 	// FileName is the dependency file's name for the kind; File its content (nil for none).
 	FileName string
@@ -48,11 +51,16 @@ type Plan struct {
 	// InsecureRegistries are reached over plain HTTP.
 	InsecureRegistries []string
 
-	// The images of the three steps: fetch (warmer), build (Kaniko's
-	// executor), push (crane).
+	// Engine is config.EngineKaniko or config.EngineLayer.
+	Engine string
+	// The images of Kaniko's three steps: fetch (warmer), build (Kaniko's
+	// executor), push (crane); and the layer engine's programs.
 	WarmerImage string
 	KanikoImage string
 	PusherImage string
+	LayerImage  string
+	// MaxLayerBytes bounds the layer the layer engine pushes.
+	MaxLayerBytes int64
 	Deadline    time.Duration
 	TTL         time.Duration
 	Resources   config.Resources

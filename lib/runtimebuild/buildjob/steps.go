@@ -163,10 +163,16 @@ func volumes(p Plan) []corev1.Volume {
 			LocalObjectReference: corev1.LocalObjectReference{Name: p.objectName()},
 			Items:                items,
 		}}},
-		{Name: volCache, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
 		{Name: volOutput, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
 		secret(volPullConfig, p.PullSecret),
 	}
+	// Kaniko's fetch step fills the base volume; the layer engine's tools
+	// step brings its helper in one.
+	work := volCache
+	if p.layerEngine() {
+		work = volTools
+	}
+	vols = append(vols, corev1.Volume{Name: work, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
 	if s := p.pushSecret(); s != "" {
 		vols = append(vols, secret(volPushConfig, s))
 	}
