@@ -1,0 +1,177 @@
+package engines
+
+import (
+	"archive/tar"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apache/openserverless-deployer/dev/local"
+)
+
+// buildCase is one request both engines build.
+type buildCase struct {
+	name, kind, source, file string
+}
+
+func cases() []buildCase {
+	var cs []buildCase
+	files := map[string]string{
+		"python": "requests==2.31.0\nflask>=2\n", "nodejs": `{"dependencies":{"left-pad":"1.3.0"}}`,
+		"go": "module example.com/a\n\ngo 1.22\n", "java": "<project><modelVersion>4.0.0</modelVersion></project>",
+		"php": `{"require":{"monolog/monolog":"^3"}}`, "ruby": "source 'https://rubygems.org'\ngem 'rack'\n",
+		"dotnet": `{"dependencies":{}}`,
+	}
+	for _, k := range local.Kinds {
+		cs = append(cs, buildCase{name: k, kind: k, source: env.Source(k), file: files[k]})
+	}
+	script := runtimes["script"].Context().Name() + ":local"
+	for _, op := range []string{"delete-base-file", "chmod-only", "empty-dir", "symlink", "hard-link", "setuid-file", "chown-file", "replace-dir-with-file"} {
+		cs = append(cs, buildCase{name: op, kind: "python", source: script, file: op + "\n"})
+	}
+	cs = append(cs,
+		buildCase{name: "rootless-base", kind: "python", source: runtimes["rootless"].Context().Name() + ":local", file: "requests\n"},
+		buildCase{name: "no-file", kind: "python", source: env.Source("python")},
+		buildCase{name: "no-extend", kind: "python", source: env.Source("noextend"), file: "requests\n"},
+	)
+	return cs
+}
+
+// TestEnginesBuildTheSameImage builds every case with Kaniko, then with the
+// layer engine, and compares the two images.
+func TestEnginesBuildTheSameImage(t *testing.T) {
+	cs := cases()
+	built := map[string]map[string]string{} // engine → case → image by digest
+	for _, engine := range []string{"kaniko", "layer"} {
+		setEngine(t, engine)
+		built[engine] = buildAll(t, cs, engine)
+	}
+	for _, c := range cs {
+		t.Run(c.name, func(t *testing.T) {
+			k, l := built["kaniko"][c.name], built["layer"][c.name]
+			require.NotEmpty(t, k, "kaniko built %s", c.name)
+			require.NotEmpty(t, l, "layer built %s", c.name)
+			kimg, limg := pull(t, k), pull(t, l)
+			assert.Equal(t, flatten(t, kimg), flatten(t, limg), "the file systems differ")
+			assert.Equal(t, runConfig(t, kimg), runConfig(t, limg), "the configs differ")
+		})
+	}
+}
+
+// TestLayerFailedInstallLeadsWithTheInstallersLines: a failed install's
+// message starts with what the installer said, as with Kaniko.
+func TestLayerFailedInstallLeadsWithTheInstallersLines(t *testing.T) {
+	for _, engine := range []string{"kaniko", "layer"} {
+		t.Run(engine, func(t *testing.T) {
+			setEngine(t, engine)
+			id := start(t, buildCase{name: "fail", kind: "python", source: runtimes["script"].Context().Name() + ":local", file: "fail-the-build\n"}, engine)
+			r := api.Follow(t, "alice", id)
+			require.Equal(t, "failed", r.Str("state"), "%v", r.Body)
+			assert.Equal(t, "BuildFailed", r.Str("reason"))
+			assert.True(t, strings.HasPrefix(r.Str("message"), "ERROR: the install failed on purpose"), "message: %q", r.Str("message"))
+		})
+	}
+}
+
+// start starts a case's build for engine and returns its id.
+func start(t *testing.T, c buildCase, engine string) string {
+	t.Helper()
+	body := map[string]any{"source": c.source, "target": "alice:" + c.name + "-" + engine, "kind": c.kind}
+	if c.file != "" {
+		body["file"] = base64.StdEncoding.EncodeToString([]byte(c.file))
+	}
+	r := api.Call(t, "alice", http.MethodPost, "/start", body)
+	require.Equal(t, http.StatusOK, r.Code, "%v", r.Body)
+	return r.Str("id")
+}
+
+// buildAll builds the cases four at a time (the user's quota) and returns
+// the pushed image of each, by digest.
+func buildAll(t *testing.T, cs []buildCase, engine string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for i := 0; i < len(cs); i += 4 {
+		batch := cs[i:min(i+4, len(cs))]
+		ids := make([]string, len(batch))
+		for j, c := range batch {
+			ids[j] = start(t, c, engine)
+		}
+		for j, c := range batch {
+			r := api.Follow(t, "alice", ids[j])
+			require.Equal(t, "succeeded", r.Str("state"), "%s with %s: %v", c.name, engine, r.Body)
+			ref, err := name.ParseReference(r.Str("image"))
+			require.NoError(t, err)
+			out[c.name] = ref.Context().Digest(r.Str("digest")).String()
+		}
+	}
+	return out
+}
+
+func pull(t *testing.T, ref string) v1.Image {
+	t.Helper()
+	// Users pull from the pull host; the stack pushes and pulls on one.
+	d, err := name.NewDigest(ref, name.Insecure)
+	require.NoError(t, err)
+	img, err := remote.Image(d, remote.WithAuth(env.Registry.Auth()))
+	require.NoError(t, err)
+	return img
+}
+
+// flatten lists the image's file system as one line per entry: path, type,
+// mode, owner, size, content digest, link target and xattrs; times aside.
+func flatten(t *testing.T, img v1.Image) string {
+	t.Helper()
+	rc := mutate.Extract(img)
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	var lines []string
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		h := sha256.New()
+		_, err = io.Copy(h, tr)
+		require.NoError(t, err)
+		var xattrs []string
+		for k, v := range hdr.PAXRecords {
+			if strings.HasPrefix(k, "SCHILY.xattr.") {
+				xattrs = append(xattrs, k+"="+hex.EncodeToString([]byte(v)))
+			}
+		}
+		sort.Strings(xattrs)
+		sum := ""
+		if hdr.Typeflag == tar.TypeReg {
+			sum = hex.EncodeToString(h.Sum(nil))[:16]
+		}
+		lines = append(lines, fmt.Sprintf("%s %c %o %d:%d %d %s %s %v",
+			strings.TrimSuffix(strings.TrimPrefix(hdr.Name, "./"), "/"), hdr.Typeflag, hdr.Mode&0o7777, hdr.Uid, hdr.Gid, hdr.Size, sum, hdr.Linkname, xattrs))
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
+
+// runConfig is the part of the config both engines must write alike.
+func runConfig(t *testing.T, img v1.Image) v1.Config {
+	t.Helper()
+	cf, err := img.ConfigFile()
+	require.NoError(t, err)
+	return v1.Config{
+		Env: cf.Config.Env, User: cf.Config.User, Entrypoint: cf.Config.Entrypoint, Cmd: cf.Config.Cmd,
+		WorkingDir: cf.Config.WorkingDir, Labels: cf.Config.Labels,
+	}
+}
