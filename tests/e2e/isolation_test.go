@@ -51,7 +51,7 @@ done
 for f in $(find / -xdev \( -name 'config.json' -o -name '*.dockerconfigjson' -o -name token -o -name '*.json' \) -type f 2>/dev/null); do
 	echo "probe: file $f"; cat "$f"; cat "$f" >> /opt/probe/found
 done
-for d in /cache /output /kaniko /workspace /var/run /run /tmp /etc; do
+for d in /cache /output /kaniko /workspace /.deployer /var/run /run /tmp /etc; do
 	for f in $(grep -rl "$pat" "$d" 2>/dev/null); do
 		echo "probe: $pat in $f"; cat "$f" | head -c 100000; cat "$f" | head -c 100000 >> /opt/probe/found
 	done

@@ -31,7 +31,7 @@ func run(m *testing.M, dir string, logf *os.File) int {
 	var err error
 	env, err = local.Start(ctx, local.Options{
 		Dir: dir, Users: []string{"alice", "bob", "carol", "erin", "a.b", "a-b"}, Log: logf,
-		Inputs: map[string]any{"max_kept_builds_per_user": "3"},
+		Inputs: testapi.WithEngine(map[string]any{"max_kept_builds_per_user": "3"}),
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the local stack:", err)

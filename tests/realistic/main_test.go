@@ -40,7 +40,7 @@ func run(m *testing.M, dir string, logf *os.File) int {
 	var err error
 	env, err = local.Start(ctx, local.Options{
 		Dir: dir, Users: []string{"alice"}, Log: logf, Realistic: true,
-		Inputs: map[string]any{"build_timeout_seconds": "900"},
+		Inputs: testapi.WithEngine(map[string]any{"build_timeout_seconds": "900"}),
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the local stack:", err)

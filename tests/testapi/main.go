@@ -52,3 +52,16 @@ func InStackDir(name string, run func(dir string, log *os.File) int) int {
 	}
 	return code
 }
+
+// EngineVariable names the build engine a test package's stack deploys the
+// deployer with ("kaniko" or "layer"); unset, the default. `./task test`
+// runs the isolation tests once more with the layer engine.
+const EngineVariable = "DEPLOYER_TEST_ENGINE"
+
+// WithEngine adds the engine EngineVariable names to a stack's settings.
+func WithEngine(inputs map[string]any) map[string]any {
+	if e := os.Getenv(EngineVariable); e != "" {
+		inputs["build_engine"] = e
+	}
+	return inputs
+}
