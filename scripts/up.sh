@@ -19,7 +19,7 @@ else
 	go build -o "$state/devstack" ./dev/cmd/devstack
 	rm -f "$state/ready"
 	rm -f "$state"/wskprops-*
-	setsid "$state/devstack" -dir "$state" -users "${USERS:-devel,guest}" $([ "${REALISTIC:-0}" = 1 ] && echo -realistic) $([ "${NODE_ON_DISK:-0}" = 1 ] && echo -node-on-disk) >"$state/devstack.log" 2>&1 </dev/null &
+	setsid "$state/devstack" -dir "$state" -users "${USERS:-devel,guest}" $([ "${REALISTIC:-0}" = 1 ] && echo -realistic) $([ "${NODE_ON_DISK:-0}" = 1 ] && echo -node-on-disk) $([ -n "${ENGINE:-}" ] && echo -engine "$ENGINE") >"$state/devstack.log" 2>&1 </dev/null &
 	echo $! >"$pidfile"
 	echo "Starting the local stack (pid $(cat "$pidfile"), log $state/devstack.log)..."
 	shown=0
@@ -46,6 +46,7 @@ The deployer is up at $api
                         $state/wskprops-<user> for each of ${USERS:-devel,guest} (./task up USERS="alice bob" for others)
   operator:             $state/wskprops-whisk-system  (APIHOST and AUTH of whisk-system)
   package:              deployed from manifest.yaml by wskdeploy (./task deploy:manifest), as on a cluster
+  build engine:         ${ENGINE:-the default, kaniko} (./task up ENGINE=layer for the layer engine)
   actions run as:       the service account of deploy/rbac.yaml (its token bound as kube_token)
   cluster (admin):      KUBECONFIG=$state/kube/$(basename "$(sed -n 's/.*"kubeconfig": "\(.*\)".*/\1/p' "$state/stack.json")")
   stack details:        $state/stack.json

@@ -170,7 +170,8 @@ func withLock(path string, f func() error) error {
 
 // settingsFor binds every setting for the local stack, as an operator's
 // environment would for `./task deploy`: the values the manifest then binds.
-func (s *Stack) settingsFor(overrides map[string]any) map[string]any {
+// engine, when not "", is the build engine.
+func (s *Stack) settingsFor(engine string, overrides map[string]any) map[string]any {
 	builders := map[string]config.Builder{}
 	// The catalog pins each source by digest, as an operator's should: an
 	// ensure then reads nothing about the source from the registry.
@@ -201,6 +202,10 @@ func (s *Stack) settingsFor(overrides map[string]any) map[string]any {
 	in["kaniko_image"] = s.Steps.Executor.String()
 	in["warmer_image"] = s.Steps.Warmer.String()
 	in["pusher_image"] = s.Steps.Crane.String()
+	in["layer_image"] = s.Steps.Layer.String()
+	if engine != "" {
+		in["build_engine"] = engine
+	}
 	for k, v := range overrides {
 		in[k] = v
 	}

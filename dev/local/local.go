@@ -31,8 +31,13 @@ type Options struct {
 	RepoRoot string
 	// Users are the local OpenWhisk subjects to create (default: "devel").
 	Users []string
+	// Engine is the build engine the package is deployed with, its
+	// build_engine setting ("kaniko" or "layer"); "" leaves the setting
+	// unbound, the deployer's default. Either way layer_image names the
+	// stack's layer image (Stack.Steps.Layer).
+	Engine string
 	// Inputs override the settings the local stack deploys the package
-	// with (deploy.go).
+	// with (deploy.go), Engine's too.
 	Inputs map[string]any
 	// MinSchedule is the shortest period an alarm or cron annotation may
 	// have (gateway.Options.MinSchedule); zero means a minute.
@@ -139,7 +144,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	for _, u := range o.Users {
 		s.Tokens[u] = s.Subjects.Add(u)
 	}
-	s.Inputs = s.settingsFor(o.Inputs)
+	s.Inputs = s.settingsFor(o.Engine, o.Inputs)
 	s.Gateway, err = gateway.New(gateway.Options{
 		Subjects:    s.Subjects,
 		Log:         o.Log,

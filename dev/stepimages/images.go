@@ -113,7 +113,41 @@ func pause(bin string) stepImage {
 	}
 }
 
-// stepImages are the four images, in the order of Images' fields.
+// layerImage is the layer engine's default image, upstream: its repository
+// and tag without the registry are the layer image's in the stack's
+// registry.
+const layerImage = "ghcr.io/apache/openserverless-deployer/layer:0.1.0"
+
+// layer is the layer engine's image: its two programs in /layer, the first
+// step copying the helper out of it into a volume the base image's step
+// runs it from, the push step running layerpush, its entrypoint. Like
+// crane's, it has the certificate bundle where Go looks for it, /tmp and no
+// User: it runs as root.
+func layer(helper, push string, ca []byte) stepImage {
+	return stepImage{
+		ref: mirrored(layerImage),
+		contents: []content{
+			{path: "etc", mode: 0o755, dir: true},
+			{path: "etc/nsswitch.conf", mode: 0o644, body: []byte(nsswitch)},
+			{path: "etc/ssl", mode: 0o755, dir: true},
+			{path: "etc/ssl/certs", mode: 0o755, dir: true},
+			{path: "etc/ssl/certs/ca-certificates.crt", mode: 0o644, body: ca},
+			{path: "tmp", mode: 0o1777, dir: true},
+			{path: "layer", mode: 0o755, dir: true},
+			{path: "layer/layerhelper", mode: 0o755, from: helper},
+			{path: "layer/layerpush", mode: 0o755, from: push},
+		},
+		config: v1.Config{
+			Entrypoint: []string{"/layer/layerpush"},
+			Env: []string{
+				"PATH=/layer",
+				"SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt",
+			},
+		},
+	}
+}
+
+// stepImages are the five images, in the order of Images' fields.
 func stepImages(bins binaries) ([]stepImage, error) {
 	ca, err := os.ReadFile(CABundle)
 	if err != nil {
@@ -124,6 +158,7 @@ func stepImages(bins binaries) ([]stepImage, error) {
 		kaniko(config.DefaultWarmerImage, "warmer", bins.warmer, ca),
 		crane(bins.crane, ca),
 		pause(bins.pause),
+		layer(bins.layerhelper, bins.layerpush, ca),
 	}, nil
 }
 

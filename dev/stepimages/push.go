@@ -24,10 +24,12 @@ type Images struct {
 	Crane name.Digest
 	// Pause is the node's sandbox image.
 	Pause name.Digest
+	// Layer is the layer engine's image: its helper and push steps.
+	Layer name.Digest
 }
 
 // Push builds the step images (their programs and layers once per machine,
-// see the package documentation) and pushes them to host, a registry on
+// the layer engine's programs on every call; see the package documentation) and pushes them to host, a registry on
 // plain HTTP, with auth (nil is anonymous). root is the repository root;
 // progress goes to log (nil discards it).
 func Push(ctx context.Context, root, host string, auth authn.Authenticator, log io.Writer) (Images, error) {
@@ -67,5 +69,5 @@ func Push(ctx context.Context, root, host string, auth authn.Authenticator, log 
 		return Images{}, fmt.Errorf("pushing the step images: %w", err)
 	}
 	fmt.Fprintf(log, "step images pushed to %s in %s\n", host, time.Since(began).Round(time.Millisecond))
-	return Images{Executor: refs[0], Warmer: refs[1], Crane: refs[2], Pause: refs[3]}, nil
+	return Images{Executor: refs[0], Warmer: refs[1], Crane: refs[2], Pause: refs[3], Layer: refs[4]}, nil
 }

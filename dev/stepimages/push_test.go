@@ -3,6 +3,7 @@ package stepimages_test
 import (
 	"archive/tar"
 	"context"
+	"debug/elf"
 	"errors"
 	"io"
 	"os"
@@ -107,6 +108,18 @@ func TestPush(t *testing.T) {
 			entrypoint: []string{"/pause"}, user: "65535:65535",
 			files: map[string]file{"pause": {mode: 0o755, minSize: 100_000}},
 		},
+		{
+			name: "layer", got: images.Layer, repo: "apache/openserverless-deployer/layer", tag: "0.1.0",
+			entrypoint: []string{"/layer/layerpush"},
+			env:        []string{"PATH=/layer", "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"},
+			files: map[string]file{
+				"layer/layerhelper":                 {mode: 0o755, minSize: 1 << 20},
+				"layer/layerpush":                   {mode: 0o755, minSize: 1 << 20},
+				"etc/ssl/certs/ca-certificates.crt": {mode: 0o644, size: ca},
+				"etc/nsswitch.conf":                 {mode: 0o644, size: int64(len("hosts: files dns\n"))},
+				"tmp":                               {mode: 0o1777, dir: true},
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,6 +160,23 @@ func TestPush(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("the layer programs are static linux/amd64 executables", func(t *testing.T) {
+		img, err := remote.Image(images.Layer, opts...)
+		require.NoError(t, err)
+		for _, program := range []string{"layerhelper", "layerpush"} {
+			bin := filepath.Join(t.TempDir(), program)
+			require.NoError(t, extractFile(img, "layer/"+program, bin))
+			f, err := elf.Open(bin)
+			require.NoError(t, err, program)
+			assert.Equal(t, elf.ET_EXEC, f.Type, "%s is an executable", program)
+			assert.Equal(t, elf.EM_X86_64, f.Machine, "%s is for amd64", program)
+			for _, p := range f.Progs {
+				assert.NotEqual(t, elf.PT_INTERP, p.Type, "%s is static: no interpreter", program)
+			}
+			assert.NoError(t, f.Close())
+		}
+	})
 
 	t.Run("a second push uploads nothing new and makes the same images", func(t *testing.T) {
 		began := time.Now()

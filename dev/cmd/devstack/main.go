@@ -35,10 +35,15 @@ func main() {
 	pool := flag.Int("pool", gateway.DefaultPoolSize, "the most processes of one action at once, as OpenWhisk runs several containers of an action")
 	realistic := flag.Bool("realistic", false, "add the realistic nodejs and python runtimes to the catalog (minutes to make the first time)")
 	onDisk := flag.Bool("node-on-disk", false, "keep the node's containers on disk in -dir/node instead of in memory")
+	engine := flag.String("engine", "", "the build engine the package is deployed with, kaniko or layer (default: the deployer's, kaniko)")
 	clean := flag.Bool("clean", false, "remove what a killed devstack of -dir left on the machine (its node's containers, mounts, cgroups, NAT rules, bridge), then exit")
 	flag.Parse()
 	if *dir == "" {
 		fmt.Fprintln(os.Stderr, "devstack: -dir is required")
+		os.Exit(2)
+	}
+	if *engine != "" && *engine != "kaniko" && *engine != "layer" {
+		fmt.Fprintf(os.Stderr, "devstack: -engine is kaniko or layer, not %q\n", *engine)
 		os.Exit(2)
 	}
 	if *clean {
@@ -48,7 +53,11 @@ func main() {
 		}
 		return
 	}
-	if err := run(*dir, *realistic, *onDisk, strings.FieldsFunc(*users, func(r rune) bool { return r == ',' || r == ' ' }), *pool); err != nil {
+	o := local.Options{
+		Dir: *dir, Users: strings.FieldsFunc(*users, func(r rune) bool { return r == ',' || r == ' ' }),
+		PoolSize: *pool, Realistic: *realistic, NodeOnDisk: *onDisk, Engine: *engine,
+	}
+	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "devstack:", err)
 		os.Exit(1)
 	}
@@ -69,7 +78,9 @@ type Info struct {
 	Sources    map[string]string `json:"sources"`
 }
 
-func run(dir string, realistic, onDisk bool, users []string, pool int) error {
+// run runs the local stack of o (its Log is standard error).
+func run(o local.Options) error {
+	dir, users := o.Dir, o.Users
 	if len(users) == 0 {
 		return fmt.Errorf("no users")
 	}
@@ -82,7 +93,8 @@ func run(dir string, realistic, onDisk bool, users []string, pool int) error {
 	began := time.Now()
 	startCtx, cancel := context.WithTimeout(ctx, 20*time.Minute)
 	defer cancel()
-	s, err := local.Start(startCtx, local.Options{Dir: dir, Users: users, Log: os.Stderr, PoolSize: pool, Realistic: realistic, NodeOnDisk: onDisk})
+	o.Log = os.Stderr
+	s, err := local.Start(startCtx, o)
 	if err != nil {
 		return err
 	}
