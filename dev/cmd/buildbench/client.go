@@ -24,6 +24,9 @@ type client struct {
 	base, token string
 	kube        kubernetes.Interface
 	namespace   string
+	// engine is the build engine the stack's package builds with, whose
+	// log lines the phases are read from.
+	engine string
 }
 
 // call sends one JSON request and decodes the JSON answer.
@@ -62,11 +65,15 @@ type measurement struct {
 	firstLine, lastLine                 time.Time
 	events                              []string
 	memory                              buildstats.Memory
+	// layerBytes and layerEntries are the size of the layer the layer
+	// engine wrote, when it wrote one.
+	layerBytes, layerEntries int64
+	engine                   string
 }
 
 // measure ensures body and follows the build, polling every 200 ms.
 func (c client) measure(ctx context.Context, body map[string]any) (measurement, error) {
-	m := measurement{requested: time.Now()}
+	m := measurement{requested: time.Now(), engine: c.engine}
 	code, r, err := c.call(ctx, http.MethodPost, "/ensure", body)
 	m.answered = time.Now()
 	if err != nil {
@@ -125,14 +132,23 @@ func (c client) readPod(ctx context.Context, job string, m *measurement) error {
 	if len(lines) > 0 {
 		m.firstLine, m.lastLine = lines[0].Time, lines[len(lines)-1].Time
 	}
-	m.phases = buildstats.Phases(lines, time.Time{})
 	evs, err := c.kube.CoreV1().Events(c.namespace).List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.name=" + pod.Name})
 	if err != nil {
 		return fmt.Errorf("listing the events of %s: %w", pod.Name, err)
 	}
 	sort.SliceStable(evs.Items, func(i, j int) bool { return eventTime(evs.Items[i]).Before(eventTime(evs.Items[j])) })
+	var events []buildstats.Event
 	for _, e := range evs.Items {
 		m.events = append(m.events, fmt.Sprintf("%+.1fs %s", eventTime(e).Sub(m.answered).Seconds(), e.Reason))
+		events = append(events, buildstats.Event{
+			Time: eventTime(e), Reason: e.Reason, FieldPath: e.InvolvedObject.FieldPath, Message: e.Message,
+		})
+	}
+	if c.engine == engineLayer {
+		m.phases = buildstats.LayerPhases(lines, events)
+		m.layerBytes, m.layerEntries, _ = buildstats.LayerSize(lines)
+	} else {
+		m.phases = buildstats.Phases(lines, time.Time{})
 	}
 	return nil
 }
@@ -164,19 +180,44 @@ func parseLog(raw []byte, container string) []buildstats.Line {
 
 // print writes one case's figures.
 func (m measurement) print(w io.Writer, name string) {
-	s := func(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
-	fmt.Fprintf(w, "\n%s: %s, request → final state %s (ensure answered in %.0f ms)\n", name, m.state,
-		s(m.ended.Sub(m.requested)), ms(m.answered.Sub(m.requested)))
-	if !m.firstLine.IsZero() {
-		fmt.Fprintf(w, "  %-22s %s\n", "queued", s(m.firstLine.Sub(m.answered)))
-	}
-	for _, p := range m.phases {
-		fmt.Fprintf(w, "  %-22s %s\n", p.Name, s(p.Duration))
-	}
-	if !m.lastLine.IsZero() {
-		fmt.Fprintf(w, "  %-22s %s\n", "last line → seen final", s(m.ended.Sub(m.lastLine)))
+	fmt.Fprintf(w, "\n%s [%s]: %s, request → final state %s (ensure answered in %.0f ms)\n", name, m.engine, m.state,
+		seconds(m.ended.Sub(m.requested)), ms(m.answered.Sub(m.requested)))
+	for _, r := range m.rows() {
+		fmt.Fprintf(w, "  %-30s %s\n", r.name, r.value)
 	}
 	fmt.Fprintf(w, "  events: %s\n", strings.Join(m.events, ", "))
 	fmt.Fprintf(w, "  peak memory: %d MiB RSS of all the build's processes, %d MiB high-water mark of %s (%d samples)\n",
 		m.memory.PeakRSS>>20, m.memory.PeakHWM>>20, m.memory.Command, m.memory.Samples)
 }
+
+// figure is one named figure of a build.
+type figure struct{ name, value string }
+
+// rows are the build's timed figures in order: queued, the phases, the
+// last line → seen final, and the layer's size when the layer engine wrote
+// one.
+func (m measurement) rows() []figure {
+	var out []figure
+	if !m.firstLine.IsZero() {
+		out = append(out, figure{rowQueued, seconds(m.firstLine.Sub(m.answered))})
+	}
+	for _, p := range m.phases {
+		out = append(out, figure{p.Name, seconds(p.Duration)})
+	}
+	if !m.lastLine.IsZero() {
+		out = append(out, figure{rowSeenFinal, seconds(m.ended.Sub(m.lastLine))})
+	}
+	if m.layerBytes > 0 || m.layerEntries > 0 {
+		out = append(out, figure{rowLayer, fmt.Sprintf("%.1f MB, %d entries", float64(m.layerBytes)/1e6, m.layerEntries)})
+	}
+	return out
+}
+
+// Names of the rows that are not phases.
+const (
+	rowQueued    = "queued"
+	rowSeenFinal = "last line → seen final"
+	rowLayer     = "layer written (size)"
+)
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }

@@ -26,28 +26,76 @@ type buildCase struct {
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
-func run(ctx context.Context, repeat int, onDisk, userns bool) error {
+// The build engines, as build_engine names them.
+const (
+	engineKaniko = "kaniko"
+	engineLayer  = "layer"
+)
+
+// options are the bench's flags.
+type options struct {
+	engines        []string
+	repeat         int
+	onDisk, userns bool
+}
+
+// result is what one engine's stack measured: each case, in order, and the
+// repeated ensures.
+type result struct {
+	engine string
+	cases  []caseResult
+	repeat []time.Duration
+}
+
+// caseResult is one case's build.
+type caseResult struct {
+	name string
+	m    measurement
+}
+
+// run runs the cases with each engine in turn, each on a stack of its own
+// that is stopped before the next starts, then prints the engines side by
+// side when there are several.
+func run(ctx context.Context, o options) error {
+	var results []result
+	for _, engine := range o.engines {
+		r, err := runEngine(ctx, engine, o)
+		if err != nil {
+			return fmt.Errorf("%s engine: %w", engine, err)
+		}
+		results = append(results, r)
+	}
+	if len(results) > 1 {
+		printTable(os.Stdout, results)
+	}
+	return nil
+}
+
+// runEngine starts a local stack whose package builds with engine, runs the
+// cases on it, printing each, and stops the stack.
+func runEngine(ctx context.Context, engine string, o options) (result, error) {
+	res := result{engine: engine}
 	dir, err := os.MkdirTemp("", "buildbench-")
 	if err != nil {
-		return err
+		return res, err
 	}
 	defer os.RemoveAll(dir)
 	logf, err := os.Create(filepath.Join(dir, "stack.log"))
 	if err != nil {
-		return err
+		return res, err
 	}
 	defer logf.Close()
 	began := time.Now()
-	fmt.Fprintln(os.Stderr, "starting the local stack with the realistic runtimes (log:", logf.Name()+")...")
+	fmt.Fprintf(os.Stderr, "starting the local stack with the realistic runtimes and the %s engine (log: %s)...\n", engine, logf.Name())
 	s, err := local.Start(ctx, local.Options{
-		Dir: dir, Users: []string{user}, Log: logf, Realistic: true, NodeOnDisk: onDisk,
-		Inputs: map[string]any{"build_timeout_seconds": "900", "build_user_namespace": fmt.Sprint(userns)},
+		Dir: dir, Users: []string{user}, Log: logf, Realistic: true, NodeOnDisk: o.onDisk, Engine: engine,
+		Inputs: map[string]any{"build_timeout_seconds": "900", "build_user_namespace": fmt.Sprint(o.userns)},
 	})
 	if err != nil {
-		return err
+		return res, err
 	}
 	defer s.Stop()
-	fmt.Printf("local stack up in %.1f s\n", time.Since(began).Seconds())
+	fmt.Printf("\nlocal stack with the %s engine up in %.1f s\n", engine, time.Since(began).Seconds())
 
 	sampler := buildstats.NewCgroupSampler(s.Node.CgroupRoot(), 100*time.Millisecond)
 	sctx, stopSampling := context.WithCancel(ctx)
@@ -57,17 +105,17 @@ func run(ctx context.Context, repeat int, onDisk, userns bool) error {
 	// A base no build has seen: the nodejs runtime plus one tiny layer.
 	repo, err := stack.RepoRoot()
 	if err != nil {
-		return err
+		return res, err
 	}
 	real, err := fixtures.RealisticDir(ctx, repo, logf)
 	if err != nil {
-		return err
+		return res, err
 	}
 	fresh, err := fixtures.PushRealistic(ctx, s.Registry.Host, s.Registry.Auth(), real, fixtures.Realistic{
 		Name: fixtures.NodeJS, Repo: "runtime-nodejs", Tag: "fresh", Variant: time.Now().Format(time.RFC3339Nano),
 	})
 	if err != nil {
-		return err
+		return res, err
 	}
 	freshSource := fresh.Context().Name() + ":fresh"
 	pkg := `{"name":"bench","version":"1.0.0","dependencies":{"is-number":"7.0.0","left-pad":"1.3.0"}}`
@@ -78,37 +126,45 @@ func run(ctx context.Context, repeat int, onDisk, userns bool) error {
 		{"python + 1 wheel (local index)", map[string]any{"builder": "python:bookworm", "file": b64("osd-greet==1.0.0\n")}},
 		busybox,
 	}
-	c := client{base: s.Gateway.URL() + "/system/api/v1/build", token: s.Tokens[user], kube: s.Kube.Client, namespace: local.Namespace}
+	c := client{
+		base: s.Gateway.URL() + "/system/api/v1/build", token: s.Tokens[user], kube: s.Kube.Client,
+		namespace: local.Namespace, engine: engine,
+	}
 	for _, bc := range cases {
 		sampler.Take()
 		m, err := c.measure(ctx, bc.body)
 		if err != nil {
-			return fmt.Errorf("%s: %w", bc.name, err)
+			return res, fmt.Errorf("%s: %w", bc.name, err)
 		}
 		m.memory = sampler.Take()
 		m.print(os.Stdout, bc.name)
+		res.cases = append(res.cases, caseResult{bc.name, m})
 	}
-	return c.repeatEnsure(ctx, busybox, repeat)
+	res.repeat, err = c.repeatEnsure(ctx, busybox, o.repeat)
+	return res, err
 }
 
-// repeatEnsure times ensure for an image that exists: 200, no Job.
-func (c client) repeatEnsure(ctx context.Context, bc buildCase, n int) error {
+// repeatEnsure times ensure for an image that exists (200, no Job) n times
+// and returns the times, sorted.
+func (c client) repeatEnsure(ctx context.Context, bc buildCase, n int) ([]time.Duration, error) {
 	var ds []time.Duration
 	for range n {
 		t0 := time.Now()
 		code, body, err := c.call(ctx, "POST", "/ensure", bc.body)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if code != 200 || body["job_name"] != nil {
-			return fmt.Errorf("repeated ensure answered %d %v, want 200 without a Job", code, body)
+			return nil, fmt.Errorf("repeated ensure answered %d %v, want 200 without a Job", code, body)
 		}
 		ds = append(ds, time.Since(t0))
 	}
 	slices.Sort(ds)
-	fmt.Printf("\nrepeat ensure of an existing image (200, no Job), n=%d: p50 %.1f ms, max %.1f ms\n",
-		n, ms(ds[len(ds)/2]), ms(ds[len(ds)-1]))
-	return nil
+	if len(ds) > 0 {
+		fmt.Printf("\nrepeat ensure of an existing image (200, no Job) [%s], n=%d: p50 %.1f ms, max %.1f ms\n",
+			c.engine, n, ms(ds[len(ds)/2]), ms(ds[len(ds)-1]))
+	}
+	return ds, nil
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
