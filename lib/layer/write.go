@@ -21,12 +21,12 @@ const WhiteoutPrefix = ".wh."
 // directory's whiteouts, then its changed entries, parents before children.
 type changes struct {
 	written int // entries written, whiteouts included
-	root  string
-	ex    *exclusions
-	b     *before
-	tw    *tar.Writer
-	links map[[2]uint64]string // (device, inode) → the name first written
-	warn  io.Writer
+	root    string
+	ex      *exclusions
+	b       *before
+	tw      *tar.Writer
+	links   map[[2]uint64]string // (device, inode) → the name first written
+	warn    io.Writer
 }
 
 func writeChanges(w io.Writer, root string, ex *exclusions, b *before, warn io.Writer) (entries int, err error) {

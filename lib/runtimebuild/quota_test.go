@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,7 +18,9 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/utils/ptr"
 
 	"github.com/apache/openserverless-deployer/lib/config"
 	"github.com/apache/openserverless-deployer/lib/fault"
@@ -230,6 +233,23 @@ func TestStartReclaimsFreedPlaces(t *testing.T) {
 			name:    "a reservation still awaits its Job",
 			jobs:    []runtime.Object{activeJob("a1", "alice")},
 			entries: reservations{"a1": {User: "alice", UID: "uid-a1"}, "a2": {User: "alice", Expires: startNow.Add(time.Second)}},
+			refused: true,
+		},
+		{
+			name:    "a build pushed, its Job not yet complete",
+			jobs:    []runtime.Object{activeJob("a1", "alice"), activeJob("a2", "alice"), podOf("a2", 0, "sha256:"+strings.Repeat("ab", 32))},
+			entries: reservations{"a1": {User: "alice", UID: "uid-a1"}, "a2": {User: "alice", UID: "uid-a2"}},
+		},
+		{
+			name:    "a push failed, its Job not yet failed",
+			jobs:    []runtime.Object{activeJob("a1", "alice"), activeJob("a2", "alice"), podOf("a2", 1, "")},
+			entries: reservations{"a1": {User: "alice", UID: "uid-a1"}, "a2": {User: "alice", UID: "uid-a2"}},
+			refused: true,
+		},
+		{
+			name:    "the pushed Pod is another Job's of the same name",
+			jobs:    []runtime.Object{activeJob("a1", "alice"), activeJob("a2", "alice"), podOfUID("a2", "uid-old", 0, "sha256:"+strings.Repeat("ab", 32))},
+			entries: reservations{"a1": {User: "alice", UID: "uid-a1"}, "a2": {User: "alice", UID: "uid-a2"}},
 			refused: true,
 		},
 		{
@@ -607,4 +627,23 @@ func TestStartReadsJobsOnlyAtALimit(t *testing.T) {
 	assert.ElementsMatch(t, []string{"build-bob-gone", "b1", first.JobName}, e.jobGets())
 	assert.NotContains(t, e.record(t), "build-bob-gone")
 	assert.Len(t, e.record(t), 3)
+}
+
+// podOf is the ended Pod of Job job, whose push step exited with code
+// after writing message.
+func podOf(job string, code int32, message string) *corev1.Pod {
+	return podOfUID(job, "uid-"+job, code, message)
+}
+
+func podOfUID(job, uid string, code int32, message string) *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: job + "-x1", Namespace: "builds",
+			Labels:          map[string]string{batchv1.JobNameLabel: job},
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "Job", Name: job, UID: types.UID(uid), Controller: ptr.To(true)}},
+		},
+		Status: corev1.PodStatus{Phase: corev1.PodSucceeded, ContainerStatuses: []corev1.ContainerStatus{{
+			Name: buildjob.StepPush, State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: code, Message: message}},
+		}}},
+	}
 }

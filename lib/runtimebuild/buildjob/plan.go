@@ -61,9 +61,9 @@ type Plan struct {
 	LayerImage  string
 	// MaxLayerBytes bounds the layer the layer engine pushes.
 	MaxLayerBytes int64
-	Deadline    time.Duration
-	TTL         time.Duration
-	Resources   config.Resources
+	Deadline      time.Duration
+	TTL           time.Duration
+	Resources     config.Resources
 	// UserNamespace runs the Pod with hostUsers: false.
 	UserNamespace bool
 }
