@@ -113,11 +113,6 @@ func pause(bin string) stepImage {
 	}
 }
 
-// layerImage is the layer engine's default image, upstream: its repository
-// and tag without the registry are the layer image's in the stack's
-// registry.
-const layerImage = "ghcr.io/apache/openserverless-deployer/layer:0.1.0"
-
 // layer is the layer engine's image: its two programs in /layer, the first
 // step copying the helper out of it into a volume the base image's step
 // runs it from, the push step running layerpush, its entrypoint. Like
@@ -125,7 +120,7 @@ const layerImage = "ghcr.io/apache/openserverless-deployer/layer:0.1.0"
 // User: it runs as root.
 func layer(helper, push string, ca []byte) stepImage {
 	return stepImage{
-		ref: mirrored(layerImage),
+		ref: mirrored(config.DefaultLayerImage),
 		contents: []content{
 			{path: "etc", mode: 0o755, dir: true},
 			{path: "etc/nsswitch.conf", mode: 0o644, body: []byte(nsswitch)},

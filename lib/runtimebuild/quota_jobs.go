@@ -86,8 +86,9 @@ func (s *Service) reservedJobs(ctx context.Context, namespace string, st quotaSt
 // seePushed counts as finished the unfinished Jobs whose Pod has pushed
 // the image: the status reports such a build succeeded (pushed) about a
 // second before the Job controller records it, and a caller who saw that
-// may start the next build at once. One list of the Pods that succeeded,
-// of those Jobs only.
+// may start the next build at once. One list of the Pods of those Jobs
+// only (not filtered by phase: the kubelet reports the push step ended a
+// moment before it reports the Pod Succeeded).
 func (s *Service) seePushed(ctx context.Context, namespace string, jobs map[string]*batchv1.Job) error {
 	var names []string
 	for name, j := range jobs {
@@ -101,7 +102,6 @@ func (s *Service) seePushed(ctx context.Context, namespace string, jobs map[stri
 	sort.Strings(names)
 	list, err := s.client.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{
 		LabelSelector: batchv1.JobNameLabel + " in (" + strings.Join(names, ",") + ")",
-		FieldSelector: "status.phase=" + string(corev1.PodSucceeded),
 	})
 	if err != nil {
 		return kube.Error(err, "listing the pods of active builds")

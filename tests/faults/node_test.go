@@ -41,7 +41,7 @@ func TestNodeFaults(t *testing.T) {
 	faults := []struct {
 		name, when string
 		step       string // the step that must be running when the fault lands
-		hit  func(t *testing.T, jobName string) (restart func() error)
+		hit        func(t *testing.T, jobName string) (restart func() error)
 	}{
 		{"kubelet", "while the build step runs", buildjob.StepBuild, func(t *testing.T, jobName string) func() error {
 			require.NoError(t, env.Node.KillKubelet())
