@@ -190,4 +190,3 @@ func runConfig(t *testing.T, img v1.Image) v1.Config {
 		WorkingDir: cf.Config.WorkingDir, Labels: cf.Config.Labels,
 	}
 }
-
