@@ -75,6 +75,7 @@ func secrets() []string {
 // credentials finds none: not in the status, the log, the termination
 // messages of the steps, nor in the image it builds.
 func TestProbingBuildFindsNoCredential(t *testing.T) {
+	api.RequireEngine(t, "alice")
 	ctx := context.Background()
 	probe, err := fixtures.Push(ctx, env.Registry.Host, env.Registry.Auth(), fixtures.Runtime{
 		Repo: "alice", Tag: "probe", User: "1001", Extend: true, Script: probeScript,

@@ -155,6 +155,7 @@ const probeScript = `out=/app/action/probe.txt; echo probe: ran > $out; env >> $
 // preinstall as root in the build step — finds no credential: not in the
 // log, the status, nor the image it builds.
 func TestInstallScriptFindsNoCredential(t *testing.T) {
+	api.RequireEngine(t, "alice")
 	pkg := map[string]any{
 		"name": "action", "version": "1.0.0",
 		"scripts":      map[string]string{"preinstall": probeScript},

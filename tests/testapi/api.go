@@ -106,3 +106,13 @@ func Dump(path string) {
 	}
 	fmt.Fprintf(os.Stderr, "--- last of %s ---\n%s\n", path, b)
 }
+
+// RequireEngine checks that the stack builds with the engine
+// EngineVariable names, when it names one.
+func (c Client) RequireEngine(t *testing.T, user string) {
+	t.Helper()
+	if e := os.Getenv(EngineVariable); e != "" {
+		r := c.Call(t, user, http.MethodGet, "/capabilities", nil)
+		require.Equal(t, e, r.Body["build_engine"], "the stack builds with %s", e)
+	}
+}
