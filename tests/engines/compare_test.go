@@ -1,25 +1,20 @@
 package engines
 
 import (
-	"archive/tar"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"net/http"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/apache/openserverless-deployer/dev/local"
+	"github.com/apache/openserverless-deployer/tests/testapi"
 )
 
 // buildCase is one request both engines build.
@@ -55,7 +50,7 @@ func TestEnginesBuildTheSameImage(t *testing.T) {
 	cs := cases()
 	built := map[string]map[string]string{} // engine → case → image by digest
 	for _, engine := range []string{"kaniko", "layer"} {
-		setEngine(t, engine)
+		api.SetEngine(t, env, "alice", engine)
 		built[engine] = buildAll(t, cs, engine)
 	}
 	for _, c := range cs {
@@ -64,8 +59,8 @@ func TestEnginesBuildTheSameImage(t *testing.T) {
 			require.NotEmpty(t, k, "kaniko built %s", c.name)
 			require.NotEmpty(t, l, "layer built %s", c.name)
 			kimg, limg := pull(t, k), pull(t, l)
-			assert.Equal(t, flatten(t, kimg), flatten(t, limg), "the file systems differ")
-			assert.Equal(t, runConfig(t, kimg), runConfig(t, limg), "the configs differ")
+			assert.Equal(t, testapi.Flatten(t, kimg), testapi.Flatten(t, limg), "the file systems differ")
+			assert.Equal(t, testapi.RunConfig(t, kimg), testapi.RunConfig(t, limg), "the configs differ")
 		})
 	}
 }
@@ -77,7 +72,7 @@ func TestEnginesFailAlike(t *testing.T) {
 	script := runtimes["script"].Context().Name() + ":local"
 	for _, engine := range []string{"kaniko", "layer"} {
 		t.Run(engine, func(t *testing.T) {
-			setEngine(t, engine)
+			api.SetEngine(t, env, "alice", engine)
 			failing := start(t, buildCase{name: "fail", kind: "python", source: script, file: "fail-the-build\n"}, engine)
 			noExtend := start(t, buildCase{name: "no-extend", kind: "python", source: env.Source("noextend"), file: "requests\n"}, engine)
 			r := api.Follow(t, "alice", failing)
@@ -135,58 +130,4 @@ func pull(t *testing.T, ref string) v1.Image {
 	img, err := remote.Image(d, remote.WithAuth(env.Registry.Auth()))
 	require.NoError(t, err)
 	return img
-}
-
-// flatten lists the image's file system as one line per entry: path, type,
-// mode, owner, size, content digest, link target and xattrs; times aside.
-func flatten(t *testing.T, img v1.Image) string {
-	t.Helper()
-	rc := mutate.Extract(img)
-	defer rc.Close()
-	tr := tar.NewReader(rc)
-	var lines []string
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		require.NoError(t, err)
-		h := sha256.New()
-		_, err = io.Copy(h, tr)
-		require.NoError(t, err)
-		var xattrs []string
-		for k, v := range hdr.PAXRecords {
-			if strings.HasPrefix(k, "SCHILY.xattr.") {
-				xattrs = append(xattrs, k+"="+hex.EncodeToString([]byte(v)))
-			}
-		}
-		sort.Strings(xattrs)
-		path := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(hdr.Name, "./"), "/"), "/")
-		if path == "" || path == "." {
-			continue // Kaniko writes the root's own entry, the layer engine does not
-		}
-		link := hdr.Linkname
-		if hdr.Typeflag == tar.TypeLink {
-			link = strings.TrimPrefix(link, "/") // both forms name the same file from the root
-		}
-		sum := ""
-		if hdr.Typeflag == tar.TypeReg {
-			sum = hex.EncodeToString(h.Sum(nil))[:16]
-		}
-		lines = append(lines, fmt.Sprintf("%s %c %o %d:%d %d %s %s %v",
-			path, hdr.Typeflag, hdr.Mode&0o7777, hdr.Uid, hdr.Gid, hdr.Size, sum, link, xattrs))
-	}
-	sort.Strings(lines)
-	return strings.Join(lines, "\n")
-}
-
-// runConfig is the part of the config both engines must write alike.
-func runConfig(t *testing.T, img v1.Image) v1.Config {
-	t.Helper()
-	cf, err := img.ConfigFile()
-	require.NoError(t, err)
-	return v1.Config{
-		Env: cf.Config.Env, User: cf.Config.User, Entrypoint: cf.Config.Entrypoint, Cmd: cf.Config.Cmd,
-		WorkingDir: cf.Config.WorkingDir, Labels: cf.Config.Labels,
-	}
 }

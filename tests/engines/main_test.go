@@ -8,14 +8,11 @@ package engines
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"testing"
 	"time"
 
-	"github.com/apache/openwhisk-client-go/whisk"
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/stretchr/testify/require"
 
 	"github.com/apache/openserverless-deployer/dev/fixtures"
 	"github.com/apache/openserverless-deployer/dev/local"
@@ -84,28 +81,3 @@ for op in $(grep -v '^#' /tmp/requirements.txt); do
 	echo "extend: $op done"
 done
 `
-
-// setEngine makes the deployed package build with engine, as an operator
-// updates a parameter of it (wsk package update builder -p build_engine …).
-func setEngine(t *testing.T, engine string) {
-	t.Helper()
-	key, ok := env.Subjects.Token(env.Gateway.SystemNamespace())
-	require.True(t, ok)
-	c, err := whisk.NewClient(http.DefaultClient, &whisk.Config{Host: env.Gateway.URL(), AuthToken: key, Namespace: env.Gateway.SystemNamespace()})
-	require.NoError(t, err)
-	pkg, _, err := c.Packages.Get("builder")
-	require.NoError(t, err)
-	found := false
-	for i, kv := range pkg.Parameters {
-		if kv.Key == "build_engine" {
-			pkg.Parameters[i].Value, found = engine, true
-		}
-	}
-	if !found {
-		pkg.Parameters = append(pkg.Parameters, whisk.KeyValue{Key: "build_engine", Value: engine})
-	}
-	_, _, err = c.Packages.Insert(pkg, true)
-	require.NoError(t, err)
-	r := api.Call(t, "alice", http.MethodGet, "/capabilities", nil)
-	require.Equal(t, engine, r.Body["build_engine"], "the package builds with %s", engine)
-}

@@ -30,9 +30,15 @@ func ensure(t *testing.T, builder, file string) testapi.Reply {
 		"builder": builder, "file": base64.StdEncoding.EncodeToString([]byte(file)),
 	})
 	require.Equal(t, http.StatusAccepted, r.Code, "%v", r.Body)
+	return follow(t, r.Str("id"))
+}
+
+// follow polls a build until it ends.
+func follow(t *testing.T, id string) testapi.Reply {
+	t.Helper()
 	deadline := time.Now().Add(12 * time.Minute)
 	for {
-		st := api.Call(t, "alice", http.MethodGet, "/"+r.Str("id"), nil)
+		st := api.Call(t, "alice", http.MethodGet, "/"+id, nil)
 		if s := st.Str("state"); s == "succeeded" || s == "failed" {
 			return st
 		}
