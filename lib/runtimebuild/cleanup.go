@@ -57,7 +57,8 @@ const listPage = 500
 
 // Cleanup deletes the finished build Jobs, Complete or Failed, that ended
 // more than maxAge ago: the user's own, or everyone's with system scope.
-// Jobs still running are left alone. Deletion propagates in the background,
+// Jobs still running are left alone; one whose Pod pushed its image is
+// finished as of the push (markPushed), as its status says. Deletion propagates in the background,
 // so the Pods, context ConfigMaps and temporary Secrets go with their Jobs.
 //
 // A Job that cannot be deleted — replaced by a new build since the list, or
@@ -81,6 +82,13 @@ func (s *Service) Cleanup(ctx context.Context, user string, system bool, maxAge 
 		list, err := s.client.BatchV1().Jobs(s.cfg.Namespace).List(ctx, opts)
 		if err != nil {
 			return r.stop(kube.Error(err, "listing build jobs"))
+		}
+		page := make([]*batchv1.Job, len(list.Items))
+		for i := range list.Items {
+			page[i] = &list.Items[i]
+		}
+		if err := markPushed(ctx, s.client, s.cfg.Namespace, page); err != nil {
+			return r.stop(err)
 		}
 		var old []*batchv1.Job
 		for i := range list.Items {

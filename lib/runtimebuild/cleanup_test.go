@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,6 +79,8 @@ func cleanupFixture() []runtime.Object {
 		buildJob("alice-recent-complete", "alice", batchv1.JobComplete, recent),
 		buildJob("alice-recent-failed", "alice", batchv1.JobFailed, recent),
 		buildJob("alice-running", "alice", "", time.Time{}),
+		buildJob("alice-pushed", "alice", "", time.Time{}),
+		buildJob("alice-push-failed", "alice", "", time.Time{}),
 		noCompletionTime,
 		notDone,
 		notBuild,
@@ -88,6 +91,15 @@ func cleanupFixture() []runtime.Object {
 		buildJob("build-alice-0123456789abcdef", "bob", batchv1.JobFailed, old),
 		buildJob("alice", "bob", batchv1.JobComplete, old),
 	}
+}
+
+// cleanupPods are the Pods of two of cleanupFixture's unfinished Jobs: one
+// whose push step wrote its digest an hour ago (its status says succeeded;
+// the Job controller has yet to record it), one whose push failed.
+func cleanupPods() []runtime.Object {
+	pushed := podOf("alice-pushed", 0, "sha256:"+strings.Repeat("ab", 32))
+	pushed.Status.ContainerStatuses[0].State.Terminated.FinishedAt = metav1.NewTime(cleanupNow.Add(-time.Hour))
+	return []runtime.Object{pushed, podOf("alice-push-failed", 1, "")}
 }
 
 func TestCleanup(t *testing.T) {
@@ -104,7 +116,7 @@ func TestCleanup(t *testing.T) {
 		},
 		{
 			name: "caller's finished builds, max age 0", user: "alice", maxAge: 0,
-			wantDeleted: []string{"alice-no-completion-time", "alice-old-complete", "alice-old-failed", "alice-recent-complete", "alice-recent-failed"},
+			wantDeleted: []string{"alice-no-completion-time", "alice-old-complete", "alice-old-failed", "alice-pushed", "alice-recent-complete", "alice-recent-failed"},
 		},
 		{
 			name: "nothing old enough", user: "alice", maxAge: 8760 * time.Hour,
@@ -125,7 +137,7 @@ func TestCleanup(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			client := fake.NewClientset(cleanupFixture()...)
+			client := fake.NewClientset(append(cleanupFixture(), cleanupPods()...)...)
 			s := NewService(client, config.Config{Namespace: "builds"}, WithClock(func() time.Time { return cleanupNow }))
 			n, err := s.Cleanup(context.Background(), tt.user, tt.system, tt.maxAge)
 			require.NoError(t, err)

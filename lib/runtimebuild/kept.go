@@ -15,10 +15,21 @@ import (
 // Job that finished since is pruned by the next build), or listErr;
 // failing, it only logs: the new build stands, and the next one or the
 // cleanup tries again.
-func (s *Service) pruneKept(ctx context.Context, user string, mine []batchv1.Job, listErr error) {
+func (s *Service) pruneKept(ctx context.Context, namespace, user string, mine []batchv1.Job, listErr error) {
 	if listErr != nil {
 		s.log.WithError(listErr).WithField("user", user).Warn("pruning the finished builds")
 		return
+	}
+	// A build that pushed its image is finished for its user, though its
+	// Job may not say so yet: read its Pod when it may be pruned.
+	if len(mine) > s.cfg.MaxKeptBuildsPerUser {
+		jobs := make([]*batchv1.Job, len(mine))
+		for i := range mine {
+			jobs[i] = &mine[i]
+		}
+		if err := markPushed(ctx, s.client, namespace, jobs); err != nil {
+			s.log.WithError(err).WithField("user", user).Warn("reading the pushed builds to prune")
+		}
 	}
 	for _, job := range overKept(mine, s.cfg.MaxKeptBuildsPerUser) {
 		if err := deleteJob(ctx, s.client, &job); err != nil {

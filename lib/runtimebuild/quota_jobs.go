@@ -2,13 +2,10 @@ package runtimebuild
 
 import (
 	"context"
-	"sort"
-	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -77,46 +74,10 @@ func (s *Service) reservedJobs(ctx context.Context, namespace string, st quotaSt
 			seen.jobs[names[i]] = job
 		}
 	}
-	if err := s.seePushed(ctx, namespace, seen.jobs); err != nil {
+	if err := markPushed(ctx, s.client, namespace, found); err != nil {
 		return seenJobs{}, err
 	}
 	return seen, nil
-}
-
-// seePushed counts as finished the unfinished Jobs whose Pod has pushed
-// the image: the status reports such a build succeeded (pushed) about a
-// second before the Job controller records it, and a caller who saw that
-// may start the next build at once. One list of the Pods of those Jobs
-// only (not filtered by phase: the kubelet reports the push step ended a
-// moment before it reports the Pod Succeeded).
-func (s *Service) seePushed(ctx context.Context, namespace string, jobs map[string]*batchv1.Job) error {
-	var names []string
-	for name, j := range jobs {
-		if unfinished(j) {
-			names = append(names, name)
-		}
-	}
-	if len(names) == 0 {
-		return nil
-	}
-	sort.Strings(names)
-	list, err := s.client.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{
-		LabelSelector: batchv1.JobNameLabel + " in (" + strings.Join(names, ",") + ")",
-	})
-	if err != nil {
-		return kube.Error(err, "listing the pods of active builds")
-	}
-	for i := range list.Items {
-		pod := &list.Items[i]
-		j := jobs[pod.Labels[batchv1.JobNameLabel]]
-		if _, _, ok := pushed(pod); ok && j != nil && metav1.IsControlledBy(pod, j) {
-			// A copy marked complete, seen by this decision only.
-			j = j.DeepCopy()
-			j.Status.Conditions = append(j.Status.Conditions, batchv1.JobCondition{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, Reason: "Pushed"})
-			jobs[j.Name] = j
-		}
-	}
-	return nil
 }
 
 // notSucceeded selects the Jobs that have not succeeded. A build Job runs one

@@ -762,3 +762,24 @@ func TestStartUsesRegistryOptionsAndLogger(t *testing.T) {
 	}
 	assert.True(t, created, "the new Job is logged")
 }
+
+// A start past max_kept_builds_per_user prunes the oldest finished build,
+// counting as finished one whose Pod pushed its image though its Job is
+// not yet complete (its status already says succeeded).
+func TestStartPrunesCountingAPushedBuild(t *testing.T) {
+	old, older := doneJob("alice-old", "alice", batchv1.JobComplete), doneJob("alice-older", "alice", batchv1.JobComplete)
+	older.Status.Conditions[0].LastTransitionTime = metav1.NewTime(startNow.Add(-time.Hour))
+	pod := podOf("alice-pushed", 0, "sha256:"+strings.Repeat("ab", 32))
+	pod.Status.ContainerStatuses[0].State.Terminated.FinishedAt = metav1.NewTime(startNow)
+	e := newStartEnv(t, func(c *config.Config) { c.MaxKeptBuildsPerUser = 2 },
+		registrySecret("builds"), old, older, activeJob("alice-pushed", "alice"), pod)
+	_, err := e.svc.Start(context.Background(), "alice", e.request(""))
+	require.NoError(t, err)
+	var deleted []string
+	for _, a := range e.client.Actions() {
+		if a.Matches("delete", "jobs") {
+			deleted = append(deleted, a.(k8stesting.DeleteAction).GetName())
+		}
+	}
+	assert.Equal(t, []string{"alice-older"}, deleted, "three finished, two kept")
+}

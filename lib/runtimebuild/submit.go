@@ -58,7 +58,7 @@ func (s *Service) submit(ctx context.Context, p buildjob.Plan, ahead *quotaReads
 	var pruned sync.WaitGroup
 	pruned.Go(func() {
 		ahead.listedMine.Wait()
-		s.pruneKept(ctx, p.User, ahead.mine, ahead.mineErr)
+		s.pruneKept(ctx, p.Namespace, p.User, ahead.mine, ahead.mineErr)
 	})
 	defer pruned.Wait()
 	if err := s.complete(ctx, p, job, got.record); err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/apache/openserverless-deployer/dev/fixtures"
 	"github.com/apache/openserverless-deployer/dev/local"
 	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
+	"github.com/apache/openserverless-deployer/tests/testapi"
 )
 
 // slowExtend is an extend script that takes long enough for a fault to land
@@ -94,9 +95,12 @@ func TestNodeFaults(t *testing.T) {
 			default:
 				t.Fatalf("build %s ended as %v", id, final.Body)
 			}
-			job, err := env.Kube.Client.BatchV1().Jobs(local.Namespace).Get(ctx, jobName, metav1.GetOptions{})
-			require.NoError(t, err)
-			assert.True(t, jobFinished(job), "the Job is finished, so the quota no longer counts it: %+v", job.Status)
+			// A pushed build reports succeeded a moment before its Job
+			// is complete.
+			testapi.Eventually(t, "the Job is finished, so the quota no longer counts it", func() bool {
+				job, err := env.Kube.Client.BatchV1().Jobs(local.Namespace).Get(ctx, jobName, metav1.GetOptions{})
+				return err == nil && jobFinished(job)
+			})
 			assertNothingLeft(t)
 		})
 	}
