@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/apache/openserverless-deployer/dev/fixtures"
@@ -70,4 +71,26 @@ func Push(ctx context.Context, root, host string, auth authn.Authenticator, log 
 	}
 	fmt.Fprintf(log, "step images pushed to %s in %s\n", host, time.Since(began).Round(time.Millisecond))
 	return Images{Executor: refs[0], Warmer: refs[1], Crane: refs[2], Pause: refs[3], Layer: refs[4]}, nil
+}
+
+// LayerImage builds the layer engine's image from the repository at root,
+// as Push makes it for the local stack, for an operator to push to the
+// registry their layer_image names.
+func LayerImage(ctx context.Context, root string, log io.Writer) (v1.Image, error) {
+	if log == nil {
+		log = io.Discard
+	}
+	cache, err := cacheDir()
+	if err != nil {
+		return nil, err
+	}
+	progs, err := buildLayerPrograms(ctx, root, cache, log)
+	if err != nil {
+		return nil, err
+	}
+	ca, err := os.ReadFile(CABundle)
+	if err != nil {
+		return nil, fmt.Errorf("reading the machine's certificate bundle: %w", err)
+	}
+	return layer(progs[0], progs[1], ca).image(cache)
 }
