@@ -203,6 +203,8 @@ func (s *Stack) settingsFor(engine string, overrides map[string]any) map[string]
 	in["warmer_image"] = s.Steps.Warmer.String()
 	in["pusher_image"] = s.Steps.Crane.String()
 	in["layer_image"] = s.Steps.Layer.String()
+	// The node (Kubernetes 1.37, containerd 2.4) mounts image volumes.
+	in["layer_image_volume"] = "true"
 	if engine != "" {
 		in["build_engine"] = engine
 	}

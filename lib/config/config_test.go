@@ -291,6 +291,7 @@ var validValues = map[string]string{
 	"build_engine":               "layer",
 	"layer_image":                "example.com/layer:v2",
 	"max_layer_mb":               "512",
+	"layer_image_volume":         "true",
 	"build_cpu_request":          "100m",
 	"build_memory_request":       "256Mi",
 	"build_cpu_limit":            "4",

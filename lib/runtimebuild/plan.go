@@ -35,6 +35,7 @@ func (s *Service) newPlan(reg userregistry.Registry, src imagestore.Source, r re
 		Engine:             s.cfg.BuildEngine,
 		LayerImage:         s.cfg.LayerImage,
 		MaxLayerBytes:      s.cfg.MaxLayerBytes,
+		LayerImageVolume:   s.cfg.LayerImageVolume,
 		Deadline:           s.cfg.BuildTimeout,
 		TTL:                s.cfg.JobTTL,
 		Resources:          s.cfg.Resources,

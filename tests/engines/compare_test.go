@@ -1,6 +1,7 @@
 package engines
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apache/openserverless-deployer/dev/local"
 	"github.com/apache/openserverless-deployer/tests/testapi"
@@ -45,14 +47,26 @@ func cases() []buildCase {
 }
 
 // TestEnginesBuildTheSameImage builds every case with Kaniko, then with the
-// layer engine, and compares the two images.
+// layer engine (its helper in an image volume, as the stack deploys it),
+// and compares the two images; then the layer engine's cases with a file
+// again with the helper copied by a step of its own (layer_image_volume
+// false, for nodes without image volumes), which must build the same.
 func TestEnginesBuildTheSameImage(t *testing.T) {
 	cs := cases()
+	var withFile []buildCase
+	for _, c := range cs {
+		if c.file != "" {
+			withFile = append(withFile, c)
+		}
+	}
 	built := map[string]map[string]string{} // engine → case → image by digest
 	for _, engine := range []string{"kaniko", "layer"} {
 		api.SetEngine(t, env, "alice", engine)
 		built[engine] = buildAll(t, cs, engine)
 	}
+	testapi.SetParameter(t, env, "layer_image_volume", "false")
+	t.Cleanup(func() { testapi.SetParameter(t, env, "layer_image_volume", "true") })
+	built["layer-copy"] = buildAll(t, withFile, "layer-copy")
 	for _, c := range cs {
 		t.Run(c.name, func(t *testing.T) {
 			k, l := built["kaniko"][c.name], built["layer"][c.name]
@@ -61,6 +75,11 @@ func TestEnginesBuildTheSameImage(t *testing.T) {
 			kimg, limg := pull(t, k), pull(t, l)
 			assert.Equal(t, testapi.Flatten(t, kimg), testapi.Flatten(t, limg), "the file systems differ")
 			assert.Equal(t, testapi.RunConfig(t, kimg), testapi.RunConfig(t, limg), "the configs differ")
+			if c.file != "" {
+				cimg := pull(t, built["layer-copy"][c.name])
+				assert.Equal(t, testapi.Flatten(t, limg), testapi.Flatten(t, cimg), "the helper copied builds another file system")
+				assert.Equal(t, testapi.RunConfig(t, limg), testapi.RunConfig(t, cimg))
+			}
 		})
 	}
 }
@@ -90,6 +109,12 @@ func TestEnginesFailAlike(t *testing.T) {
 
 // start starts a case's build for engine and returns its id.
 func start(t *testing.T, c buildCase, engine string) string {
+	id, _ := startJob(t, c, engine)
+	return id
+}
+
+// startJob starts a case's build for engine and returns its id and Job.
+func startJob(t *testing.T, c buildCase, engine string) (id, job string) {
 	t.Helper()
 	body := map[string]any{"source": c.source, "target": "alice:" + c.name + "-" + engine, "kind": c.kind}
 	if c.file != "" {
@@ -97,7 +122,19 @@ func start(t *testing.T, c buildCase, engine string) string {
 	}
 	r := api.Call(t, "alice", http.MethodPost, "/start", body)
 	require.Equal(t, http.StatusOK, r.Code, "%v", r.Body)
-	return r.Str("id")
+	return r.Str("id"), r.Str("job_name")
+}
+
+// helperSteps names the init steps of a build Job.
+func helperSteps(t *testing.T, job string) []string {
+	t.Helper()
+	j, err := env.Kube.Client.BatchV1().Jobs(local.Namespace).Get(context.Background(), job, metav1.GetOptions{})
+	require.NoError(t, err)
+	var names []string
+	for _, c := range j.Spec.Template.Spec.InitContainers {
+		names = append(names, c.Name)
+	}
+	return names
 }
 
 // buildAll builds the cases four at a time (the user's quota) and returns
@@ -109,7 +146,14 @@ func buildAll(t *testing.T, cs []buildCase, engine string) map[string]string {
 		batch := cs[i:min(i+4, len(cs))]
 		ids := make([]string, len(batch))
 		for j, c := range batch {
-			ids[j] = start(t, c, engine)
+			var job string
+			ids[j], job = startJob(t, c, engine)
+			// The layer engine's helper: in an image volume, or copied by a step.
+			if c.file != "" && engine == "layer" {
+				assert.Equal(t, []string{"build"}, helperSteps(t, job), c.name)
+			} else if c.file != "" && engine == "layer-copy" {
+				assert.Equal(t, []string{"tools", "build"}, helperSteps(t, job), c.name)
+			}
 		}
 		for j, c := range batch {
 			r := api.Follow(t, "alice", ids[j])

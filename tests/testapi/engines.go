@@ -23,25 +23,32 @@ import (
 // updates a parameter of it (wsk package update builder -p build_engine …).
 func (c Client) SetEngine(t *testing.T, env *local.Stack, user, engine string) {
 	t.Helper()
-	key, ok := env.Subjects.Token(env.Gateway.SystemNamespace())
+	SetParameter(t, env, "build_engine", engine)
+	r := c.Call(t, user, http.MethodGet, "/capabilities", nil)
+	require.Equal(t, engine, r.Body["build_engine"], "the package builds with %s", engine)
+}
+
+// SetParameter sets a parameter of the deployed package, as an operator
+// does (wsk package update builder -p key value).
+func SetParameter(t *testing.T, env *local.Stack, key, value string) {
+	t.Helper()
+	sys, ok := env.Subjects.Token(env.Gateway.SystemNamespace())
 	require.True(t, ok)
-	wc, err := whisk.NewClient(http.DefaultClient, &whisk.Config{Host: env.Gateway.URL(), AuthToken: key, Namespace: env.Gateway.SystemNamespace()})
+	wc, err := whisk.NewClient(http.DefaultClient, &whisk.Config{Host: env.Gateway.URL(), AuthToken: sys, Namespace: env.Gateway.SystemNamespace()})
 	require.NoError(t, err)
 	pkg, _, err := wc.Packages.Get("builder")
 	require.NoError(t, err)
 	found := false
 	for i, kv := range pkg.Parameters {
-		if kv.Key == "build_engine" {
-			pkg.Parameters[i].Value, found = engine, true
+		if kv.Key == key {
+			pkg.Parameters[i].Value, found = value, true
 		}
 	}
 	if !found {
-		pkg.Parameters = append(pkg.Parameters, whisk.KeyValue{Key: "build_engine", Value: engine})
+		pkg.Parameters = append(pkg.Parameters, whisk.KeyValue{Key: key, Value: value})
 	}
 	_, _, err = wc.Packages.Insert(pkg, true)
 	require.NoError(t, err)
-	r := c.Call(t, user, http.MethodGet, "/capabilities", nil)
-	require.Equal(t, engine, r.Body["build_engine"], "the package builds with %s", engine)
 }
 
 // Flatten lists the image's file system as one line per entry: path, type,

@@ -31,7 +31,8 @@ const (
 )
 
 // layerSteps are the layer engine's steps: tools copies the helper into a
-// volume; build runs it in the base image itself, as root (the
+// volume (none with an image volume of the layer image: the node mounts
+// it); build runs it in the base image itself, as root (the
 // Dockerfile's USER root), with the base's own environment, with no
 // credential, no token and no Secret volume; push appends the layer it
 // wrote to the base and pushes, with the push credential (and the
@@ -43,13 +44,9 @@ func layerSteps(p Plan) (init, main []corev1.Container) {
 	if p.FileName == "" {
 		return nil, []corev1.Container{push}
 	}
-	tools := corev1.Container{
-		Name:                     StepTools,
-		Image:                    p.LayerImage,
-		Command:                  []string{layerHelper, "-copy-to", layerToolsDir},
-		VolumeMounts:             []corev1.VolumeMount{{Name: volTools, MountPath: layerToolsDir}},
-		Resources:                resources(p),
-		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
+	helper := path.Join(layerToolsDir, path.Base(layerHelper))
+	if p.LayerImageVolume {
+		helper = path.Join(layerToolsDir, layerHelper) // the whole image is mounted
 	}
 	args := []string{
 		"-file", path.Join(layerInputDir, p.FileName), "-name", p.FileName,
@@ -64,7 +61,7 @@ func layerSteps(p Plan) (init, main []corev1.Container) {
 	build := corev1.Container{
 		Name:    StepBuild,
 		Image:   p.Pinned,
-		Command: []string{path.Join(layerToolsDir, "layerhelper")},
+		Command: []string{helper},
 		Args:    args,
 		VolumeMounts: []corev1.VolumeMount{
 			{Name: volTools, MountPath: layerToolsDir, ReadOnly: true},
@@ -72,6 +69,17 @@ func layerSteps(p Plan) (init, main []corev1.Container) {
 			{Name: volOutput, MountPath: layerOutputDir},
 		},
 		SecurityContext:          &corev1.SecurityContext{RunAsUser: ptr(int64(0)), RunAsGroup: ptr(int64(0))},
+		Resources:                resources(p),
+		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
+	}
+	if p.LayerImageVolume {
+		return []corev1.Container{build}, []corev1.Container{push}
+	}
+	tools := corev1.Container{
+		Name:                     StepTools,
+		Image:                    p.LayerImage,
+		Command:                  []string{layerHelper, "-copy-to", layerToolsDir},
+		VolumeMounts:             []corev1.VolumeMount{{Name: volTools, MountPath: layerToolsDir}},
 		Resources:                resources(p),
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
 	}

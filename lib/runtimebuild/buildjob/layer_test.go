@@ -85,6 +85,7 @@ func TestLayerBuildStepHasNoCredential(t *testing.T) {
 		func(*Plan) {},
 		func(p *Plan) { p.PushCredentials = credentials(t, []byte(`{"auths":{}}`)) },
 		func(p *Plan) { p.UserNamespace = true },
+		func(p *Plan) { p.LayerImageVolume = true },
 	} {
 		p := layerPlan()
 		mod(&p)
@@ -106,12 +107,32 @@ func TestLayerBuildStepHasNoCredential(t *testing.T) {
 				assert.Nil(t, sc.AllowPrivilegeEscalation, c.Name)
 			}
 		}
+		build := pod.InitContainers[len(pod.InitContainers)-1]
+		require.Equal(t, "build", build.Name)
 		assert.Equal(t, []corev1.VolumeMount{
 			{Name: "tools", MountPath: "/.deployer/bin", ReadOnly: true},
 			{Name: "context", MountPath: "/.deployer/in/requirements.txt", SubPath: "requirements.txt", ReadOnly: true},
 			{Name: "output", MountPath: "/.deployer/out"},
-		}, pod.InitContainers[1].VolumeMounts)
+		}, build.VolumeMounts)
 	}
+}
+
+// TestLayerJobWithImageVolume: with layer_image_volume the node mounts the
+// layer image (read-only) where the tools step would have copied the
+// helper, and there is no tools step.
+func TestLayerJobWithImageVolume(t *testing.T) {
+	p := layerPlan()
+	p.LayerImageVolume = true
+	pod, vols := layerStepsOf(t, p)
+	require.Len(t, pod.InitContainers, 1)
+	build := pod.InitContainers[0]
+	assert.Equal(t, "build", build.Name)
+	assert.Equal(t, []string{"/.deployer/bin/layer/layerhelper"}, build.Command)
+	require.NotNil(t, vols["tools"].Image)
+	assert.Nil(t, vols["tools"].EmptyDir)
+	assert.Equal(t, corev1.ImageVolumeSource{Reference: "layer.example.com/layer:v9", PullPolicy: corev1.PullIfNotPresent}, *vols["tools"].Image)
+	assert.Equal(t, "push", pod.Containers[0].Name)
+	assert.Equal(t, "layer.example.com/layer:v9", pod.Containers[0].Image)
 }
 
 // TestLayerJobWithoutFile: with no file the Dockerfile is FROM alone, so

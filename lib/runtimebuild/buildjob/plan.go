@@ -61,9 +61,12 @@ type Plan struct {
 	LayerImage  string
 	// MaxLayerBytes bounds the layer the layer engine pushes.
 	MaxLayerBytes int64
-	Deadline      time.Duration
-	TTL           time.Duration
-	Resources     config.Resources
+	// LayerImageVolume brings the helper in as an image volume of
+	// LayerImage, with no tools step.
+	LayerImageVolume bool
+	Deadline         time.Duration
+	TTL              time.Duration
+	Resources        config.Resources
 	// UserNamespace runs the Pod with hostUsers: false.
 	UserNamespace bool
 }

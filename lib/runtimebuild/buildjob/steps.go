@@ -167,12 +167,17 @@ func volumes(p Plan) []corev1.Volume {
 		secret(volPullConfig, p.PullSecret),
 	}
 	// Kaniko's fetch step fills the base volume; the layer engine's tools
-	// step brings its helper in one.
-	work := volCache
-	if p.layerEngine() {
-		work = volTools
+	// step brings its helper in one, or the node mounts the layer image.
+	switch {
+	case !p.layerEngine():
+		vols = append(vols, corev1.Volume{Name: volCache, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
+	case p.LayerImageVolume:
+		vols = append(vols, corev1.Volume{Name: volTools, VolumeSource: corev1.VolumeSource{Image: &corev1.ImageVolumeSource{
+			Reference: p.LayerImage, PullPolicy: corev1.PullIfNotPresent,
+		}}})
+	default:
+		vols = append(vols, corev1.Volume{Name: volTools, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
 	}
-	vols = append(vols, corev1.Volume{Name: work, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
 	if s := p.pushSecret(); s != "" {
 		vols = append(vols, secret(volPushConfig, s))
 	}
