@@ -57,6 +57,11 @@ func ClientConfig(c config.Config) (*rest.Config, error) {
 	// fairness queues or refuses (429, which client-go retries) what exceeds
 	// the deployer's share; this limit only stops a runaway loop.
 	rc.QPS, rc.Burst = 1000, 1000
+	// Protobuf, as Kubernetes' own components talk to the API server: a
+	// page of 500 build Jobs is about a third of its JSON, and both sides
+	// encode and decode it several times faster.
+	rc.ContentType = "application/vnd.kubernetes.protobuf"
+	rc.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	// Without a bound, a request to an API server that accepts the
 	// connection and never answers waits for the activation's deadline.
 	rc.Timeout = c.KubeTimeout
