@@ -58,8 +58,9 @@ const listPage = 500
 // Cleanup deletes the finished build Jobs, Complete or Failed, that ended
 // more than maxAge ago: the user's own, or everyone's with system scope.
 // Jobs still running are left alone; one whose Pod pushed its image is
-// finished as of the push (markPushed), as its status says. Deletion propagates in the background,
-// so the Pods, context ConfigMaps and temporary Secrets go with their Jobs.
+// finished as of the push (markPushed), as its status says. Deletion
+// propagates in the background, so the Pods, context ConfigMaps and
+// temporary Secrets go with their Jobs.
 //
 // A Job that cannot be deleted — replaced by a new build since the list, or
 // refused — does not stop the others: Cleanup returns the count deleted and
@@ -83,17 +84,14 @@ func (s *Service) Cleanup(ctx context.Context, user string, system bool, maxAge 
 		if err != nil {
 			return r.stop(kube.Error(err, "listing build jobs"))
 		}
-		page := make([]*batchv1.Job, len(list.Items))
-		for i := range list.Items {
-			page[i] = &list.Items[i]
-		}
+		page := jobRefs(list.Items)
 		if err := markPushed(ctx, s.client, s.cfg.Namespace, page); err != nil {
 			return r.stop(err)
 		}
 		var old []*batchv1.Job
-		for i := range list.Items {
-			if at, done := finished(&list.Items[i]); done && !at.After(cutoff) {
-				old = append(old, &list.Items[i])
+		for _, j := range page {
+			if at, done := finished(j); done && !at.After(cutoff) {
+				old = append(old, j)
 			}
 		}
 		if err := s.recordDeletes(&r, old, deleteJobs(ctx, s.client, old)); err != nil {

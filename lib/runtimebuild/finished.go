@@ -33,6 +33,15 @@ func finished(job *batchv1.Job) (at time.Time, ok bool) {
 	return time.Time{}, false
 }
 
+// jobRefs points at each of jobs, for markPushed to mark in place.
+func jobRefs(jobs []batchv1.Job) []*batchv1.Job {
+	out := make([]*batchv1.Job, len(jobs))
+	for i := range jobs {
+		out[i] = &jobs[i]
+	}
+	return out
+}
+
 // reasonPushed marks a Job condition this package added, not the Job
 // controller: the Job's Pod pushed the image.
 const reasonPushed = "Pushed"

@@ -23,11 +23,7 @@ func (s *Service) pruneKept(ctx context.Context, namespace, user string, mine []
 	// A build that pushed its image is finished for its user, though its
 	// Job may not say so yet: read its Pod when it may be pruned.
 	if len(mine) > s.cfg.MaxKeptBuildsPerUser {
-		jobs := make([]*batchv1.Job, len(mine))
-		for i := range mine {
-			jobs[i] = &mine[i]
-		}
-		if err := markPushed(ctx, s.client, namespace, jobs); err != nil {
+		if err := markPushed(ctx, s.client, namespace, jobRefs(mine)); err != nil {
 			s.log.WithError(err).WithField("user", user).Warn("reading the pushed builds to prune")
 		}
 	}
