@@ -5,21 +5,17 @@ import (
 	"io"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/require"
+
+	"github.com/apache/openserverless-deployer/tests/testapi"
 )
 
 // pull reads an image from the local registry with the admin's credentials.
 func pull(t *testing.T, ref string) v1.Image {
 	t.Helper()
-	r, err := name.ParseReference(ref, name.Insecure)
-	require.NoError(t, err)
-	img, err := remote.Image(r, remote.WithAuth(env.Registry.Auth()))
-	require.NoError(t, err)
-	return img
+	return testapi.Pull(t, env, ref)
 }
 
 // file is one entry of an image's flattened filesystem.

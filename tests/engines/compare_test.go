@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -169,9 +168,5 @@ func buildAll(t *testing.T, cs []buildCase, engine string) map[string]string {
 func pull(t *testing.T, ref string) v1.Image {
 	t.Helper()
 	// Users pull from the pull host; the stack pushes and pulls on one.
-	d, err := name.NewDigest(ref, name.Insecure)
-	require.NoError(t, err)
-	img, err := remote.Image(d, remote.WithAuth(env.Registry.Auth()))
-	require.NoError(t, err)
-	return img
+	return testapi.Pull(t, env, ref)
 }

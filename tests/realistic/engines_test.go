@@ -8,8 +8,6 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -30,10 +28,10 @@ func TestEnginesBuildTheSameRuntime(t *testing.T) {
 		"nodejs": {"nodejs:bookworm", "nodejs", `{"name":"action","version":"1.0.0","dependencies":{"is-number":"7.0.0","left-pad":"1.3.0"}}`},
 		"python": {"python:bookworm", "python", "osd-greet==1.0.0\n"},
 	}
-	images := map[string]map[string][2]string{}
+	images := map[string]map[string]string{} // engine → runtime → image by digest
 	for _, engine := range []string{"kaniko", "layer"} {
 		api.SetEngine(t, env, "alice", engine)
-		images[engine] = map[string][2]string{}
+		images[engine] = map[string]string{}
 		for rt, req := range requests {
 			r := api.Call(t, "alice", http.MethodPost, "/start", map[string]any{
 				"source": env.RealisticSource(req.builder), "target": "alice:" + rt + "-" + engine, "kind": req.kind,
@@ -42,12 +40,14 @@ func TestEnginesBuildTheSameRuntime(t *testing.T) {
 			require.Equal(t, http.StatusOK, r.Code, "%v", r.Body)
 			st := follow(t, r.Str("id"))
 			require.Equal(t, "succeeded", st.Str("state"), "%s with %s: %v", rt, engine, st.Body)
-			images[engine][rt] = [2]string{st.Str("image"), st.Str("digest")}
+			ref, err := name.ParseReference(st.Str("image"))
+			require.NoError(t, err)
+			images[engine][rt] = ref.Context().Digest(st.Str("digest")).String()
 		}
 	}
 	for rt := range requests {
 		t.Run(rt, func(t *testing.T) {
-			k, l := pullImage(t, images["kaniko"][rt][0], images["kaniko"][rt][1]), pullImage(t, images["layer"][rt][0], images["layer"][rt][1])
+			k, l := testapi.Pull(t, env, images["kaniko"][rt]), testapi.Pull(t, env, images["layer"][rt])
 			assert.Equal(t, testapi.RunConfig(t, k), testapi.RunConfig(t, l), "the configs differ")
 			assert.Equal(t, stable(testapi.Flatten(t, k)), stable(testapi.Flatten(t, l)), "the file systems differ")
 		})
@@ -76,14 +76,4 @@ func stable(listing string) string {
 		keep = append(keep, line)
 	}
 	return strings.Join(keep, "\n")
-}
-
-// pullImage reads the image pushed as image ("host/repo:tag") with digest.
-func pullImage(t *testing.T, image, digest string) v1.Image {
-	t.Helper()
-	ref, err := name.ParseReference(image, name.Insecure)
-	require.NoError(t, err)
-	img, err := remote.Image(ref.Context().Digest(digest), remote.WithAuth(env.Registry.Auth()))
-	require.NoError(t, err)
-	return img
 }

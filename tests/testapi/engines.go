@@ -12,8 +12,10 @@ import (
 	"testing"
 
 	"github.com/apache/openwhisk-client-go/whisk"
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/require"
 
 	"github.com/apache/openserverless-deployer/dev/local"
@@ -103,4 +105,15 @@ func RunConfig(t *testing.T, img v1.Image) v1.Config {
 		Env: cf.Config.Env, User: cf.Config.User, Entrypoint: cf.Config.Entrypoint, Cmd: cf.Config.Cmd,
 		WorkingDir: cf.Config.WorkingDir, Labels: cf.Config.Labels,
 	}
+}
+
+// Pull reads an image (a tag or a digest reference) from the stack's
+// registry with its admin's credentials.
+func Pull(t *testing.T, env *local.Stack, ref string) v1.Image {
+	t.Helper()
+	r, err := name.ParseReference(ref, name.Insecure)
+	require.NoError(t, err)
+	img, err := remote.Image(r, remote.WithAuth(env.Registry.Auth()))
+	require.NoError(t, err)
+	return img
 }
