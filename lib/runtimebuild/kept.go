@@ -6,32 +6,67 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
-// pruneKept deletes the user's oldest finished build Jobs beyond
+// pruneKept deletes user's oldest finished build Jobs beyond
 // max_kept_builds_per_user, with what they own, so that no user can grow
-// the cluster's storage between cleanups. It runs after a new build was
-// created, over the user's build Jobs as the start listed them before (a
-// Job that finished since is pruned by the next build), or listErr;
-// failing, it only logs: the new build stands, and the next one or the
-// cleanup tries again.
-func (s *Service) pruneKept(ctx context.Context, namespace, user string, mine []batchv1.Job, listErr error) {
-	if listErr != nil {
-		s.log.WithError(listErr).WithField("user", user).Warn("pruning the finished builds")
+// the cluster's storage between cleanups, and writes in the quota record
+// how many build Jobs the user has left (kept_count.go). A start calls it
+// when its reservation says the user may be over the bound, after its own
+// Job was created. Failing, it only logs: the new build stands, and the
+// next one or the cleanup tries again.
+func (s *Service) pruneKept(ctx context.Context, namespace, user string) {
+	log := s.log.WithField("user", user)
+	mine, err := s.userJobs(ctx, namespace, user)
+	if err != nil {
+		log.WithError(err).Warn("pruning the finished builds")
 		return
 	}
 	// A build that pushed its image is finished for its user, though its
 	// Job may not say so yet: read its Pod when it may be pruned.
 	if len(mine) > s.cfg.MaxKeptBuildsPerUser {
 		if err := markPushed(ctx, s.client, namespace, jobRefs(mine)); err != nil {
-			s.log.WithError(err).WithField("user", user).Warn("reading the pushed builds to prune")
+			log.WithError(err).Warn("reading the pushed builds to prune")
+		}
+	}
+	listed := make(map[string]types.UID, len(mine))
+	left := map[string]bool{}
+	for _, job := range mine {
+		listed[job.Name] = job.UID
+		if job.DeletionTimestamp == nil {
+			left[job.Name] = true
 		}
 	}
 	for _, job := range overKept(mine, s.cfg.MaxKeptBuildsPerUser) {
 		if err := deleteJob(ctx, s.client, &job); err != nil {
-			s.log.WithError(err).WithField("job", job.Name).Warn("pruning a finished build")
+			log.WithError(err).WithField("job", job.Name).Warn("pruning a finished build")
+			continue
 		}
+		delete(left, job.Name)
 	}
+	if err := s.noteKept(ctx, namespace, user, left, listed); err != nil {
+		log.WithError(err).Warn("counting the kept builds")
+	}
+}
+
+// noteKept sets user's count in the quota record to the Jobs left after a
+// pruning, and to those of the record's reservations that the list did not
+// show: a Job of the user created after the list has its reservation
+// there. A reservation confirmed for a listed Job (one pruned, or finished
+// and not yet dropped from the record) is not counted again.
+func (s *Service) noteKept(ctx context.Context, namespace, user string, left map[string]bool, listed map[string]types.UID) error {
+	_, err := s.updateRecord(ctx, namespace, nil, func(st *quotaState) (bool, error) {
+		n := len(left)
+		for name, r := range st.entries {
+			if r.User == user && !left[name] && (r.UID == "" || r.UID != listed[name]) {
+				n++
+			}
+		}
+		st.kept[user] = keptCount{N: n, At: s.now().Unix()}
+		return true, nil
+	})
+	return err
 }
 
 // overKept returns, once more than keep Jobs are finished, the finished Jobs

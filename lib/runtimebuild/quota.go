@@ -66,47 +66,35 @@ func reservationExpiry(ctx context.Context, now time.Time) time.Time {
 }
 
 // place is what a reservation tells the plan's creator: the plan's Job when
-// it exists already and has not succeeded, and the record as the
-// reservation wrote it, from which the confirmation starts.
+// it exists already and has not succeeded, the record as the reservation
+// wrote it, from which the confirmation starts, and whether the new Job's
+// user may be over max_kept_builds_per_user (pruneKept lists the user's
+// Jobs then).
 type place struct {
 	existing *batchv1.Job
 	record   *corev1.ConfigMap
+	prune    bool
 }
 
-// quotaReads are what a start decides on and prunes from, read at once:
-// the quota record (and, when it is not complete, the unfinished build
-// Jobs it is completed from), and the user's own build Jobs, from which
-// the oldest finished ones are pruned. A start begins them while it
-// resolves its source, which they do not depend on.
-// The decision waits only for the record (recorded); the user's list,
-// which the API server filters out of every build Job it keeps, is waited
-// for only by the pruning, after the Job's create (listedMine).
+// quotaReads are what a start decides on, read while it resolves its
+// source, which they do not depend on: the quota record and, when it is not
+// complete, the unfinished build Jobs it is completed from.
 type quotaReads struct {
-	recorded   sync.WaitGroup
-	record     *corev1.ConfigMap
-	listed     *seenJobs // nil for a complete record
-	err        error     // of the record or of the list
-	listedMine sync.WaitGroup
-	mine       []batchv1.Job
-	mineErr    error
+	recorded sync.WaitGroup
+	record   *corev1.ConfigMap
+	listed   *seenJobs // nil for a complete record
+	err      error     // of the record or of the list
 }
 
-// readQuota begins the reads of the quota record and of user's build Jobs.
-func (s *Service) readQuota(ctx context.Context, namespace, user string) *quotaReads {
+// readQuota begins the reads of the quota record.
+func (s *Service) readQuota(ctx context.Context, namespace string) *quotaReads {
 	q := &quotaReads{}
 	q.recorded.Go(func() {
 		if q.record, q.err = s.cachedRecord(ctx, namespace); q.err == nil {
 			q.listed, q.err = s.adoptable(ctx, namespace, decodeRecord(q.record))
 		}
 	})
-	q.listedMine.Go(func() { q.mine, q.mineErr = s.userJobs(ctx, namespace, user) })
 	return q
-}
-
-// wait waits for every read q began, for a caller that uses none.
-func (q *quotaReads) wait() {
-	q.recorded.Wait()
-	q.listedMine.Wait()
 }
 
 // adoptable is the list a record that is not complete is decided on (see
@@ -182,6 +170,7 @@ func (s *Service) reserveQuota(ctx context.Context, p buildjob.Plan, ahead *quot
 				over := s.overQuota(mine+1 > s.cfg.MaxActiveBuildsPerUser, all+1 > s.cfg.MaxActiveBuilds)
 				if over == nil {
 					entries[name] = reservation{User: p.User, Expires: reservationExpiry(ctx, s.now()), Holders: 1}
+					got.prune = st.kept.add(p.User, s.cfg.MaxKeptBuildsPerUser, s.now())
 					return true, nil
 				}
 				if seen != nil {

@@ -55,6 +55,9 @@ type reservations map[string]reservation
 type quotaState struct {
 	entries  reservations
 	complete bool
+	// kept bounds each user's build Jobs, for the pruning of kept builds
+	// (kept_count.go).
+	kept keptCounts
 }
 
 // annotationComplete marks a complete record. An annotation, not a data
@@ -158,7 +161,7 @@ func newRecord(namespace string) *corev1.ConfigMap {
 		Name: QuotaRecord, Namespace: namespace,
 		Labels: map[string]string{kube.LabelComponent: quotaComponent},
 		Annotations: map[string]string{
-			"openserverless.apache.org/description": "Quota reservations of the runtime builder, one per unfinished build Job. Do not edit.",
+			"openserverless.apache.org/description": "Quota reservations of the runtime builder, one per unfinished build Job, and a bound on each user's build Jobs. Do not edit.",
 		},
 	}}
 }
@@ -167,7 +170,11 @@ func newRecord(namespace string) *corev1.ConfigMap {
 // makes the record incomplete: the next decision lists the Jobs, and adopts
 // that entry's Job if it is unfinished.
 func decodeRecord(cm *corev1.ConfigMap) quotaState {
-	st := quotaState{entries: reservations{}, complete: cm.Annotations[annotationComplete] == "true"}
+	st := quotaState{
+		entries:  reservations{},
+		complete: cm.Annotations[annotationComplete] == "true",
+		kept:     decodeKept(cm.Annotations[annotationKept]),
+	}
 	for name, v := range cm.Data {
 		var r reservation
 		if json.Unmarshal([]byte(v), &r) != nil {
@@ -190,15 +197,21 @@ func encodeRecord(cm *corev1.ConfigMap, st quotaState) error {
 		data[name] = string(b)
 	}
 	cm.Data = data
+	if cm.Annotations == nil {
+		cm.Annotations = map[string]string{}
+	}
 	if st.complete {
-		if cm.Annotations == nil {
-			cm.Annotations = map[string]string{}
-		}
 		cm.Annotations[annotationComplete] = "true"
 	} else {
 		delete(cm.Annotations, annotationComplete)
 	}
-	return nil
+	if len(st.kept) == 0 {
+		delete(cm.Annotations, annotationKept)
+		return nil
+	}
+	kept, err := st.kept.encode()
+	cm.Annotations[annotationKept] = kept
+	return err
 }
 
 // backoff waits a little before another attempt, longer as they add up,

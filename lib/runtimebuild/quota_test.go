@@ -36,8 +36,14 @@ func isQuotaRecord(obj runtime.Object) bool {
 // quotaRecord builds a complete quota record holding entries.
 func quotaRecord(t *testing.T, entries reservations) *corev1.ConfigMap {
 	t.Helper()
+	return recordOf(t, quotaState{entries: entries, complete: true})
+}
+
+// recordOf builds the quota record holding st.
+func recordOf(t *testing.T, st quotaState) *corev1.ConfigMap {
+	t.Helper()
 	cm := newRecord("builds")
-	require.NoError(t, encodeRecord(cm, quotaState{entries: entries, complete: true}))
+	require.NoError(t, encodeRecord(cm, st))
 	return cm
 }
 
@@ -319,7 +325,7 @@ func TestIdenticalReservationsShareOnePlace(t *testing.T) {
 	p := buildjob.Plan{ID: "0123456789abcdef0123456789abcdef", User: "alice", Namespace: "builds"}
 	reserve := func(p buildjob.Plan) error {
 		ctx := context.Background()
-		_, err := e.svc.reserveQuota(ctx, p, e.svc.readQuota(ctx, p.Namespace, p.User))
+		_, err := e.svc.reserveQuota(ctx, p, e.svc.readQuota(ctx, p.Namespace))
 		return err
 	}
 	require.NoError(t, reserve(p))
@@ -413,10 +419,14 @@ func TestCancelGivesThePlaceBack(t *testing.T) {
 	assert.NoError(t, err)
 }
 
-// A start reads the quota record once: the confirmation starts from the
-// record as the reservation wrote it. When another caller wrote it in
-// between, the confirmation's write conflicts and it reads again.
+// A start of a user the record knows reads the quota record once: the
+// confirmation starts from the record as the reservation wrote it. When
+// another caller wrote it in between, the confirmation's write conflicts
+// and it reads again.
 func TestStartReadsTheQuotaRecordOnce(t *testing.T) {
+	known := func() *corev1.ConfigMap {
+		return recordOf(t, quotaState{entries: reservations{}, complete: true, kept: keptCounts{"alice": {N: 3}}})
+	}
 	recordReads := func(e *startEnv) int {
 		n := 0
 		for _, a := range e.client.Actions() {
@@ -426,14 +436,15 @@ func TestStartReadsTheQuotaRecordOnce(t *testing.T) {
 		}
 		return n
 	}
-	e := newStartEnv(t, nil, registrySecret("builds"))
+	e := newStartEnv(t, nil, registrySecret("builds"), known())
 	got, err := e.svc.Start(context.Background(), "alice", e.request(""))
 	require.NoError(t, err)
 	assert.Equal(t, 1, recordReads(e))
+	assert.Empty(t, e.jobLists(), "alice's 3 Jobs are under the bound")
 	assert.NotEmpty(t, e.record(t)[got.JobName].UID, "confirmed")
 
 	// Another caller writes the record while the Job is created.
-	e = newStartEnv(t, nil, registrySecret("builds"))
+	e = newStartEnv(t, nil, registrySecret("builds"), known())
 	gvr := corev1.SchemeGroupVersion.WithResource("configmaps")
 	e.client.PrependReactor("create", "jobs", func(k8stesting.Action) (bool, runtime.Object, error) {
 		cur, err := e.client.Tracker().Get(gvr, "builds", QuotaRecord)
@@ -500,9 +511,10 @@ func (e *startEnv) jobGets() []string {
 
 // A quota decision on a complete record reads the Jobs its reservations
 // name, each by name, and lists no build Job: only the pruning of kept
-// builds lists, the user's own. The first decision on a new record lists
-// the build Jobs that have not succeeded, once, and adopts the unfinished
-// ones made without a reservation, which then count.
+// builds lists, the user's own, when the record does not know the user.
+// The first decision on a new record lists the build Jobs that have not
+// succeeded, once, and adopts the unfinished ones made without a
+// reservation, which then count.
 func TestStartReadsOnlyTheReservedJobs(t *testing.T) {
 	e := newStartEnv(t, func(c *config.Config) { c.MaxActiveBuildsPerUser = 2 },
 		registrySecret("builds"), activeJob("build-alice-legacy", "alice"), doneJob("build-bob-old", "bob", batchv1.JobFailed))
@@ -523,7 +535,7 @@ func TestStartReadsOnlyTheReservedJobs(t *testing.T) {
 	second.Target = "alice:py2"
 	_, err = e.svc.Start(context.Background(), "alice", second)
 	assert.Equal(t, fault.TooMany, fault.KindOf(err), "the adopted Job holds a place: %v", err)
-	assert.Equal(t, []string{ofUser("alice") + " | "}, e.jobLists())
+	assert.Empty(t, e.jobLists())
 	gets := e.jobGets()
 	assert.Len(t, gets, 3, "the reserved Jobs, then the refused build's own: %v", gets)
 	assert.Subset(t, gets, []string{"build-alice-legacy", first.JobName})

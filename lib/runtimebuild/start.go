@@ -61,10 +61,10 @@ func (s *Service) Start(ctx context.Context, user string, r StartRequest) (Start
 	}
 	// The quota's reads depend on nothing the plan holds: they go while
 	// the registry is chosen and the source resolved.
-	ahead := s.readQuota(ctx, s.cfg.Namespace, user)
+	ahead := s.readQuota(ctx, s.cfg.Namespace)
 	p, _, err := s.planFor(ctx, req)
 	if err != nil {
-		ahead.wait()
+		ahead.recorded.Wait()
 		return Started{}, err
 	}
 	job, existing, err := s.submit(ctx, p, ahead)

@@ -30,11 +30,10 @@ import (
 // begins them).
 func (s *Service) submit(ctx context.Context, p buildjob.Plan, ahead *quotaReads) (job *batchv1.Job, existing bool, err error) {
 	if ahead == nil {
-		ahead = s.readQuota(ctx, p.Namespace, p.User)
+		ahead = s.readQuota(ctx, p.Namespace)
 	}
 	got, err := s.reserveQuota(ctx, p, ahead)
 	if err != nil || got.existing != nil {
-		ahead.listedMine.Wait()
 		return got.existing, got.existing != nil, err
 	}
 	p.Attempt = attempt()
@@ -43,23 +42,20 @@ func (s *Service) submit(ctx context.Context, p buildjob.Plan, ahead *quotaReads
 		// Made by an identical request meanwhile, or succeeded before:
 		// the place this call reserved is not needed.
 		s.releaseQuota(ctx, p, err)
-		ahead.listedMine.Wait()
 		job, err := s.existing(ctx, p)
 		return job, job != nil, err
 	}
 	if err != nil {
 		s.releaseQuota(ctx, p, err)
-		ahead.listedMine.Wait()
 		return nil, false, kube.Error(err, "creating build job %s", p.JobName())
 	}
-	// Pruning the user's oldest finished builds touches none of the new
-	// Job's objects: it runs beside their creation, once the user's list
-	// begun ahead has come.
+	// Pruning the user's oldest finished builds, when the reservation says
+	// the user may be over the bound, touches none of the new Job's
+	// objects: it runs beside their creation.
 	var pruned sync.WaitGroup
-	pruned.Go(func() {
-		ahead.listedMine.Wait()
-		s.pruneKept(ctx, p.Namespace, p.User, ahead.mine, ahead.mineErr)
-	})
+	if got.prune {
+		pruned.Go(func() { s.pruneKept(ctx, p.Namespace, p.User) })
+	}
 	defer pruned.Wait()
 	if err := s.complete(ctx, p, job, got.record); err != nil {
 		s.remove(ctx, job)
