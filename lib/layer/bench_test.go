@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -60,10 +61,26 @@ func benchSetup(b *testing.B, root string) (*exclusions, time.Time) {
 	return ex, start
 }
 
+// cpuTime is the process's user and system time so far, all threads.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU adds the CPU time per operation beside the wall time, which
+// other processes on the machine can stretch.
+func reportCPU(b *testing.B, since time.Duration) {
+	b.ReportMetric(float64(cpuTime(b)-since)/float64(b.N), "cpu-ns/op")
+}
+
 func BenchmarkRecord(b *testing.B) {
 	root := benchRoot(b)
 	ex, start := benchSetup(b, root)
 	n := 0
+	cpu := cpuTime(b)
 	for b.Loop() {
 		bf, err := record(root, ex, start)
 		if err != nil {
@@ -71,6 +88,7 @@ func BenchmarkRecord(b *testing.B) {
 		}
 		n = len(bf.entries)
 	}
+	reportCPU(b, cpu)
 	b.ReportMetric(float64(n), "dirs")
 }
 
@@ -108,11 +126,13 @@ func BenchmarkWriteChanges(b *testing.B) {
 	os.Link(filepath.Join(changed, "new/pkg/f01.js"), filepath.Join(changed, "new/hard"))
 
 	entries := 0
+	cpu := cpuTime(b)
 	for b.Loop() {
 		entries, err = writeChanges(io.Discard, root, ex, bf, io.Discard)
 		if err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
 	b.ReportMetric(float64(entries), "entries")
 }
