@@ -27,6 +27,9 @@ type exclusions struct {
 	root   string
 	paths  map[string]bool
 	prefix string
+	// folders holds the folder of each path and of the prefix: only
+	// their entries can be left out.
+	folders map[string]bool
 }
 
 // newExclusions gathers the paths left out of a layer of root: the fixed
@@ -47,6 +50,10 @@ func newExclusions(root, out, mountinfoPath string) (*exclusions, error) {
 			e.paths[m] = true
 		}
 	}
+	e.folders = map[string]bool{filepath.Dir(e.prefix): true}
+	for p := range e.paths {
+		e.folders[filepath.Dir(p)] = true
+	}
 	return e, nil
 }
 
@@ -54,6 +61,15 @@ func newExclusions(root, out, mountinfoPath string) (*exclusions, error) {
 // walk stops at an excluded directory, so its contents need no check.
 func (e *exclusions) excluded(path string) bool {
 	return e.paths[path] || strings.HasPrefix(path, e.prefix)
+}
+
+// inFolder says whether an entry of dir, a folder the walk reached, may
+// be left out. The others need no check: an excluded path's folder is in
+// folders, and a name that starts with the prefix is either in the
+// prefix's folder or below a folder whose name starts with it, which the
+// walk did not enter.
+func (e *exclusions) inFolder(dir string) bool {
+	return e.folders[dir]
 }
 
 // within says whether path is root or below it.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"syscall"
 	"time"
 )
@@ -37,41 +36,30 @@ func startTime(dir string) (time.Time, error) {
 // record notes every directory's entries below root, the excluded aside.
 func record(root string, ex *exclusions, start time.Time) (*before, error) {
 	b := &before{start: start, entries: map[string][]string{}}
-	err := walkDirs(root, ex, func(dir string, entries []fs.DirEntry) {
-		names := make([]string, len(entries))
-		for i, e := range entries {
-			names[i] = e.Name()
+	s := startScan(root, ex, nil)
+	defer s.stop()
+	var walk func(f *folder) error
+	walk = func(f *folder) error {
+		<-f.done
+		if f.err != nil {
+			return f.err
 		}
-		b.entries[dir] = names
-	})
-	if err != nil {
-		return nil, fmt.Errorf("reading the root's entries: %w", err)
-	}
-	return b, nil
-}
-
-// walkDirs calls fn with each directory below root (root included) and its
-// entries that are not excluded, parents before children, in name order.
-func walkDirs(root string, ex *exclusions, fn func(dir string, entries []fs.DirEntry)) error {
-	entries, err := os.ReadDir(root)
-	if err != nil {
-		return err
-	}
-	kept := entries[:0]
-	for _, e := range entries {
-		if !ex.excluded(filepath.Join(root, e.Name())) {
-			kept = append(kept, e)
+		names := make([]string, len(f.entries))
+		for i, e := range f.entries {
+			names[i] = e.name
 		}
-	}
-	fn(root, kept)
-	for _, e := range kept {
-		if e.IsDir() {
-			if err := walkDirs(filepath.Join(root, e.Name()), ex, fn); err != nil {
+		b.entries[f.path] = names
+		for _, c := range f.children {
+			if err := walk(c); err != nil {
 				return err
 			}
 		}
+		return nil
 	}
-	return nil
+	if err := walk(s.top); err != nil {
+		return nil, fmt.Errorf("reading the root's entries: %w", err)
+	}
+	return b, nil
 }
 
 // ctime is the inode change time of a file's Lstat.

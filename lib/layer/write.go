@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 
@@ -31,38 +30,30 @@ type changes struct {
 
 func writeChanges(w io.Writer, root string, ex *exclusions, b *before, warn io.Writer) (entries int, err error) {
 	c := &changes{root: root, ex: ex, b: b, tw: tar.NewWriter(w), links: map[[2]uint64]string{}, warn: warn}
-	if err := c.dir(root); err != nil {
+	// Most entries have not changed: the scan stats every entry relative
+	// to its open folder, a few folders at a time, and only a changed one
+	// is read in full, in order.
+	start := unix.NsecToTimespec(b.start.UnixNano())
+	s := startScan(root, ex, &start)
+	defer s.stop()
+	if err := c.dir(s.top); err != nil {
 		return c.written, err
 	}
 	return c.written, c.tw.Close()
 }
 
-func (c *changes) dir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", dir, err)
+func (c *changes) dir(f *folder) error {
+	<-f.done
+	if f.err != nil {
+		return fmt.Errorf("reading %s: %w", f.path, f.err)
 	}
-	defer f.Close()
-	entries, err := f.ReadDir(-1)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", dir, err)
-	}
-	entries = slices.DeleteFunc(entries, func(e fs.DirEntry) bool { return c.ex.excluded(filepath.Join(dir, e.Name())) })
-	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
-	if err := c.whiteouts(dir, entries); err != nil {
+	if err := c.whiteouts(f.path, f.entries); err != nil {
 		return err
 	}
-	// Most entries have not changed: a stat relative to the open folder
-	// tells, and only a changed one is read in full.
-	fd := int(f.Fd())
-	start := unix.NsecToTimespec(c.b.start.UnixNano())
-	for _, e := range entries {
-		var st unix.Stat_t
-		if err := unix.Fstatat(fd, e.Name(), &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			return fmt.Errorf("reading %s: %w", filepath.Join(dir, e.Name()), err)
-		}
-		path := filepath.Join(dir, e.Name())
-		if st.Ctim.Sec > start.Sec || (st.Ctim.Sec == start.Sec && st.Ctim.Nsec >= start.Nsec) {
+	children := f.children
+	for _, e := range f.entries {
+		if e.changed {
+			path := join(f.path, e.name)
 			info, err := os.Lstat(path)
 			if err != nil {
 				return fmt.Errorf("reading %s: %w", path, err)
@@ -71,13 +62,14 @@ func (c *changes) dir(dir string) error {
 				return err
 			}
 		}
-		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-			if err := c.dir(path); err != nil {
+		if e.dir {
+			if err := c.dir(children[0]); err != nil {
 				return err
 			}
+			children = children[1:]
 		}
 	}
-	return nil
+	return f.entryErr
 }
 
 // whiteouts writes a whiteout for each entry dir had when the command
@@ -88,23 +80,20 @@ func (c *changes) dir(dir string) error {
 // the lower and, for a non-directory, all below it), while a whiteout
 // beside an entry of the same name hides the new entry in one of them or
 // the other, whichever comes first. A directory new since then had
-// nothing to hide.
-func (c *changes) whiteouts(dir string, entries []fs.DirEntry) error {
+// nothing to hide. Both lists are in name order.
+func (c *changes) whiteouts(dir string, entries []dirent) error {
 	old, ok := c.b.entries[dir]
 	if !ok {
 		return nil
 	}
-	now := make(map[string]bool, len(entries))
-	for _, e := range entries {
-		now[e.Name()] = true
-	}
-	var names []string
+	i := 0
 	for _, name := range old {
-		if !now[name] {
-			names = append(names, name)
+		for i < len(entries) && entries[i].name < name {
+			i++
 		}
-	}
-	for _, name := range names {
+		if i < len(entries) && entries[i].name == name {
+			continue
+		}
 		hdr := &tar.Header{
 			Name:     c.name(filepath.Join(dir, WhiteoutPrefix+name), false),
 			Typeflag: tar.TypeReg,
