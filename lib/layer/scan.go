@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -29,7 +30,6 @@ type folder struct {
 	// err: the folder could not be read, it has no entries. entryErr:
 	// an entry could not be stat'ed, entries stop before it.
 	err, entryErr error
-	done          chan struct{}
 }
 
 // dirent is one entry of a folder: whether it is a folder (symlinks not
@@ -41,83 +41,104 @@ type dirent struct {
 	unknown      bool // getdents gave no type
 }
 
-// scan reads the folders below a root with a few workers, each as soon as
-// its parent has been read, deepest first, so that the folders come in
-// about the order a depth-first walk asks for them. A walk takes the root
-// folder and waits on each folder (<-f.done) before it reads it, so it
-// sees the folders in the order and with the contents a serial walk
-// would.
-type scan struct {
+// scan reads every folder below a root, the root included, with a few
+// workers, and returns the root's folder once all are read: a walk of
+// the folders and their children then sees them in the order and with
+// the contents a serial walk would, and meets the first error where a
+// serial walk would have stopped. (An error does not stop the others.)
+//
+// Each worker goes depth first through a stack of its own, and hands the
+// shallowest half of it to the shared one when another worker is idle,
+// so the workers meet only when one of them runs out.
+func scan(root string, ex *exclusions, start *unix.Timespec) *folder {
+	s := &scanner{ex: ex, start: start}
+	s.cond.L = &s.mu
+	top := &folder{path: root}
+	s.shared = []*folder{top}
+	s.pending.Store(1)
+	var wg sync.WaitGroup
+	for range scanWorkers {
+		wg.Go(s.work)
+	}
+	wg.Wait()
+	return top
+}
+
+type scanner struct {
 	ex *exclusions
 	// start: stat every entry and note whether it changed since; nil:
 	// take folders from the entries' types, with no stat.
 	start *unix.Timespec
-	top   *folder
 
+	pending atomic.Int64 // folders not read yet, wherever they are
+	idle    atomic.Int32 // workers waiting for a folder
 	mu      sync.Mutex
 	cond    sync.Cond
-	todo    []*folder // a stack
-	busy    int       // folders being read
-	stopped bool
-	wg      sync.WaitGroup
+	shared  []*folder // a stack
 }
 
-// startScan starts reading root and the folders below it. stop must be
-// called once the walk ends, whether or not it reached every folder.
-func startScan(root string, ex *exclusions, start *unix.Timespec) *scan {
-	s := &scan{ex: ex, start: start, top: &folder{path: root, done: make(chan struct{})}}
-	s.cond.L = &s.mu
-	s.todo = []*folder{s.top}
-	for range scanWorkers {
-		s.wg.Add(1)
-		go s.work()
-	}
-	return s
-}
-
-// stop ends the workers and waits for them.
-func (s *scan) stop() {
-	s.mu.Lock()
-	s.stopped = true
-	s.cond.Broadcast()
-	s.mu.Unlock()
-	s.wg.Wait()
-}
-
-func (s *scan) work() {
-	defer s.wg.Done()
+func (s *scanner) work() {
 	buf := make([]byte, 32<<10)
-	s.mu.Lock()
+	var stack []*folder
 	for {
-		for len(s.todo) == 0 && s.busy > 0 && !s.stopped {
-			s.cond.Wait()
-		}
-		if s.stopped || len(s.todo) == 0 {
-			s.mu.Unlock()
+		var f *folder
+		if n := len(stack); n > 0 {
+			f, stack = stack[n-1], stack[:n-1]
+		} else if f = s.take(); f == nil {
 			return
 		}
-		f := s.todo[len(s.todo)-1]
-		s.todo = s.todo[:len(s.todo)-1]
-		s.busy++
-		s.mu.Unlock()
-
 		s.read(f, buf)
-
-		s.mu.Lock()
 		for i := len(f.children) - 1; i >= 0; i-- {
-			s.todo = append(s.todo, f.children[i])
+			stack = append(stack, f.children[i])
 		}
-		s.busy--
-		if len(f.children) > 0 || s.busy == 0 {
+		if len(f.children) > 0 {
+			s.pending.Add(int64(len(f.children)))
+		}
+		if n := len(stack); n > 1 && s.idle.Load() > 0 {
+			s.share(stack[:n/2])
+			stack = slices.Delete(stack, 0, n/2)
+		}
+		if s.pending.Add(-1) == 0 {
+			s.mu.Lock()
 			s.cond.Broadcast()
+			s.mu.Unlock()
 		}
-		close(f.done)
+	}
+}
+
+// take waits for a folder on the shared stack; nil once every folder has
+// been read.
+func (s *scanner) take() *folder {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.idle.Add(1)
+	for len(s.shared) == 0 && s.pending.Load() > 0 {
+		s.cond.Wait()
+	}
+	s.idle.Add(-1)
+	n := len(s.shared)
+	if n == 0 {
+		return nil
+	}
+	f := s.shared[n-1]
+	s.shared = s.shared[:n-1]
+	return f
+}
+
+// share puts folders, shallowest first, on the shared stack and wakes as
+// many idle workers.
+func (s *scanner) share(folders []*folder) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.shared = append(s.shared, folders...)
+	for range len(folders) {
+		s.cond.Signal()
 	}
 }
 
 // read lists a folder's entries and, if the scan stats, stats each of
 // them relative to the open folder. The errors are those of os.ReadDir.
-func (s *scan) read(f *folder, buf []byte) {
+func (s *scanner) read(f *folder, buf []byte) {
 	fd, err := ignoringEINTR(func() (int, error) {
 		return unix.Open(f.path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	})
@@ -191,7 +212,7 @@ func (s *scan) read(f *folder, buf []byte) {
 	f.entries = entries
 	for _, e := range entries {
 		if e.dir {
-			f.children = append(f.children, &folder{path: join(f.path, e.name), done: make(chan struct{})})
+			f.children = append(f.children, &folder{path: join(f.path, e.name)})
 		}
 	}
 }

@@ -36,11 +36,8 @@ func startTime(dir string) (time.Time, error) {
 // record notes every directory's entries below root, the excluded aside.
 func record(root string, ex *exclusions, start time.Time) (*before, error) {
 	b := &before{start: start, entries: map[string][]string{}}
-	s := startScan(root, ex, nil)
-	defer s.stop()
 	var walk func(f *folder) error
 	walk = func(f *folder) error {
-		<-f.done
 		if f.err != nil {
 			return f.err
 		}
@@ -56,7 +53,7 @@ func record(root string, ex *exclusions, start time.Time) (*before, error) {
 		}
 		return nil
 	}
-	if err := walk(s.top); err != nil {
+	if err := walk(scan(root, ex, nil)); err != nil {
 		return nil, fmt.Errorf("reading the root's entries: %w", err)
 	}
 	return b, nil

@@ -32,18 +32,15 @@ func writeChanges(w io.Writer, root string, ex *exclusions, b *before, warn io.W
 	c := &changes{root: root, ex: ex, b: b, tw: tar.NewWriter(w), links: map[[2]uint64]string{}, warn: warn}
 	// Most entries have not changed: the scan stats every entry relative
 	// to its open folder, a few folders at a time, and only a changed one
-	// is read in full, in order.
+	// is read in full, afterwards, in order.
 	start := unix.NsecToTimespec(b.start.UnixNano())
-	s := startScan(root, ex, &start)
-	defer s.stop()
-	if err := c.dir(s.top); err != nil {
+	if err := c.dir(scan(root, ex, &start)); err != nil {
 		return c.written, err
 	}
 	return c.written, c.tw.Close()
 }
 
 func (c *changes) dir(f *folder) error {
-	<-f.done
 	if f.err != nil {
 		return fmt.Errorf("reading %s: %w", f.path, f.err)
 	}
