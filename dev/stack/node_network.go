@@ -4,22 +4,25 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
-// cniNetwork is the name of a node's CNI network: its bridge's name, so the
-// masquerade rules the bridge plugin writes (commented with it) are found
-// and removed by it after a crash.
+// cniNetwork is the name of a node's CNI network: its bridge's name, which
+// the CNI bridge plugin of earlier stacks wrote into the comments of its
+// per-Pod masquerade rules, by which removeMasquerade finds them.
 func (n *Node) cniNetwork() string { return n.Bridge.Name }
 
 // writeCNIConfig writes the node's one CNI network: the stack's bridge,
 // addresses from its subnet (host-local, with its state in the node's
-// folder), the gateway as default route, and masquerade so that Pods reach
-// what the machine reaches (the package indexes).
+// folder) and the gateway as default route. No ipMasq: the bridge carries
+// one masquerade rule for its whole subnet (Bridge.addMasquerade), so a
+// sandbox's creation and deletion make no iptables call.
 func (n *Node) writeCNIConfig(dir string) error {
 	conf := map[string]any{
 		"cniVersion": "0.4.0",
@@ -29,7 +32,7 @@ func (n *Node) writeCNIConfig(dir string) error {
 				"type":        "bridge",
 				"bridge":      n.Bridge.Name,
 				"isGateway":   true,
-				"ipMasq":      true,
+				"ipMasq":      false,
 				"hairpinMode": true,
 				"ipam": map[string]any{
 					"type":    "host-local",
@@ -51,37 +54,35 @@ func (n *Node) writeCNIConfig(dir string) error {
 	return nil
 }
 
-// removeMasquerade deletes the NAT rules the bridge plugin left for this
-// node's network (a Pod whose sandbox was never torn down: the kubelet or
-// containerd was killed), and the chains they jump to.
+// removeMasquerade deletes the per-Pod NAT rules that the bridge plugin
+// wrote with ipMasq, as the nodes of earlier versions of the stack had it,
+// for this node's network and left behind (a sandbox never torn down: the
+// kubelet or containerd was killed): the jumps from POSTROUTING and the
+// CNI- chains holding the network's rules, with or without a jump (a
+// sandbox's setup killed halfway).
 func (n *Node) removeMasquerade(ctx context.Context) error {
-	rules, err := iptables(ctx, "-t", "nat", "-S", "POSTROUTING")
+	// As iptables -S prints the plugin's comment `name: "<net>" id: "<id>"`.
+	mark := ` --comment "name: \"` + n.cniNetwork() + `\" id: `
+	chains, err := deletePostrouting(ctx, func(rule string) bool { return strings.Contains(rule, mark) })
+	if err != nil {
+		return fmt.Errorf("removing the masquerade rules of %s: %w", n.cniNetwork(), err)
+	}
+	rules, err := iptables(ctx, "-t", "nat", "-S")
 	if err != nil {
 		return err
 	}
-	mark := fmt.Sprintf("name: %q", n.cniNetwork())
-	var errs []string
 	for _, line := range strings.Split(rules, "\n") {
-		if !strings.HasPrefix(line, "-A POSTROUTING ") || !strings.Contains(line, mark) {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "-A" && strings.HasPrefix(f[1], "CNI-") && strings.Contains(line, mark) && !slices.Contains(chains, f[1]) {
+			chains = append(chains, f[1])
+		}
+	}
+	var errs []string
+	for _, chain := range chains {
+		if !strings.HasPrefix(chain, "CNI-") {
 			continue
 		}
-		f := strings.Fields(line)
-		chain := ""
-		for i := range f {
-			if f[i] == "-j" && i+1 < len(f) {
-				chain = f[i+1]
-			}
-		}
-		del := append([]string{"-t", "nat", "-D"}, splitRule(strings.TrimPrefix(line, "-A "))...)
-		if _, err := iptables(ctx, del...); err != nil {
-			errs = append(errs, err.Error())
-			continue
-		}
-		if strings.HasPrefix(chain, "CNI-") {
-			if _, err := iptables(ctx, "-t", "nat", "-F", chain); err != nil {
-				errs = append(errs, err.Error())
-			}
-			if _, err := iptables(ctx, "-t", "nat", "-X", chain); err != nil {
+		for _, op := range []string{"-F", "-X"} {
+			if _, err := iptables(ctx, "-t", "nat", op, chain); err != nil {
 				errs = append(errs, err.Error())
 			}
 		}
@@ -90,6 +91,35 @@ func (n *Node) removeMasquerade(ctx context.Context) error {
 		return fmt.Errorf("removing the masquerade rules of %s: %s", n.cniNetwork(), strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// deletePostrouting deletes the rules of the nat table's POSTROUTING chain
+// whose iptables -S line matches, and returns the targets they jumped to.
+func deletePostrouting(ctx context.Context, match func(rule string) bool) ([]string, error) {
+	rules, err := iptables(ctx, "-t", "nat", "-S", "POSTROUTING")
+	if err != nil {
+		return nil, err
+	}
+	var targets, errs []string
+	for _, line := range strings.Split(rules, "\n") {
+		if !strings.HasPrefix(line, "-A POSTROUTING ") || !match(line) {
+			continue
+		}
+		f := strings.Fields(line)
+		for i := range f {
+			if f[i] == "-j" && i+1 < len(f) {
+				targets = append(targets, f[i+1])
+			}
+		}
+		del := append([]string{"-t", "nat", "-D"}, splitRule(strings.TrimPrefix(line, "-A "))...)
+		if _, err := iptables(ctx, del...); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	if len(errs) > 0 {
+		return targets, errors.New(strings.Join(errs, "; "))
+	}
+	return targets, nil
 }
 
 // splitRule splits an iptables -S line into arguments, keeping quoted

@@ -99,7 +99,10 @@ func TestNodeRunsPodsInAUserNamespace(t *testing.T) {
 			ImagePullSecrets:             []corev1.LocalObjectReference{{Name: "pull"}},
 			Containers: []corev1.Container{{
 				Name: "main", Image: busybox.String(),
-				Command: []string{"/bin/sh", "-c", "cat /proc/self/uid_map; id -u"},
+				// One connection attempt to an address beyond the machine
+				// (TEST-NET-2, no answer) leaves through the bridge's
+				// masquerade rule, whose counter the test reads.
+				Command: []string{"/bin/sh", "-c", "cat /proc/self/uid_map; id -u; /bin/busybox nc -w 1 198.51.100.1 80 </dev/null >/dev/null 2>&1; true"},
 			}},
 		},
 	}, metav1.CreateOptions{})
@@ -138,9 +141,24 @@ func TestNodeRunsPodsInAUserNamespace(t *testing.T) {
 		_, err := os.Stat(filepath.Join("/sys/fs/cgroup", h, node.Name))
 		assert.True(t, os.IsNotExist(err), "the node's cgroup in %s is removed: %v", h, err)
 	}
+	// The bridge masquerades its subnet with one rule; the CNI plugin
+	// wrote none of its own (its comment, as iptables -S prints it).
 	nat, err := exec.Command("iptables", "-t", "nat", "-S").Output()
 	require.NoError(t, err)
-	assert.NotContains(t, string(nat), fmt.Sprintf("name: %q", bridge.Name), "the Pod's masquerade rules are removed")
+	assert.NotContains(t, string(nat), fmt.Sprintf(`name: \"%s\"`, bridge.Name), "no per-Pod masquerade rule")
+	counters, err := exec.Command("iptables", "-t", "nat", "-L", "POSTROUTING", "-v", "-x", "-n").Output()
+	require.NoError(t, err)
+	masqueraded := false
+	for _, line := range strings.Split(string(counters), "\n") {
+		if f := strings.Fields(line); len(f) > 2 && strings.Contains(line, "MASQUERADE") && strings.Contains(line, "openserverless-deployer bridge "+bridge.Name+" ") {
+			masqueraded = f[0] != "0"
+		}
+	}
+	assert.True(t, masqueraded, "the Pod's connection beyond the machine went through the bridge's masquerade rule:\n%s", counters)
+	require.NoError(t, bridge.Delete(ctx))
+	nat, err = exec.Command("iptables", "-t", "nat", "-S").Output()
+	require.NoError(t, err)
+	assert.NotContains(t, string(nat), "openserverless-deployer bridge "+bridge.Name+`"`, "the bridge's masquerade rule goes with it")
 	if _, err := os.Stat("/var/lib/openserverless-deployer"); os.IsNotExist(err) {
 		// No other node runs on the machine: the kubelet's chains are gone too.
 		for _, table := range []string{"filter", "nat", "mangle"} {

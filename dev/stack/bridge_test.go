@@ -1,0 +1,80 @@
+package stack
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// natRules is the nat table as iptables -S prints it.
+func natRules(t *testing.T) string {
+	out, err := exec.Command("iptables", "-t", "nat", "-S").Output()
+	require.NoError(t, err)
+	return string(out)
+}
+
+// TestBridgeMasquerade creates a bridge, which masquerades its subnet with
+// one rule, and deletes it knowing only its name, as `./task down` does
+// after a killed stack: the rule goes with it.
+func TestBridgeMasquerade(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("creating a bridge needs root")
+	}
+	ctx := context.Background()
+	b, err := CreateBridge(ctx)
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, b.Delete(ctx)) }()
+	rule := "-A POSTROUTING -s " + b.Subnet.String() + " ! -d " + b.Subnet.String() + ` -m comment --comment "openserverless-deployer bridge ` + b.Name + `" -j MASQUERADE`
+	assert.Equal(t, 1, strings.Count(natRules(t), rule), "one masquerade rule for the bridge")
+
+	require.NoError(t, (&Bridge{Name: b.Name}).Delete(ctx))
+	assert.NotContains(t, natRules(t), `bridge `+b.Name+`"`)
+	_, err = ipOutput(ctx, "link", "show", b.Name)
+	assert.Error(t, err, "the bridge is gone")
+}
+
+// TestRemoveMasqueradeFindsTheCNIPluginsRules writes what the CNI bridge
+// plugin's ipMasq left after a crash on nodes that used it, for a network
+// of a name no bridge has: a jump from POSTROUTING to a chain of its own,
+// and a chain whose jump is gone (a setup killed halfway). A node's Stop
+// removes both and nothing of another network.
+func TestRemoveMasqueradeFindsTheCNIPluginsRules(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("iptables needs root")
+	}
+	ctx := context.Background()
+	comment := func(net, id string) string { return `name: "` + net + `" id: "` + id + `"` }
+	type chain struct{ name, net, src string }
+	chains := []chain{{"CNI-osdtesta", "osdtest", "10.213.99.2/32"}, {"CNI-osdtestb", "osdtest", ""}, {"CNI-osdtestc", "osdtest1", "10.213.99.3/32"}}
+	for _, c := range chains {
+		_, err := iptables(ctx, "-t", "nat", "-N", c.name)
+		require.NoError(t, err)
+		_, err = iptables(ctx, "-t", "nat", "-A", c.name, "!", "-d", "224.0.0.0/4", "-m", "comment", "--comment", comment(c.net, c.name), "-j", "MASQUERADE")
+		require.NoError(t, err)
+		if c.src != "" {
+			_, err = iptables(ctx, "-t", "nat", "-A", "POSTROUTING", "-s", c.src, "-m", "comment", "--comment", comment(c.net, c.name), "-j", c.name)
+			require.NoError(t, err)
+		}
+	}
+	defer func() {
+		// The other network's rules, and anything a failure left.
+		_, _ = deletePostrouting(ctx, func(rule string) bool { return strings.Contains(rule, "CNI-osdtest") })
+		for _, c := range chains {
+			_, _ = iptables(ctx, "-t", "nat", "-F", c.name)
+			_, _ = iptables(ctx, "-t", "nat", "-X", c.name)
+		}
+	}()
+
+	n := &Node{Bridge: &Bridge{Name: "osdtest"}}
+	require.NoError(t, n.removeMasquerade(ctx))
+	rules := natRules(t)
+	assert.NotContains(t, rules, "CNI-osdtesta")
+	assert.NotContains(t, rules, "CNI-osdtestb")
+	assert.Contains(t, rules, "-N CNI-osdtestc", "another network's chain stays")
+	assert.Contains(t, rules, "-j CNI-osdtestc", "another network's jump stays")
+}
