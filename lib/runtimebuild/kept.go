@@ -24,8 +24,10 @@ func (s *Service) pruneKept(ctx context.Context, namespace, user string) {
 		return
 	}
 	// A build that pushed its image is finished for its user, though its
-	// Job may not say so yet: read its Pod when it may be pruned.
-	if len(mine) > s.cfg.MaxKeptBuildsPerUser {
+	// Job may not say so yet: read the Pods (a list the API server filters
+	// out of every Pod the namespace keeps) when that decides whether any
+	// is pruned.
+	if mayReachBound(mine, s.cfg.MaxKeptBuildsPerUser) {
 		if err := markPushed(ctx, s.client, namespace, jobRefs(mine)); err != nil {
 			log.WithError(err).Warn("reading the pushed builds to prune")
 		}
@@ -67,6 +69,23 @@ func (s *Service) noteKept(ctx context.Context, namespace, user string, left map
 		return true, nil
 	})
 	return err
+}
+
+// mayReachBound reports whether the unfinished Jobs of jobs decide if more
+// than keep are finished: the finished ones alone are not over it, and
+// with the unfinished ones they would be.
+func mayReachBound(jobs []batchv1.Job, keep int) bool {
+	ended, open := 0, 0
+	for i := range jobs {
+		switch {
+		case jobs[i].DeletionTimestamp != nil:
+		case unfinished(&jobs[i]):
+			open++
+		default:
+			ended++
+		}
+	}
+	return ended <= keep && ended+open > keep
 }
 
 // overKept returns, once more than keep Jobs are finished, the finished Jobs

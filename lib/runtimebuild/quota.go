@@ -137,6 +137,7 @@ func (s *Service) reserveQuota(ctx context.Context, p buildjob.Plan, ahead *quot
 	first := true
 	written, err := s.updateRecord(ctx, p.Namespace, ahead.record, func(st *quotaState) (bool, error) {
 		refusal, got = nil, place{}
+		marked := false
 		seen := ahead.listed
 		if !first {
 			var err error
@@ -173,9 +174,22 @@ func (s *Service) reserveQuota(ctx context.Context, p buildjob.Plan, ahead *quot
 					got.prune = st.kept.add(p.User, s.cfg.MaxKeptBuildsPerUser, s.now())
 					return true, nil
 				}
-				if seen != nil {
+				if seen != nil && marked {
 					refusal = over
 					return changed, nil
+				}
+				if seen != nil {
+					// Still over: a build whose Pod pushed its image is
+					// finished for its user, though its Job may not say
+					// so yet. Reading the Pods is left to this point, as
+					// the API server filters every Pod the namespace
+					// keeps for it.
+					marked = true
+					if err := markPushed(ctx, s.client, p.Namespace, seen.refs()); err != nil {
+						return false, err
+					}
+					changed = reconcile(st, *seen, s.now()) || changed
+					continue
 				}
 			}
 			// Over a limit, or the plan's Job reserved already (running,

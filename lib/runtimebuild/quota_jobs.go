@@ -74,10 +74,16 @@ func (s *Service) reservedJobs(ctx context.Context, namespace string, st quotaSt
 			seen.jobs[names[i]] = job
 		}
 	}
-	if err := markPushed(ctx, s.client, namespace, found); err != nil {
-		return seenJobs{}, err
-	}
 	return seen, nil
+}
+
+// refs points at each Job seen, for markPushed to mark in place.
+func (s seenJobs) refs() []*batchv1.Job {
+	out := make([]*batchv1.Job, 0, len(s.jobs))
+	for _, j := range s.jobs {
+		out = append(out, j)
+	}
+	return out
 }
 
 // notSucceeded selects the Jobs that have not succeeded. A build Job runs one

@@ -213,13 +213,16 @@ func TestStartConfirmsItsReservation(t *testing.T) {
 }
 
 // A place held by a build that has ended, or by a create that never
-// happened and expired, is taken back by the next start.
+// happened and expired, is taken back by the next start. The Pods of the
+// running builds are read only when their Jobs leave the start over a
+// limit (a refusal, or a build that pushed and frees a place).
 func TestStartReclaimsFreedPlaces(t *testing.T) {
 	tests := []struct {
 		name    string
 		jobs    []runtime.Object
 		entries reservations
 		refused bool
+		pods    bool // read without a refusal
 	}{
 		{
 			name:    "both builds finished",
@@ -245,6 +248,7 @@ func TestStartReclaimsFreedPlaces(t *testing.T) {
 			name:    "a build pushed, its Job not yet complete",
 			jobs:    []runtime.Object{activeJob("a1", "alice"), activeJob("a2", "alice"), podOf("a2", 0, "sha256:"+strings.Repeat("ab", 32))},
 			entries: reservations{"a1": {User: "alice", UID: "uid-a1"}, "a2": {User: "alice", UID: "uid-a2"}},
+			pods:    true,
 		},
 		{
 			name:    "a push failed, its Job not yet failed",
@@ -270,6 +274,13 @@ func TestStartReclaimsFreedPlaces(t *testing.T) {
 			objects := append([]runtime.Object{registrySecret("builds"), quotaRecord(t, tt.entries)}, tt.jobs...)
 			e := newStartEnv(t, nil, objects...)
 			got, err := e.svc.Start(context.Background(), "alice", e.request(""))
+			podLists := 0
+			for _, a := range e.client.Actions() {
+				if a.Matches("list", "pods") {
+					podLists++
+				}
+			}
+			assert.Equal(t, tt.refused || tt.pods, podLists == 1, "%d lists of Pods", podLists)
 			if tt.refused {
 				require.Error(t, err)
 				assert.Equal(t, fault.TooMany, fault.KindOf(err))

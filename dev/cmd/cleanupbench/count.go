@@ -23,6 +23,7 @@ type counter struct {
 	busy     map[string]time.Duration // summed round trips, by verb
 	inFlight int
 	maxIn    int
+	jobLists int          // lists of Jobs, among calls["list"]
 	listed   atomic.Int64 // bytes of list answers
 	// lists keeps the bodies of list answers, when keepLists, for take to
 	// count their objects after the call it measured.
@@ -40,6 +41,9 @@ func (c *counter) wrap(next http.RoundTripper) http.RoundTripper {
 		v := verb(req)
 		c.mu.Lock()
 		c.calls[v]++
+		if v == "list" && strings.HasSuffix(req.URL.Path, "/jobs") {
+			c.jobLists++
+		}
 		c.inFlight++
 		c.maxIn = max(c.maxIn, c.inFlight)
 		c.mu.Unlock()
@@ -161,6 +165,7 @@ func (c *counter) total() int {
 type sample struct {
 	calls       int
 	lists, gets int
+	jobLists    int
 	listBytes   int64
 	listObjects int
 }
@@ -171,7 +176,7 @@ type sample struct {
 func (c *counter) take() (sample, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s := sample{lists: c.calls["list"], gets: c.calls["get"], listBytes: c.listed.Swap(0)}
+	s := sample{lists: c.calls["list"], gets: c.calls["get"], jobLists: c.jobLists, listBytes: c.listed.Swap(0)}
 	for _, n := range c.calls {
 		s.calls += n
 	}
@@ -184,6 +189,7 @@ func (c *counter) take() (sample, error) {
 		s.listObjects += meta.LenList(obj)
 	}
 	clear(c.calls)
+	c.jobLists = 0
 	clear(c.busy)
 	clear(c.statuses)
 	c.lists = nil
