@@ -20,8 +20,8 @@ import (
 // bound to what is left after the pruning. A Job that went another way
 // (cancel, cleanup, the TTL, by hand) only leaves the bound too high, which
 // costs one list sooner. So a user under the bound never lists again, and
-// one at it lists once in max_kept_builds_per_user/5 builds, when the
-// pruning deletes a fifth.
+// one at it lists once in max_kept_builds_per_user/5 + 1 builds: the
+// pruning keeps the newest finished Jobs a fifth below the bound.
 
 // annotationKept holds the record's keptCounts, as JSON. An annotation, not
 // a data key: a deployer that reads every data key as a reservation keeps it.

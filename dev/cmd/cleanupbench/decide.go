@@ -145,8 +145,9 @@ func decisions(ctx context.Context, admin kubernetes.Interface, ns string, input
 // userListRuns is how many times userList times the list.
 const userListRuns = 20
 
-// userList times, alone, the one list a start makes whatever its record
-// holds: benchUser's build Jobs, for the pruning of kept builds, from the
+// userList times, alone, the list a start makes when the quota record
+// says its user may be past max_kept_builds_per_user, or does not know the
+// user: benchUser's build Jobs, for the pruning of kept builds, from the
 // API server's cache. Its answer is bounded by max_kept_builds_per_user;
 // the API server still filters every build Job of the namespace for it.
 func userList(ctx context.Context, client kubernetes.Interface, ns string) error {
