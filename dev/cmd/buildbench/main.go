@@ -24,8 +24,9 @@
 //
 // Cases: nodejs + 2 npm packages on a base no build has seen (a fresh
 // variant of the runtime: one extra tiny layer), the same base again with
-// another package.json (seen before), python + a wheel from the local index,
-// the busybox fixture, and the repeated ensure of an image that exists (200,
+// another package.json (seen before), python + a wheel from the local index
+// (its base never run on the node), then another wheel on that base, the
+// busybox fixture, and the repeated ensure of an image that exists (200,
 // no Job).
 package main
 

@@ -124,6 +124,7 @@ func runEngine(ctx context.Context, engine string, o options) (result, error) {
 		{"nodejs + 2 npm packages, cold base", map[string]any{"source": freshSource, "kind": "nodejs", "file": b64(pkg)}},
 		{"nodejs + 2 npm packages, warm base", map[string]any{"source": freshSource, "kind": "nodejs", "file": b64(strings.Replace(pkg, `"bench"`, `"bench-again"`, 1))}},
 		{"python + 1 wheel (local index)", map[string]any{"builder": "python:bookworm", "file": b64("osd-greet==1.0.0\n")}},
+		{"python + 1 wheel, same base again", map[string]any{"builder": "python:bookworm", "file": b64("osd-hello==1.0.0\n")}},
 		busybox,
 	}
 	c := client{
