@@ -7,6 +7,13 @@
 # Prints the path of each binary asked for.
 #
 #   tools/build.sh task kube-apiserver ...
+#   tools/build.sh -parallel kube-apiserver containerd ...
+#
+# -parallel builds the tools of each tools module (kube, containerd and
+# runc, kaniko, ...) in a lane of its own, the lanes at once: on a cold
+# machine one lane compiles while another downloads modules or links. The
+# tools of one module stay in one lane, one after the other: they share most
+# of their packages, which two go builds at once would both compile.
 #
 # runc links libseccomp with cgo (Debian's libseccomp-dev and pkg-config,
 # installed by scripts/setup.sh); every other tool builds with CGO_ENABLED=0.
@@ -54,6 +61,32 @@ containerd_ldflags() {
 	local v=github.com/containerd/containerd/v2/version
 	echo "-s -w -X $v.Version=$containerd_version -X $v.Package=github.com/containerd/containerd/v2"
 }
+
+# lane TOOL: the lane of -parallel a tool builds in.
+lane() {
+	case $1 in
+	kube-*) echo kube ;;
+	containerd* | ctr | runc) echo node ;;
+	kaniko | warmer | crane) echo steps ;;
+	*) echo "$1" ;;
+	esac
+}
+
+if [ "${1:-}" = -parallel ]; then
+	shift
+	declare -A lanes=()
+	for tool in "$@"; do lanes[$(lane "$tool")]+=" $tool"; done
+	pids=()
+	for l in "${!lanes[@]}"; do
+		# shellcheck disable=SC2086 # the lane's tools, one word each
+		"$0" ${lanes[$l]} >/dev/null &
+		pids+=($!)
+	done
+	failed=0
+	for p in "${pids[@]}"; do wait "$p" || failed=1; done
+	[ "$failed" -eq 0 ] || exit 1
+	exec "$0" "$@" # every tool built: print the paths in order
+fi
 
 for tool in "$@"; do
 	case $tool in
