@@ -65,7 +65,7 @@ containerd_ldflags() {
 # lane TOOL: the lane of -parallel a tool builds in.
 lane() {
 	case $1 in
-	kube-*) echo kube ;;
+	kube-* | kubelet) echo kube ;;
 	containerd* | ctr | runc) echo node ;;
 	kaniko | warmer | crane) echo steps ;;
 	*) echo "$1" ;;
