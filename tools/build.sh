@@ -9,10 +9,10 @@
 #   tools/build.sh task kube-apiserver ...
 #   tools/build.sh -parallel kube-apiserver containerd ...
 #
-# -parallel builds the tools of each tools module (kube, containerd and
-# runc, kaniko, ...) in a lane of its own, the lanes at once: on a cold
-# machine one lane compiles while another downloads modules or links. The
-# tools of one module stay in one lane, one after the other: they share most
+# -parallel builds the tools in lanes, the lanes at once: the Kubernetes
+# binaries; containerd's and runc; Kaniko's and crane; any other alone. On
+# a cold machine one lane compiles while another downloads modules or
+# links. The tools of a lane are built one after the other: they share most
 # of their packages, which two go builds at once would both compile.
 #
 # runc links libseccomp with cgo (Debian's libseccomp-dev and pkg-config,
