@@ -56,16 +56,28 @@ func newProcessLogs(out io.Writer) (*processLogs, error) {
 
 // take returns the lines of the activation that just ended, oldest first,
 // in the controller's form: "<RFC 3339 time> stdout: <text>". It waits a
-// little for the sentinels to come through the pipes.
+// little for the sentinels to come through the pipes: two seconds for both
+// streams together, after which a stream that has not delivered is not
+// waited for (a process being stopped may never deliver). A processLogs
+// without pipes (a stopping process's) has no lines.
 func (l *processLogs) take() []string {
 	var lines []logLine
-	timer := time.NewTimer(2 * time.Second)
+	expired := make(chan struct{})
+	timer := time.AfterFunc(2*time.Second, func() { close(expired) })
 	defer timer.Stop()
 	for _, ch := range l.batches {
+		if ch == nil {
+			continue
+		}
 		select {
 		case b := <-ch:
 			lines = append(lines, b...)
-		case <-timer.C:
+		case <-expired:
+			select { // the wait is over; a batch already there still counts
+			case b := <-ch:
+				lines = append(lines, b...)
+			default:
+			}
 		}
 	}
 	sort.SliceStable(lines, func(i, j int) bool { return lines[i].at.Before(lines[j].at) })
