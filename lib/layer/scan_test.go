@@ -125,16 +125,9 @@ func refWhiteouts(c *changes, dir string, entries []fs.DirEntry) error {
 		if now[name] {
 			continue
 		}
-		hdr := &tar.Header{
-			Name:     c.name(filepath.Join(dir, WhiteoutPrefix+name), false),
-			Typeflag: tar.TypeReg,
-			Mode:     0o600,
-			Format:   tar.FormatPAX,
-		}
-		if err := c.tw.WriteHeader(hdr); err != nil {
+		if err := c.whiteout(dir, name); err != nil {
 			return err
 		}
-		c.written++
 	}
 	return nil
 }

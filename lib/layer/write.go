@@ -91,17 +91,26 @@ func (c *changes) whiteouts(dir string, entries []dirent) error {
 		if i < len(entries) && entries[i].name == name {
 			continue
 		}
-		hdr := &tar.Header{
-			Name:     c.name(filepath.Join(dir, WhiteoutPrefix+name), false),
-			Typeflag: tar.TypeReg,
-			Mode:     0o600,
-			Format:   tar.FormatPAX,
+		if err := c.whiteout(dir, name); err != nil {
+			return err
 		}
-		if err := c.tw.WriteHeader(hdr); err != nil {
-			return fmt.Errorf("writing the whiteout of %s: %w", filepath.Join(dir, name), err)
-		}
-		c.written++
 	}
+	return nil
+}
+
+// whiteout writes the whiteout entry that hides dir/name, which the install
+// deleted.
+func (c *changes) whiteout(dir, name string) error {
+	hdr := &tar.Header{
+		Name:     c.name(filepath.Join(dir, WhiteoutPrefix+name), false),
+		Typeflag: tar.TypeReg,
+		Mode:     0o600,
+		Format:   tar.FormatPAX,
+	}
+	if err := c.tw.WriteHeader(hdr); err != nil {
+		return fmt.Errorf("writing the whiteout of %s: %w", filepath.Join(dir, name), err)
+	}
+	c.written++
 	return nil
 }
 
