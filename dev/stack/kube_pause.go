@@ -1,24 +1,21 @@
 package stack
 
-import (
-	"fmt"
-	"syscall"
-)
+import "fmt"
 
 // PauseControllers stops kube-controller-manager (SIGSTOP, by pid) until
 // ResumeControllers: no controller acts meanwhile, so a test can see what
 // happens while, say, the dependents of a deleted Job still exist.
-func (k *Kube) PauseControllers() error { return k.signalControllers(syscall.SIGSTOP) }
+func (k *Kube) PauseControllers() error { return k.signalControllers(Freeze) }
 
 // ResumeControllers continues a paused kube-controller-manager (SIGCONT).
-func (k *Kube) ResumeControllers() error { return k.signalControllers(syscall.SIGCONT) }
+func (k *Kube) ResumeControllers() error { return k.signalControllers(Thaw) }
 
-func (k *Kube) signalControllers(sig syscall.Signal) error {
+func (k *Kube) signalControllers(signal func(pid int) error) error {
 	if k.kcm == nil || k.kcm.exited() {
 		return fmt.Errorf("kube-controller-manager is not running")
 	}
-	if err := syscall.Kill(k.kcm.pid(), sig); err != nil {
-		return fmt.Errorf("sending %v to kube-controller-manager (pid %d): %w", sig, k.kcm.pid(), err)
+	if err := signal(k.kcm.pid()); err != nil {
+		return fmt.Errorf("kube-controller-manager: %w", err)
 	}
 	return nil
 }

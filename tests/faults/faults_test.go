@@ -22,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/apache/openserverless-deployer/dev/local"
+	"github.com/apache/openserverless-deployer/dev/stack"
 	"github.com/apache/openserverless-deployer/lib/kube"
 )
 
@@ -236,15 +237,15 @@ func TestFaults(t *testing.T) {
 				switch mode {
 				case "frozen":
 					pid := dep.pid(t)
-					require.NoError(t, syscall.Kill(pid, syscall.SIGSTOP))
 					resumed := false
-					recover = func() error { resumed = true; return syscall.Kill(pid, syscall.SIGCONT) }
 					// A failed assertion must not leave it stopped.
 					t.Cleanup(func() {
 						if !resumed {
-							_ = syscall.Kill(pid, syscall.SIGCONT)
+							_ = stack.Thaw(pid)
 						}
 					})
+					require.NoError(t, stack.Freeze(pid))
+					recover = func() error { resumed = true; return stack.Thaw(pid) }
 				case "killed":
 					recover = dep.kill(t)
 				}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/apache/openserverless-deployer/dev/fixtures"
 	"github.com/apache/openserverless-deployer/dev/local"
+	"github.com/apache/openserverless-deployer/dev/stack"
 	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
 	"github.com/apache/openserverless-deployer/tests/testapi"
 )
@@ -57,13 +58,13 @@ func TestNodeFaults(t *testing.T) {
 		// now: the builds before pulled them).
 		{"registry", "while the push step talks to it", buildjob.StepBuild, func(t *testing.T, jobName string) func() error {
 			pid := env.Registry.Pid()
-			require.NoError(t, syscall.Kill(pid, syscall.SIGSTOP))
 			killed := false
 			defer func() {
 				if !killed {
-					_ = syscall.Kill(pid, syscall.SIGCONT)
+					_ = stack.Thaw(pid)
 				}
 			}()
+			require.NoError(t, stack.Freeze(pid))
 			waitStepRunning(t, jobName, buildjob.StepPush)
 			require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
 			killed = true
