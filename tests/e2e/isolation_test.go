@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -29,13 +30,18 @@ import (
 // own repository: a root process that looks every way it can for a
 // credential — the environment of every process it can see, every file
 // that looks like a docker config, a token or a Secret, whatever is mounted
-// — prints what it finds, and copies it into the image it builds. It fails
+// — and tries a raw socket on the Pod network (ARP to its gateway, the way
+// to take over another Pod's traffic on the node's bridge), prints what it
+// finds, and copies it into the image it builds. It fails
 // the build when its file says so, after printing.
 const probeScript = `#!/bin/sh
 pat="au""ths"
 mkdir -p /opt/probe
 echo "probe: id $(id)"
 echo "probe: uid_map $(cat /proc/self/uid_map)"
+echo "probe: $(grep CapEff /proc/self/status)"
+gw=$(busybox ip route | busybox awk '$1 == "default" { print $3 }')
+echo "probe: arping $gw: $(busybox arping -c 1 -w 1 -I eth0 "$gw" 2>&1 | tr '\n' ' ') (arping ends)"
 env > /opt/probe/env
 cat /opt/probe/env
 for p in /proc/[0-9]*; do
@@ -98,6 +104,7 @@ func TestProbingBuildFindsNoCredential(t *testing.T) {
 			require.Contains(t, logText, "probe: id", "the probe ran")
 			require.Contains(t, logText, "/proc", "the probe looked")
 			assertUnprivilegedRoot(t, logText)
+			assertNoRawSocket(t, logText)
 
 			pods, err := env.Kube.Client.CoreV1().Pods(local.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "batch.kubernetes.io/job-name=" + r.Str("job_name")})
 			require.NoError(t, err)
@@ -132,6 +139,24 @@ func assertUnprivilegedRoot(t *testing.T, logText string) {
 	assert.Equal(t, "0", m[1], "root of the build step is mapped")
 	assert.NotEqual(t, "0", m[2], "root of the build step is root on the node")
 	assert.Equal(t, "65536", m[3], "the build step has 65536 ids")
+}
+
+// assertNoRawSocket checks the probe's "CapEff" and "arping" lines: the
+// build step has no CAP_NET_RAW, so it cannot send ARP (or any raw packet)
+// on the node's bridge, where it could claim the registry's address and
+// read another build's push credential off the wire.
+func assertNoRawSocket(t *testing.T, logText string) {
+	t.Helper()
+	m := regexp.MustCompile(`probe: CapEff:\s+([0-9a-f]+)`).FindStringSubmatch(logText)
+	require.NotNil(t, m, "the probe printed its capabilities")
+	caps, err := strconv.ParseUint(m[1], 16, 64)
+	require.NoError(t, err)
+	const capNetRaw = 13
+	assert.Zero(t, caps&(1<<capNetRaw), "the build step has CAP_NET_RAW (CapEff %s)", m[1])
+	a := regexp.MustCompile(`probe: arping .*?\(arping ends\)`).FindString(logText)
+	require.NotEmpty(t, a, "the probe tried arping")
+	t.Logf("CapEff %s; %s", m[1], a)
+	assert.NotContains(t, a, "Sent 1", "the build step sent a raw ARP packet: %s", a)
 }
 
 // imageText is every file of an image's every layer, as one string.

@@ -263,6 +263,30 @@ func TestBuildStepHasNoCredential(t *testing.T) {
 	}
 }
 
+// Every step of a Kaniko build asks for no privilege and gives up NET_RAW.
+func TestStepsAreUnprivileged(t *testing.T) {
+	pod := NewJob(testPlan()).Spec.Template.Spec
+	steps := append(pod.InitContainers, pod.Containers...)
+	require.Len(t, steps, 3)
+	for _, c := range steps {
+		assertUnprivileged(t, c)
+	}
+}
+
+// assertUnprivileged checks that a step adds no capability, drops NET_RAW
+// (raw packets on the Pod network: ARP spoofing on the node's bridge), and
+// asks for no privilege.
+func assertUnprivileged(t *testing.T, c corev1.Container) {
+	t.Helper()
+	sc := c.SecurityContext
+	require.NotNil(t, sc, c.Name)
+	assert.Nil(t, sc.Privileged, c.Name)
+	assert.Nil(t, sc.AllowPrivilegeEscalation, c.Name)
+	require.NotNil(t, sc.Capabilities, c.Name)
+	assert.Empty(t, sc.Capabilities.Add, c.Name)
+	assert.Contains(t, sc.Capabilities.Drop, corev1.Capability("NET_RAW"), c.Name)
+}
+
 func TestPushStep(t *testing.T) {
 	tests := []struct {
 		name       string

@@ -68,7 +68,7 @@ func layerSteps(p Plan) (init, main []corev1.Container) {
 			{Name: volContext, MountPath: path.Join(layerInputDir, p.FileName), SubPath: p.FileName, ReadOnly: true},
 			{Name: volOutput, MountPath: layerOutputDir},
 		},
-		SecurityContext:          &corev1.SecurityContext{RunAsUser: ptr(int64(0)), RunAsGroup: ptr(int64(0))},
+		SecurityContext:          asRoot(stepSecurity()),
 		Resources:                resources(p),
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
 	}
@@ -80,10 +80,18 @@ func layerSteps(p Plan) (init, main []corev1.Container) {
 		Image:                    p.LayerImage,
 		Command:                  []string{layerHelper, "-copy-to", layerToolsDir},
 		VolumeMounts:             []corev1.VolumeMount{{Name: volTools, MountPath: layerToolsDir}},
+		SecurityContext:          stepSecurity(),
 		Resources:                resources(p),
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
 	}
 	return []corev1.Container{tools, build}, []corev1.Container{push}
+}
+
+// asRoot runs a step as root, user and group, as the Dockerfile's RUN runs
+// after its USER root, whatever user the base image names.
+func asRoot(sc *corev1.SecurityContext) *corev1.SecurityContext {
+	sc.RunAsUser, sc.RunAsGroup = ptr(int64(0)), ptr(int64(0))
+	return sc
 }
 
 // layerPushStep runs the layer engine's push program, which writes
@@ -122,6 +130,7 @@ func layerPushStep(p Plan) corev1.Container {
 		Args:                     args,
 		Env:                      []corev1.EnvVar{{Name: "DOCKER_CONFIG", Value: pusherConfig}},
 		VolumeMounts:             mounts,
+		SecurityContext:          stepSecurity(),
 		Resources:                resources(p),
 		TerminationMessagePath:   terminationLog,
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,

@@ -101,11 +101,7 @@ func TestLayerBuildStepHasNoCredential(t *testing.T) {
 			}
 		}
 		for _, c := range append(pod.InitContainers, pod.Containers...) {
-			if sc := c.SecurityContext; sc != nil {
-				assert.Nil(t, sc.Privileged, c.Name)
-				assert.Nil(t, sc.Capabilities, c.Name)
-				assert.Nil(t, sc.AllowPrivilegeEscalation, c.Name)
-			}
+			assertUnprivileged(t, c)
 		}
 		build := pod.InitContainers[len(pod.InitContainers)-1]
 		require.Equal(t, "build", build.Name)

@@ -39,6 +39,19 @@ const (
 	volPushConfig = "push-config"
 )
 
+// droppedCapabilities are taken from every step. NET_RAW, in the
+// container runtime's default set, lets a process send raw packets on the
+// Pod network: a build could answer ARP for the registry's address on the
+// node's bridge and read another build's push credential off the wire. No
+// install, Kaniko nor the credential steps need it.
+var droppedCapabilities = []corev1.Capability{"NET_RAW"}
+
+// stepSecurity is the security context of every step: the capabilities
+// above dropped, nothing added, no privilege.
+func stepSecurity() *corev1.SecurityContext {
+	return &corev1.SecurityContext{Capabilities: &corev1.Capabilities{Drop: droppedCapabilities}}
+}
+
 // fetchStep reads the pinned base into the cache volume with Kaniko's
 // warmer and the platform's credentials. It runs nothing of the user's: the
 // source passed the source policy and is pinned by digest.
@@ -55,6 +68,7 @@ func fetchStep(p Plan) corev1.Container {
 			{Name: volCache, MountPath: CacheDir},
 			{Name: volPullConfig, MountPath: warmerConfig, SubPath: "config.json", ReadOnly: true},
 		},
+		SecurityContext:          stepSecurity(),
 		Resources:                resources(p),
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
 	}
@@ -81,6 +95,7 @@ func buildStep(p Plan) corev1.Container {
 		Image:                    p.KanikoImage,
 		Args:                     KanikoArgs(p),
 		VolumeMounts:             mounts,
+		SecurityContext:          stepSecurity(),
 		Resources:                resources(p),
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
 	}
@@ -137,6 +152,7 @@ func pushStep(p Plan) corev1.Container {
 		Args:                     args,
 		Env:                      []corev1.EnvVar{{Name: "DOCKER_CONFIG", Value: pusherConfig}},
 		VolumeMounts:             mounts,
+		SecurityContext:          stepSecurity(),
 		Resources:                resources(p),
 		TerminationMessagePath:   terminationLog,
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
