@@ -1,6 +1,9 @@
 package runtimebuild
 
 import (
+	"os"
+
+	"github.com/apache/openserverless-deployer/lib/fault"
 	"github.com/apache/openserverless-deployer/lib/imagestore"
 	"github.com/apache/openserverless-deployer/lib/runtimebuild/buildjob"
 	"github.com/apache/openserverless-deployer/lib/userregistry"
@@ -13,6 +16,10 @@ import (
 func (s *Service) newPlan(reg userregistry.Registry, src imagestore.Source, r request) (buildjob.Plan, error) {
 	if err := buildjob.CheckBaseUser(src.User); err != nil {
 		return buildjob.Plan{}, err
+	}
+	resolvConf, err := os.ReadFile(s.resolvConf)
+	if err != nil {
+		return buildjob.Plan{}, fault.Wrap(err, fault.Internal, "Misconfigured", "Cannot read the resolver configuration %s", s.resolvConf)
 	}
 	p := buildjob.Plan{
 		User:               r.user,
@@ -40,6 +47,7 @@ func (s *Service) newPlan(reg userregistry.Registry, src imagestore.Source, r re
 		TTL:                s.cfg.JobTTL,
 		Resources:          s.cfg.Resources,
 		UserNamespace:      s.cfg.BuildUserNamespace,
+		ResolvConf:         resolvConf,
 	}
 	target, idTarget := r.target, reg.UserHost
 	if target != "" {

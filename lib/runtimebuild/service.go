@@ -23,6 +23,9 @@ type Service struct {
 	// registryOpts are added to every registry client the Service makes
 	// (tests point them at an in-process registry).
 	registryOpts []imagestore.Option
+	// resolvConf is the deployer's own resolver configuration, which the
+	// steps that hold a credential resolve names with (buildjob.Plan).
+	resolvConf string
 }
 
 // Option configures a Service.
@@ -39,11 +42,15 @@ func WithRegistryOptions(opts ...imagestore.Option) Option {
 	return func(s *Service) { s.registryOpts = append(s.registryOpts, opts...) }
 }
 
+// WithResolvConf reads the resolver configuration the credential steps get
+// from path instead of /etc/resolv.conf.
+func WithResolvConf(path string) Option { return func(s *Service) { s.resolvConf = path } }
+
 // NewService returns a Service over client with the given configuration.
 func NewService(client kubernetes.Interface, cfg config.Config, opts ...Option) *Service {
 	discard := logrus.New()
 	discard.SetOutput(io.Discard)
-	s := &Service{client: client, cfg: cfg, log: discard, now: time.Now}
+	s := &Service{client: client, cfg: cfg, log: discard, now: time.Now, resolvConf: "/etc/resolv.conf"}
 	for _, o := range opts {
 		o(s)
 	}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -93,9 +95,18 @@ func newStartEnv(t *testing.T, change func(*config.Config), objects ...runtime.O
 		return false, nil, nil
 	})
 	versionedRecord(e.client)
-	e.svc = NewService(e.client, cfg, WithClock(func() time.Time { return startNow }))
+	resolvConf := filepath.Join(t.TempDir(), "resolv.conf")
+	require.NoError(t, os.WriteFile(resolvConf, []byte(testResolvConf), 0o644))
+	e.svc = NewService(e.client, cfg, WithClock(func() time.Time { return startNow }), WithResolvConf(resolvConf))
 	return e
 }
+
+// testResolvConf is the deployer's resolver configuration in these tests;
+// nothing is resolved with it.
+const testResolvConf = "nameserver 127.0.0.53\nsearch builds.svc.cluster.local\n"
+
+// testHosts is the /etc/hosts of the steps that hold a credential.
+const testHosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
 
 // versionedRecord makes client update the quota record at the
 // resourceVersion it was read at, as the API server does (the fake's
@@ -244,7 +255,7 @@ func TestStartCreatesJobAndContext(t *testing.T) {
 			cm := cms[0]
 			assert.True(t, strings.HasPrefix(cm.Name, job.Name+"-"), "context %s named after its Job", cm.Name)
 			assert.Equal(t, cm.Name, pod.Volumes[0].ConfigMap.Name, "the Job mounts its own context")
-			want := map[string]string{"Dockerfile": tt.wantDockerfile(pinned)}
+			want := map[string]string{"Dockerfile": tt.wantDockerfile(pinned), "hosts": testHosts, "resolv.conf": testResolvConf}
 			for k, v := range tt.wantData {
 				want[k] = v
 			}
@@ -782,4 +793,21 @@ func TestStartPrunesCountingAPushedBuild(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{"alice-older"}, deleted, "three finished, two kept")
+}
+
+// Without its own resolver configuration the deployer makes no Job: its
+// push step would otherwise resolve names with the Pod's files, which the
+// build step can rewrite.
+func TestStartWithoutResolverConfigurationMakesNoJob(t *testing.T) {
+	e := newStartEnv(t, nil, registrySecret("builds"))
+	e.svc = NewService(e.client, e.cfg, WithClock(func() time.Time { return startNow }),
+		WithResolvConf(filepath.Join(t.TempDir(), "missing")))
+	_, err := e.svc.Start(context.Background(), "alice", e.request(b64("six\n")))
+	fe := fault.As(err)
+	require.NotNil(t, fe, "%v", err)
+	assert.Equal(t, fault.Internal, fe.Kind)
+	assert.Equal(t, "Misconfigured", fe.Reason)
+	assert.Contains(t, fe.Error(), "resolver configuration")
+	assert.Empty(t, e.jobs(t))
+	assert.Empty(t, e.configMaps(t))
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apache/openserverless-deployer/dev/fixtures"
@@ -62,6 +63,10 @@ for d in /cache /output /kaniko /workspace /.deployer /var/run /run /tmp /etc; d
 		echo "probe: $pat in $f"; cat "$f" | head -c 100000; cat "$f" | head -c 100000 >> /opt/probe/found
 	done
 done
+# The Pod's /etc/hosts and /etc/resolv.conf are shared by its containers:
+# pointing the registry's name elsewhere here must not reach the push step.
+echo "127.0.0.2 registry.invalid" >> /etc/hosts && echo "probe: wrote /etc/hosts"
+echo "nameserver 127.0.0.2" > /etc/resolv.conf && echo "probe: wrote /etc/resolv.conf"
 echo "probe: done" > /dev/termination-log
 if grep -qx 'fail-the-build' /tmp/requirements.txt; then echo "probe: failing as asked" >&2; exit 1; fi
 exit 0
@@ -116,6 +121,11 @@ func TestProbingBuildFindsNoCredential(t *testing.T) {
 
 			where := map[string]string{"status reply": string(status), "log": logText, "pod status": string(statuses)}
 			if c.state == "succeeded" {
+				// The build step can rewrite the Pod's files: what counts is
+				// that the push step does not read them.
+				require.Contains(t, logText, "probe: wrote /etc/hosts")
+				require.Contains(t, logText, "probe: wrote /etc/resolv.conf")
+				assertPushResolvesOnItsOwn(t, pods.Items[0])
 				where["image"] = imageText(t, r.Str("image"))
 				assert.Contains(t, where["image"], "PATH=", "the probe's findings are in the image")
 			}
@@ -157,6 +167,33 @@ func assertNoRawSocket(t *testing.T, logText string) {
 	require.NotEmpty(t, a, "the probe tried arping")
 	t.Logf("CapEff %s; %s", m[1], a)
 	assert.NotContains(t, a, "Sent 1", "the build step sent a raw ARP packet: %s", a)
+}
+
+// assertPushResolvesOnItsOwn checks, in containerd's spec of each step,
+// that the push step's /etc/hosts and /etc/resolv.conf are not the files
+// the build step had (the Pod's shared ones, which the probe rewrote).
+func assertPushResolvesOnItsOwn(t *testing.T, pod corev1.Pod) {
+	t.Helper()
+	ctx := context.Background()
+	id := func(statuses []corev1.ContainerStatus, name string) string {
+		for _, s := range statuses {
+			if s.Name == name {
+				return s.ContainerID
+			}
+		}
+		t.Fatalf("no container %s in Pod %s", name, pod.Name)
+		return ""
+	}
+	build, err := env.Node.ContainerMounts(ctx, id(pod.Status.InitContainerStatuses, "build"))
+	require.NoError(t, err)
+	push, err := env.Node.ContainerMounts(ctx, id(pod.Status.ContainerStatuses, "push"))
+	require.NoError(t, err)
+	for _, f := range []string{"/etc/hosts", "/etc/resolv.conf"} {
+		require.NotEmpty(t, build[f], "the build step has the Pod's %s", f)
+		require.NotEmpty(t, push[f], "the push step has a %s", f)
+		assert.NotEqual(t, build[f], push[f], "the push step reads the %s the build step could write", f)
+	}
+	t.Logf("build: /etc/hosts %s; push: /etc/hosts %s", build["/etc/hosts"], push["/etc/hosts"])
 }
 
 // imageText is every file of an image's every layer, as one string.

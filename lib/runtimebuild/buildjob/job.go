@@ -87,6 +87,9 @@ func NewContext(p Plan, job *batchv1.Job) *corev1.ConfigMap {
 	if p.FileName != "" {
 		data[p.FileName] = string(p.File)
 	}
+	if len(p.ResolvConf) > 0 {
+		data[hostsKey], data[resolvConfKey] = hostsFile, string(p.ResolvConf)
+	}
 	return &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:            p.objectName(),

@@ -444,3 +444,38 @@ func credentials(t *testing.T, config []byte) *imagestore.Credentials {
 	require.NoError(t, err)
 	return c
 }
+
+// The steps that hold a credential read /etc/hosts and /etc/resolv.conf
+// from the context, read-only, and not the Pod's shared files that the
+// build step, root, can rewrite; the build step keeps the Pod's own.
+func TestCredentialStepsResolveNamesWithTheContextsFiles(t *testing.T) {
+	kaniko := testPlan()
+	layer := layerPlan()
+	for _, p := range []Plan{kaniko, layer} {
+		p.ResolvConf = []byte("nameserver 127.0.0.53\n")
+		job := NewJob(p)
+		pod := job.Spec.Template.Spec
+		wantItems := []corev1.KeyToPath{{Key: "hosts", Path: "hosts"}, {Key: "resolv.conf", Path: "resolv.conf"}}
+		for _, v := range pod.Volumes {
+			if v.Name == "context" {
+				assert.Subset(t, v.ConfigMap.Items, wantItems, p.Engine)
+			}
+		}
+		data := NewContext(p, job).Data
+		assert.Equal(t, "nameserver 127.0.0.53\n", data["resolv.conf"])
+		assert.Contains(t, data["hosts"], "127.0.0.1\tlocalhost\n")
+		for _, c := range append(pod.InitContainers, pod.Containers...) {
+			mounted := map[string]corev1.VolumeMount{}
+			for _, m := range c.VolumeMounts {
+				mounted[m.MountPath] = m
+			}
+			if c.Name == StepBuild || c.Name == StepTools {
+				assert.NotContains(t, mounted, "/etc/hosts", "%s %s", p.Engine, c.Name)
+				assert.NotContains(t, mounted, "/etc/resolv.conf", "%s %s", p.Engine, c.Name)
+				continue
+			}
+			assert.Equal(t, corev1.VolumeMount{Name: "context", MountPath: "/etc/hosts", SubPath: "hosts", ReadOnly: true}, mounted["/etc/hosts"], "%s %s", p.Engine, c.Name)
+			assert.Equal(t, corev1.VolumeMount{Name: "context", MountPath: "/etc/resolv.conf", SubPath: "resolv.conf", ReadOnly: true}, mounted["/etc/resolv.conf"], "%s %s", p.Engine, c.Name)
+		}
+	}
+}

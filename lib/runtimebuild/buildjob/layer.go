@@ -123,6 +123,7 @@ func layerPushStep(p Plan) corev1.Container {
 	if p.pushSecret() != "" {
 		mounts = append(mounts, corev1.VolumeMount{Name: volPushConfig, MountPath: path.Join(pusherConfig, "config.json"), SubPath: "config.json", ReadOnly: true})
 	}
+	mounts = append(mounts, nameMounts(p)...)
 	return corev1.Container{
 		Name:                     StepPush,
 		Image:                    p.LayerImage,

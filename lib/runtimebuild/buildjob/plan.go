@@ -69,6 +69,13 @@ type Plan struct {
 	Resources        config.Resources
 	// UserNamespace runs the Pod with hostUsers: false.
 	UserNamespace bool
+	// ResolvConf is the resolver configuration of the steps that hold a
+	// credential: the deployer's own, which reaches the registries it
+	// checks sources in. The Pod's /etc/resolv.conf and /etc/hosts are one
+	// file each for all its containers, writable by root in any of them:
+	// the build step could point the registry's name at a host of its own
+	// for the push step that follows. Those steps mount these instead.
+	ResolvConf []byte
 }
 
 // JobName is the plan's deterministic Job name.

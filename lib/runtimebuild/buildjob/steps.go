@@ -28,7 +28,28 @@ const (
 	pusherConfig   = "/docker"                     // DOCKER_CONFIG given to the push step
 	terminationLog = "/dev/termination-log"
 	dockerfileKey  = "Dockerfile"
+	hostsKey       = "hosts"
+	resolvConfKey  = "resolv.conf"
 )
+
+// hostsFile is the /etc/hosts of the steps that hold a credential: they
+// reach registries by the resolver alone.
+const hostsFile = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+
+// nameMounts replace the Pod's shared /etc/hosts and /etc/resolv.conf in a
+// step that holds a credential with read-only files of its context (the
+// kubelet and containerd do not mount their own over a container's), so
+// nothing the build step writes decides where its credential goes. A plan
+// without ResolvConf keeps the Pod's.
+func nameMounts(p Plan) []corev1.VolumeMount {
+	if len(p.ResolvConf) == 0 {
+		return nil
+	}
+	return []corev1.VolumeMount{
+		{Name: volContext, MountPath: "/etc/hosts", SubPath: hostsKey, ReadOnly: true},
+		{Name: volContext, MountPath: "/etc/resolv.conf", SubPath: resolvConfKey, ReadOnly: true},
+	}
+}
 
 // Volume names.
 const (
@@ -64,10 +85,10 @@ func fetchStep(p Plan) corev1.Container {
 		Name:  StepFetch,
 		Image: p.WarmerImage,
 		Args:  args,
-		VolumeMounts: []corev1.VolumeMount{
+		VolumeMounts: append([]corev1.VolumeMount{
 			{Name: volCache, MountPath: CacheDir},
 			{Name: volPullConfig, MountPath: warmerConfig, SubPath: "config.json", ReadOnly: true},
-		},
+		}, nameMounts(p)...),
 		SecurityContext:          stepSecurity(),
 		Resources:                resources(p),
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
@@ -146,6 +167,7 @@ func pushStep(p Plan) corev1.Container {
 	if p.pushSecret() != "" {
 		mounts = append(mounts, corev1.VolumeMount{Name: volPushConfig, MountPath: path.Join(pusherConfig, "config.json"), SubPath: "config.json", ReadOnly: true})
 	}
+	mounts = append(mounts, nameMounts(p)...)
 	return corev1.Container{
 		Name:                     StepPush,
 		Image:                    p.PusherImage,
@@ -167,6 +189,9 @@ func volumes(p Plan) []corev1.Volume {
 	items := []corev1.KeyToPath{{Key: dockerfileKey, Path: dockerfileKey}}
 	if p.FileName != "" {
 		items = append(items, corev1.KeyToPath{Key: p.FileName, Path: p.FileName})
+	}
+	if len(p.ResolvConf) > 0 {
+		items = append(items, corev1.KeyToPath{Key: hostsKey, Path: hostsKey}, corev1.KeyToPath{Key: resolvConfKey, Path: resolvConfKey})
 	}
 	secret := func(vol, name string) corev1.Volume {
 		return corev1.Volume{Name: vol, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
