@@ -1,6 +1,7 @@
 package runtimebuild
 
 import (
+	"bytes"
 	"os"
 
 	"github.com/apache/openserverless-deployer/lib/fault"
@@ -17,9 +18,14 @@ func (s *Service) newPlan(reg userregistry.Registry, src imagestore.Source, r re
 	if err := buildjob.CheckBaseUser(src.User); err != nil {
 		return buildjob.Plan{}, err
 	}
+	// The steps that hold a credential resolve names with it; without it
+	// they would read the Pod's files, which the build step can rewrite.
 	resolvConf, err := os.ReadFile(s.resolvConf)
 	if err != nil {
 		return buildjob.Plan{}, fault.Wrap(err, fault.Internal, "Misconfigured", "Cannot read the resolver configuration %s", s.resolvConf)
+	}
+	if len(bytes.TrimSpace(resolvConf)) == 0 {
+		return buildjob.Plan{}, fault.New(fault.Internal, "Misconfigured", "The resolver configuration %s is empty", s.resolvConf)
 	}
 	p := buildjob.Plan{
 		User:               r.user,

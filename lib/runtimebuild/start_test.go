@@ -799,15 +799,19 @@ func TestStartPrunesCountingAPushedBuild(t *testing.T) {
 // push step would otherwise resolve names with the Pod's files, which the
 // build step can rewrite.
 func TestStartWithoutResolverConfigurationMakesNoJob(t *testing.T) {
-	e := newStartEnv(t, nil, registrySecret("builds"))
-	e.svc = NewService(e.client, e.cfg, WithClock(func() time.Time { return startNow }),
-		WithResolvConf(filepath.Join(t.TempDir(), "missing")))
-	_, err := e.svc.Start(context.Background(), "alice", e.request(b64("six\n")))
-	fe := fault.As(err)
-	require.NotNil(t, fe, "%v", err)
-	assert.Equal(t, fault.Internal, fe.Kind)
-	assert.Equal(t, "Misconfigured", fe.Reason)
-	assert.Contains(t, fe.Error(), "resolver configuration")
-	assert.Empty(t, e.jobs(t))
-	assert.Empty(t, e.configMaps(t))
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	require.NoError(t, os.WriteFile(empty, []byte(" \n"), 0o644))
+	for _, path := range []string{filepath.Join(dir, "missing"), empty} {
+		e := newStartEnv(t, nil, registrySecret("builds"))
+		e.svc = NewService(e.client, e.cfg, WithClock(func() time.Time { return startNow }), WithResolvConf(path))
+		_, err := e.svc.Start(context.Background(), "alice", e.request(b64("six\n")))
+		fe := fault.As(err)
+		require.NotNil(t, fe, "%v", err)
+		assert.Equal(t, fault.Internal, fe.Kind)
+		assert.Equal(t, "Misconfigured", fe.Reason)
+		assert.Contains(t, fe.Error(), "resolver configuration")
+		assert.Empty(t, e.jobs(t))
+		assert.Empty(t, e.configMaps(t))
+	}
 }
