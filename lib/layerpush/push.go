@@ -127,8 +127,18 @@ func (o Options) nameOptions(registry string) []name.Option {
 	return nil
 }
 
-// checkLayer checks the layer file before anything is pushed.
+// checkLayer checks the layer file before anything is pushed. It must be
+// a regular file: the build step wrote it, and a symlink there would be
+// followed here, in the step that holds the credentials, to a file of
+// this step's own (its Secret), and a FIFO would hold the push forever.
 func checkLayer(path string, limit int64) error {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return fmt.Errorf("reading the layer: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("checking the layer %s: %w: not a regular file (%s)", path, layer.ErrInvalid, fi.Mode().Type())
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("reading the layer: %w", err)

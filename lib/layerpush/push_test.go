@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -265,6 +266,45 @@ func TestPushRejectsABadLayerBeforeAnyRequest(t *testing.T) {
 			assert.Empty(t, reg.Requests())
 		})
 	}
+}
+
+// A layer that is not a regular file (what the build step could leave to
+// lead the push step to a file of its own, or to block it) is refused
+// before any request, and nothing of its target is read.
+func TestPushRefusesALayerThatIsNotARegularFile(t *testing.T) {
+	reg := testregistry.Start(t)
+	base, _ := pushBase(t, reg.Host, types.DockerManifestSchema2)
+	reg.Requests()
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "config.json")
+	require.NoError(t, os.WriteFile(secret, []byte(`{"auths":{"r":{"auth":"c2VjcmV0"}}}`), 0o600))
+	// A well-formed tar behind the link: refused all the same.
+	tarball := writeLayer(t, &tar.Header{Name: "a", Typeflag: tar.TypeReg, Size: 1})
+	fifo := filepath.Join(dir, "fifo.tar")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	for name, path := range map[string]string{
+		"symlink to a secret": symlinkTo(t, dir, "secret.tar", secret),
+		"symlink to a tar":    symlinkTo(t, dir, "tar.tar", tarball),
+		"fifo":                fifo,
+		"directory":           dir,
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Push(context.Background(), Options{
+				Base: base.String(), BaseName: "b", Layer: path, Destination: reg.Host + "/alice/python:ext",
+			})
+			require.Error(t, err)
+			assert.True(t, errors.Is(err, layer.ErrInvalid), err.Error())
+			assert.NotContains(t, err.Error(), "c2VjcmV0")
+			assert.Empty(t, reg.Requests())
+		})
+	}
+}
+
+func symlinkTo(t *testing.T, dir, name, target string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	require.NoError(t, os.Symlink(target, p))
+	return p
 }
 
 func TestPushNeedsAPinnedBase(t *testing.T) {
