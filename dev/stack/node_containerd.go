@@ -75,7 +75,7 @@ func (n *Node) startContainerd(ctx context.Context, o NodeOptions) error {
 		return err
 	}
 	if o.SandboxArchive != "" {
-		if err := n.ctr(ctx, "-n", "k8s.io", "images", "import", "--no-unpack=false", o.SandboxArchive); err != nil {
+		if _, err := n.ctr(ctx, "-n", "k8s.io", "images", "import", "--no-unpack=false", o.SandboxArchive); err != nil {
 			return fmt.Errorf("importing the sandbox image: %w", err)
 		}
 	}
@@ -99,13 +99,18 @@ func containerdSocket(state string) string {
 	return filepath.Join(state, "containerd", "containerd.sock")
 }
 
-// ctr runs containerd's client against the node's containerd.
-func (n *Node) ctr(ctx context.Context, args ...string) error {
+// ctr runs containerd's client against the node's containerd and returns
+// what it wrote to its standard output; a failure's error holds both
+// outputs.
+func (n *Node) ctr(ctx context.Context, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, n.bins.ctr, append([]string{"--address", n.Socket}, args...)...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("ctr %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("ctr %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)+stderr.String()))
 	}
-	return nil
+	return out, nil
 }
 
 // containerdConfig is containerd's config.toml (version 3). Notes on what

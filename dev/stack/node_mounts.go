@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os/exec"
 	"strings"
 )
 
@@ -14,9 +13,9 @@ import (
 // "containerd://" of a Pod's status.
 func (n *Node) ContainerMounts(ctx context.Context, id string) (map[string]string, error) {
 	id = strings.TrimPrefix(id, "containerd://")
-	out, err := exec.CommandContext(ctx, n.bins.ctr, "--address", n.Socket, "-n", "k8s.io", "containers", "info", id).Output()
+	out, err := n.ctr(ctx, "-n", "k8s.io", "containers", "info", id)
 	if err != nil {
-		return nil, fmt.Errorf("ctr containers info %s: %w", id, err)
+		return nil, err
 	}
 	var info struct {
 		Spec struct {
