@@ -98,8 +98,12 @@ type Builder struct {
 }
 
 // Resources are the build container's requests and limits, as quantities.
+// The ephemeral storage limit bounds the disk one build may fill on its node
+// (its steps' files, what Kaniko unpacks, the image tarball, the logs): the
+// kubelet evicts a build Pod that goes over it.
 type Resources struct {
 	RequestCPU, RequestMemory, LimitCPU, LimitMemory string
+	RequestEphemeralStorage, LimitEphemeralStorage   string
 }
 
 // The build engines.
@@ -118,9 +122,13 @@ const (
 	DefaultLayerImage     = "ghcr.io/apache/openserverless-deployer/layer:0.1.0"
 	// DefaultMaxLayerBytes is 4 GiB, far above any runtime's dependencies.
 	DefaultMaxLayerBytes = 4 << 30
-	DefaultBuildTimeout  = 900 * time.Second
-	DefaultJobTTL        = 7 * 24 * time.Hour
-	DefaultAuthCacheTTL  = 60 * time.Second
+	// DefaultEphemeralStorageLimit leaves room for the largest layer twice
+	// (the layer engine's step writes it, then its tarball) and for a large
+	// base unpacked by Kaniko beside its tarball.
+	DefaultEphemeralStorageLimit = "10Gi"
+	DefaultBuildTimeout          = 900 * time.Second
+	DefaultJobTTL                = 7 * 24 * time.Hour
+	DefaultAuthCacheTTL          = 60 * time.Second
 	// DefaultAllowedSource is the official runtimes, so upstream's own start
 	// example keeps working.
 	DefaultAllowedSource = "docker.io/apache/openserverless-runtime-*"
@@ -177,6 +185,8 @@ var keys = []key{
 	{"build_memory_request", "BUILD_MEMORY_REQUEST", quantity(func(c *Config) *string { return &c.Resources.RequestMemory })},
 	{"build_cpu_limit", "BUILD_CPU_LIMIT", quantity(func(c *Config) *string { return &c.Resources.LimitCPU })},
 	{"build_memory_limit", "BUILD_MEMORY_LIMIT", quantity(func(c *Config) *string { return &c.Resources.LimitMemory })},
+	{"build_ephemeral_storage_request", "BUILD_EPHEMERAL_STORAGE_REQUEST", quantity(func(c *Config) *string { return &c.Resources.RequestEphemeralStorage })},
+	{"build_ephemeral_storage_limit", "BUILD_EPHEMERAL_STORAGE_LIMIT", quantity(func(c *Config) *string { return &c.Resources.LimitEphemeralStorage })},
 	{"kube_host", "KUBE_HOST", func(c *Config, v string) error { c.KubeHost = v; return nil }},
 	{"kube_token", "KUBE_TOKEN", func(c *Config, v string) error { c.KubeToken = v; return nil }},
 	{"kube_ca", "KUBE_CA", func(c *Config, v string) error { c.KubeCA = v; return nil }},
@@ -221,6 +231,7 @@ func Load(inputs map[string]any, env Lookup, serviceNS string) (Config, error) {
 		BuildUserNamespace:     true,
 		Resources: Resources{
 			RequestCPU: "250m", RequestMemory: "512Mi", LimitCPU: "2", LimitMemory: "2Gi",
+			LimitEphemeralStorage: DefaultEphemeralStorageLimit,
 		},
 	}
 	if env == nil {

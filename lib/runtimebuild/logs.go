@@ -117,6 +117,10 @@ func (s *Service) stepLog(ctx context.Context, pod *corev1.Pod, step string, o L
 	return readLog(rc, o.Since)
 }
 
+// kubeletNoLog begins what the kubelet answers, as the log itself, for a
+// step whose container the runtime no longer has (an evicted Pod's).
+const kubeletNoLog = "unable to retrieve container logs for "
+
 // readLog turns "<RFC3339Nano> <text>" lines into a page, dropping lines not
 // after since and, from the front, lines past the size limit.
 func readLog(r io.Reader, since time.Time) (LogPage, error) {
@@ -130,6 +134,9 @@ func readLog(r io.Reader, since time.Time) (LogPage, error) {
 		stamp, text, _ := strings.Cut(sc.Text(), " ")
 		at, err := time.Parse(time.RFC3339Nano, stamp)
 		if err != nil {
+			if strings.HasPrefix(sc.Text(), kubeletNoLog) {
+				continue // the kubelet's words, not the step's
+			}
 			at, text = time.Time{}, sc.Text()
 		}
 		if !since.IsZero() && !at.IsZero() && !at.After(since) {

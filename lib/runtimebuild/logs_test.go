@@ -56,6 +56,7 @@ func TestReadLog(t *testing.T) {
 			since: ms(200), want: []string{"no stamp", "three"}, next: ms(300),
 		},
 		{name: "only lines without a timestamp", in: "a b\nc\n", want: []string{"a b", "c"}},
+		{name: "the kubelet's answer for a container it no longer has", in: "unable to retrieve container logs for containerd://0ce5b3cb", want: nil},
 		{name: "spaces in the text kept", in: stamp(ms(1), "a  b   c "), want: []string{"a  b   c "}, next: ms(1)},
 		{name: "empty text", in: ms(1).Format(time.RFC3339Nano) + "\n", want: []string{""}, next: ms(1)},
 		{name: "text sanitized", in: stamp(ms(1), "\x1b[32mINFO\x1b[0m\tok\r"), want: []string{"INFO ok"}, next: ms(1)},

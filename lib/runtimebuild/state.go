@@ -220,6 +220,9 @@ func failureOf(job *batchv1.Job, pod *corev1.Pod, warnings []corev1.Event, logTa
 	if r, msg := pendingTrouble(pod, warnings, job.Annotations[kube.AnnotationSource]); r != "" {
 		return r, msg
 	}
+	if pod != nil && pod.Status.Reason == podReasonEvicted {
+		return ReasonBuildFailed, evictionMessage(pod.Status.Message)
+	}
 	step, t := failedStep(pod)
 	if t != nil {
 		switch t.Reason {
@@ -260,6 +263,21 @@ func failureOf(job *batchv1.Job, pod *corev1.Pod, warnings []corev1.Event, logTa
 		msg = strings.Join(lines, "\n") + "\n" + msg
 	}
 	return ReasonBuildFailed, msg
+}
+
+// podReasonEvicted is the reason of a Pod its node stopped: over its
+// ephemeral storage limit, or to free a resource the node ran short of.
+const podReasonEvicted = "Evicted"
+
+// evictionMessage says why the node stopped a build, in the kubelet's words
+// ("Pod ephemeral local storage usage exceeds the total limit of
+// containers 10Gi."), naming the setting when the build's disk was the cause.
+func evictionMessage(kubelet string) string {
+	kubelet = strings.TrimSpace(Sanitize(kubelet))
+	if strings.Contains(kubelet, "ephemeral local storage") {
+		return "The build wrote more to disk than build_ephemeral_storage_limit allows: " + kubelet
+	}
+	return "The node evicted the build: " + kubelet
 }
 
 // lastLine is the last line the failed step logged: from the log tail

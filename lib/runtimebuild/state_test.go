@@ -104,6 +104,15 @@ func unschedulable() corev1.Pod {
 	return p
 }
 
+// evicted is a Pod its node evicted, as the kubelet leaves it: its step
+// ended with an unknown status, with no start or finish time.
+func evicted(message string) corev1.Pod {
+	p := statePod(corev1.PodFailed, exited(137, "ContainerStatusUnknown", "The container could not be located when the pod was terminated"))
+	p.Status.ContainerStatuses[0].State.Terminated.StartedAt = metav1.Time{}
+	p.Status.Reason, p.Status.Message = "Evicted", message
+	return p
+}
+
 func warning(reason, message string) corev1.Event {
 	return corev1.Event{Type: corev1.EventTypeWarning, Reason: reason, Message: message}
 }
@@ -304,6 +313,21 @@ func TestStatusOf(t *testing.T) {
 			tail:  []string{kanikoInfo, "INFO[0009] RUN /bin/extend"},
 			state: Failed, reason: ReasonOutOfMemory, contains: []string{"memory"},
 			started: &stateRunAt, finished: &stateEndAt,
+		},
+		{
+			name: "failed, evicted over its disk limit", job: failedJob(batchv1.JobReasonBackoffLimitExceeded),
+			pods:  []corev1.Pod{evicted("Pod ephemeral local storage usage exceeds the total limit of containers 10Gi. ")},
+			tail:  []string{"INFO[0009] RUN /bin/extend"},
+			state: Failed, reason: ReasonBuildFailed,
+			message: "The build wrote more to disk than build_ephemeral_storage_limit allows: " +
+				"Pod ephemeral local storage usage exceeds the total limit of containers 10Gi.",
+			finished: &stateEndAt,
+		},
+		{
+			name: "failed, evicted by a node short of memory", job: failedJob(batchv1.JobReasonBackoffLimitExceeded),
+			pods:  []corev1.Pod{evicted("The node was low on resource: memory. ")},
+			state: Failed, reason: ReasonBuildFailed, message: "The node evicted the build: The node was low on resource: memory.",
+			finished: &stateEndAt,
 		},
 		{
 			name: "failed, never scheduled", job: failedJob(batchv1.JobReasonDeadlineExceeded),

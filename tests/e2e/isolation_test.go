@@ -16,7 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
@@ -266,6 +268,44 @@ func TestArbitraryHostIsNeverContacted(t *testing.T) {
 	}
 	time.Sleep(200 * time.Millisecond)
 	assert.Zero(t, conns.Load(), "the action connected to a host it was not told to use")
+}
+
+// fillScript is the /bin/extend of a base that writes far more than the
+// build's disk limit and then waits, as a build filling its node's disk
+// would; the kubelet measures a Pod's disk every few seconds.
+const fillScript = `#!/bin/sh
+dd if=/dev/zero of=/fill bs=1M count=400 2>&1
+echo "fill: wrote 400 MiB"
+sleep 150
+`
+
+// A build cannot fill its node's disk: the kubelet evicts its Pod once it
+// goes over build_ephemeral_storage_limit, and the build fails saying so
+// (failed is the Job's own state: its quota place is free again), with no
+// image pushed.
+func TestBuildCannotFillTheNodesDisk(t *testing.T) {
+	api.RequireEngine(t, "alice")
+	ctx := context.Background()
+	_, err := fixtures.Push(ctx, env.Registry.Host, env.Registry.Auth(), fixtures.Runtime{
+		Repo: "alice", Tag: "fill", User: "1001", Extend: true, Script: fillScript,
+	})
+	require.NoError(t, err)
+	began := time.Now()
+	r := call(t, "alice", http.MethodPost, "/start", map[string]any{
+		"source": env.Registry.Host + "/alice:fill", "target": "alice:filled", "kind": "python", "file": b64("fill==1\n"),
+	})
+	require.Equal(t, http.StatusOK, r.Code, "%v", r.Body)
+	st := follow(t, "alice", r.Str("id"))
+	t.Logf("failed after %s: %v", time.Since(began).Round(time.Second), st.Body)
+	require.Equal(t, "failed", st.Str("state"), "%v", st.Body)
+	assert.Equal(t, "BuildFailed", st.Str("reason"))
+	assert.Contains(t, st.Str("message"), "build_ephemeral_storage_limit")
+	assert.Contains(t, st.Str("message"), diskLimit)
+	assert.Less(t, time.Since(began), 100*time.Second, "the node stopped the build long before its own end")
+	ref, err := name.ParseReference(r.Str("image"), name.Insecure)
+	require.NoError(t, err)
+	_, err = remote.Head(ref, remote.WithAuth(env.Registry.Auth()))
+	assert.Error(t, err, "no image was pushed")
 }
 
 // Two users whose names make the same slug get Jobs of their own.

@@ -20,6 +20,10 @@ import (
 
 var env *local.Stack
 
+// diskLimit is the stack's build_ephemeral_storage_limit: far above what a
+// fixture build writes, far below what the node has.
+const diskLimit = "256Mi"
+
 func TestMain(m *testing.M) {
 	testapi.StackMain("e2e", func(dir string, logf *os.File) int { return run(m, dir, logf) })
 }
@@ -31,7 +35,7 @@ func run(m *testing.M, dir string, logf *os.File) int {
 	var err error
 	env, err = local.Start(ctx, local.Options{
 		Dir: dir, Users: []string{"alice", "bob", "carol", "erin", "a.b", "a-b"}, Log: logf,
-		Inputs: testapi.WithEngine(map[string]any{"max_kept_builds_per_user": "3"}),
+		Inputs: testapi.WithEngine(map[string]any{"max_kept_builds_per_user": "3", "build_ephemeral_storage_limit": diskLimit}),
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the local stack:", err)

@@ -113,6 +113,10 @@ func ownedBy(job *batchv1.Job) metav1.OwnerReference {
 	}
 }
 
+// resources are every step's requests and limits. An ephemeral storage
+// limit without a request asks for none: the API server would otherwise
+// make the request the whole limit, and a node would have to set that much
+// disk aside for each build it runs.
 func resources(p Plan) corev1.ResourceRequirements {
 	r := corev1.ResourceRequirements{Requests: corev1.ResourceList{}, Limits: corev1.ResourceList{}}
 	set := func(l corev1.ResourceList, name corev1.ResourceName, q string) {
@@ -120,10 +124,16 @@ func resources(p Plan) corev1.ResourceRequirements {
 			l[name] = resource.MustParse(q)
 		}
 	}
-	set(r.Requests, corev1.ResourceCPU, p.Resources.RequestCPU)
-	set(r.Requests, corev1.ResourceMemory, p.Resources.RequestMemory)
-	set(r.Limits, corev1.ResourceCPU, p.Resources.LimitCPU)
-	set(r.Limits, corev1.ResourceMemory, p.Resources.LimitMemory)
+	res := p.Resources
+	if res.LimitEphemeralStorage != "" && res.RequestEphemeralStorage == "" {
+		res.RequestEphemeralStorage = "0"
+	}
+	set(r.Requests, corev1.ResourceCPU, res.RequestCPU)
+	set(r.Requests, corev1.ResourceMemory, res.RequestMemory)
+	set(r.Requests, corev1.ResourceEphemeralStorage, res.RequestEphemeralStorage)
+	set(r.Limits, corev1.ResourceCPU, res.LimitCPU)
+	set(r.Limits, corev1.ResourceMemory, res.LimitMemory)
+	set(r.Limits, corev1.ResourceEphemeralStorage, res.LimitEphemeralStorage)
 	return r
 }
 

@@ -133,6 +133,22 @@ func TestNewJobResources(t *testing.T) {
 			want: corev1.ResourceRequirements{Requests: corev1.ResourceList{}, Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")}},
 		},
 		{
+			name: "an ephemeral storage limit asks for no storage",
+			res:  config.Resources{LimitEphemeralStorage: "10Gi"},
+			want: corev1.ResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceEphemeralStorage: resource.MustParse("0")},
+				Limits:   corev1.ResourceList{corev1.ResourceEphemeralStorage: resource.MustParse("10Gi")},
+			},
+		},
+		{
+			name: "ephemeral storage request and limit",
+			res:  config.Resources{RequestEphemeralStorage: "1Gi", LimitEphemeralStorage: "4Gi"},
+			want: corev1.ResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceEphemeralStorage: resource.MustParse("1Gi")},
+				Limits:   corev1.ResourceList{corev1.ResourceEphemeralStorage: resource.MustParse("4Gi")},
+			},
+		},
+		{
 			name: "only requests",
 			res:  config.Resources{RequestCPU: "100m", RequestMemory: "128Mi"},
 			want: corev1.ResourceRequirements{
