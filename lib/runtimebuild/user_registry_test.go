@@ -362,10 +362,10 @@ func TestStartRegistrySecretUserPassword(t *testing.T) {
 	var mounted bool
 	for _, m := range job.Spec.Template.Spec.Containers[0].VolumeMounts {
 		if m.Name == "push-config" {
-			mounted = m.MountPath == "/docker/config.json" && m.SubPath == "config.json"
+			mounted = m.MountPath == "/docker" && m.SubPath == ""
 		}
 	}
-	assert.True(t, mounted, "at /docker/config.json, the push step's DOCKER_CONFIG")
+	assert.True(t, mounted, "at /docker, the push step's DOCKER_CONFIG")
 
 	// Nothing of the credentials anywhere else: the Job, the context, the
 	// Secret's metadata, the log.

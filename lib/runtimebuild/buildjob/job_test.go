@@ -219,7 +219,7 @@ func TestFetchStep(t *testing.T) {
 	}, fetch.Args)
 	assert.Equal(t, []corev1.VolumeMount{
 		{Name: "base", MountPath: "/cache"},
-		{Name: "pull-config", MountPath: "/kaniko/.docker/config.json", SubPath: "config.json", ReadOnly: true},
+		{Name: "pull-config", MountPath: "/kaniko/.docker", ReadOnly: true},
 	}, fetch.VolumeMounts)
 	require.NotNil(t, vols["pull-config"].Secret)
 	assert.Equal(t, "platform-secret", vols["pull-config"].Secret.SecretName, "the source is read with the platform's credentials")
@@ -345,7 +345,7 @@ func TestPushStep(t *testing.T) {
 			if tt.wantSecret == "" {
 				assert.NotContains(t, vols, "push-config")
 			} else {
-				mounts = append(mounts, corev1.VolumeMount{Name: "push-config", MountPath: "/docker/config.json", SubPath: "config.json", ReadOnly: true})
+				mounts = append(mounts, corev1.VolumeMount{Name: "push-config", MountPath: "/docker", ReadOnly: true})
 				require.NotNil(t, vols["push-config"].Secret)
 				assert.Equal(t, tt.wantSecret, vols["push-config"].Secret.SecretName)
 			}

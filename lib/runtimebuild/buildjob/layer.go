@@ -26,8 +26,9 @@ const (
 	layerHelper     = "/layer/layerhelper" // in the layer image
 	layerPusher     = "/layer/layerpush"
 	layerTarName    = "layer.tar" // lib/layer.FileName
-	layerPullConfig = "/pull/config.json"
+	layerPullConfig = "/pull"     // the push step's DOCKER_CONFIG for the base
 	volTools        = "tools"
+	volInput        = "input" // the dependency file alone, for the build step
 )
 
 // layerSteps are the layer engine's steps: tools copies the helper into a
@@ -65,7 +66,7 @@ func layerSteps(p Plan) (init, main []corev1.Container) {
 		Args:    args,
 		VolumeMounts: []corev1.VolumeMount{
 			{Name: volTools, MountPath: layerToolsDir, ReadOnly: true},
-			{Name: volContext, MountPath: path.Join(layerInputDir, p.FileName), SubPath: p.FileName, ReadOnly: true},
+			{Name: volInput, MountPath: layerInputDir, ReadOnly: true},
 			{Name: volOutput, MountPath: layerOutputDir},
 		},
 		SecurityContext:          asRoot(stepSecurity()),
@@ -102,11 +103,11 @@ func layerPushStep(p Plan) corev1.Container {
 		user = DefaultUser // the Dockerfile's USER after RUN
 	}
 	args := []string{"-base", p.Pinned, "-base-name", p.Source, "-destination", p.Destination,
-		"-base-config", layerPullConfig, "-termination-log", terminationLog}
+		"-base-config", path.Join(layerPullConfig, "config.json"), "-termination-log", terminationLog}
 	if user != "" {
 		args = append(args, "-user", user)
 	}
-	mounts := []corev1.VolumeMount{{Name: volPullConfig, MountPath: layerPullConfig, SubPath: "config.json", ReadOnly: true}}
+	mounts := []corev1.VolumeMount{{Name: volPullConfig, MountPath: layerPullConfig, ReadOnly: true}}
 	if p.FileName != "" {
 		args = append(args, "-layer", path.Join(OutputDir, layerTarName), "-max-bytes", strconv.FormatInt(p.MaxLayerBytes, 10))
 		mounts = append(mounts, corev1.VolumeMount{Name: volOutput, MountPath: OutputDir, ReadOnly: true})
@@ -121,7 +122,7 @@ func layerPushStep(p Plan) corev1.Container {
 		}
 	}
 	if p.pushSecret() != "" {
-		mounts = append(mounts, corev1.VolumeMount{Name: volPushConfig, MountPath: path.Join(pusherConfig, "config.json"), SubPath: "config.json", ReadOnly: true})
+		mounts = append(mounts, corev1.VolumeMount{Name: volPushConfig, MountPath: pusherConfig, ReadOnly: true})
 	}
 	mounts = append(mounts, nameMounts(p)...)
 	return corev1.Container{

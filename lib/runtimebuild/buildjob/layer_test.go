@@ -66,9 +66,9 @@ func TestLayerJobSteps(t *testing.T) {
 		"-insecure-registry", "push.example.com:5000",
 	}, push.Args)
 	assert.Equal(t, []corev1.VolumeMount{
-		{Name: "pull-config", MountPath: "/pull/config.json", SubPath: "config.json", ReadOnly: true},
+		{Name: "pull-config", MountPath: "/pull", ReadOnly: true},
 		{Name: "output", MountPath: "/output", ReadOnly: true},
-		{Name: "push-config", MountPath: "/docker/config.json", SubPath: "config.json", ReadOnly: true},
+		{Name: "push-config", MountPath: "/docker", ReadOnly: true},
 	}, push.VolumeMounts)
 	assert.Equal(t, "platform-secret", vols["pull-config"].Secret.SecretName)
 	assert.Equal(t, "push-secret", vols["push-config"].Secret.SecretName)
@@ -107,9 +107,11 @@ func TestLayerBuildStepHasNoCredential(t *testing.T) {
 		require.Equal(t, "build", build.Name)
 		assert.Equal(t, []corev1.VolumeMount{
 			{Name: "tools", MountPath: "/.deployer/bin", ReadOnly: true},
-			{Name: "context", MountPath: "/.deployer/in/requirements.txt", SubPath: "requirements.txt", ReadOnly: true},
+			{Name: "input", MountPath: "/.deployer/in", ReadOnly: true},
 			{Name: "output", MountPath: "/.deployer/out"},
 		}, build.VolumeMounts)
+		assert.Equal(t, []corev1.KeyToPath{{Key: "requirements.txt", Path: "requirements.txt"}}, vols["input"].ConfigMap.Items,
+			"the dependency file alone: not the push step's name files")
 	}
 }
 
