@@ -47,8 +47,12 @@ func capabilities(_ context.Context, c Call) (webaction.Response, error) {
 			"max_active_builds_per_user": c.Config.MaxActiveBuildsPerUser,
 			"max_active_builds":          c.Config.MaxActiveBuilds,
 			"build_timeout_seconds":      int(c.Config.BuildTimeout.Seconds()),
-			"log_tail_max":               MaxLogTail,
-			"max_age_hours_max":          MaxMaxAgeHours,
+			// What one build may use on its node: over the memory, the
+			// build fails with OutOfMemory; over the disk, the node evicts it.
+			"build_memory_limit":            c.Config.Resources.LimitMemory,
+			"build_ephemeral_storage_limit": c.Config.Resources.LimitEphemeralStorage,
+			"log_tail_max":                  MaxLogTail,
+			"max_age_hours_max":             MaxMaxAgeHours,
 		},
 		"allowed_sources": NonNil(c.Config.AllowedSources),
 		"build_engine":    c.Config.BuildEngine,

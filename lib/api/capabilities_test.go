@@ -29,6 +29,8 @@ func TestCapabilities(t *testing.T) {
 	assert.Equal(t, 2, limits["max_active_builds_per_user"])
 	assert.Equal(t, 10, limits["max_active_builds"])
 	assert.Equal(t, 900, limits["build_timeout_seconds"])
+	assert.Equal(t, "2Gi", limits["build_memory_limit"])
+	assert.Equal(t, "10Gi", limits["build_ephemeral_storage_limit"])
 	assert.Equal(t, []string{"docker.io/apache/openserverless-runtime-*"}, resp.Body["allowed_sources"])
 	assert.Equal(t, "kaniko", resp.Body["build_engine"])
 	assert.Equal(t, true, resp.Body["user_namespace"])
