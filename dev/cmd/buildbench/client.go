@@ -27,6 +27,8 @@ type client struct {
 	// engine is the build engine the stack's package builds with, whose
 	// log lines the phases are read from.
 	engine string
+	// poll is how often a build's status is read.
+	poll time.Duration
 }
 
 // call sends one JSON request and decodes the JSON answer.
@@ -71,7 +73,7 @@ type measurement struct {
 	engine                   string
 }
 
-// measure ensures body and follows the build, polling every 200 ms.
+// measure ensures body and follows the build, polling every c.poll.
 func (c client) measure(ctx context.Context, body map[string]any) (measurement, error) {
 	m := measurement{requested: time.Now(), engine: c.engine}
 	code, r, err := c.call(ctx, http.MethodPost, "/ensure", body)
@@ -101,7 +103,7 @@ func (c client) measure(ctx context.Context, body map[string]any) (measurement, 
 		if time.Now().After(deadline) {
 			return m, fmt.Errorf("build %s did not end in 15 minutes", id)
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(c.poll)
 	}
 	return m, c.readPod(ctx, job, &m)
 }

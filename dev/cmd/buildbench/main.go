@@ -1,12 +1,12 @@
 // Command buildbench measures request → image on a local stack it starts
 // itself (dev/local, in a temporary folder, with its real node), with
 // the realistic runtimes: for each case it calls ensure, polls the build's
-// status every 200 ms until it ends, and prints the phases of the build,
+// status (every 200 ms, -poll) until it ends, and prints the phases of the build,
 // the kubelet's events of the build Pod, and the peak memory of the build's
 // processes (sampled from /proc every 100 ms). Needs root (the node); the
 // first run on a machine makes the realistic runtimes (~5 min).
 //
-//	go run ./dev/cmd/buildbench [-engine both|kaniko|layer] [-repeat 20] [-node-on-disk] [-user-namespace=false]
+//	go run ./dev/cmd/buildbench [-engine both|kaniko|layer] [-repeat 20] [-busybox 0] [-poll 200ms] [-node-on-disk] [-user-namespace=false]
 //
 // -engine both (the default) runs the cases on a stack with each build
 // engine (build_engine), one stack after the other, then prints the two
@@ -27,7 +27,10 @@
 // another package.json (seen before), python + a wheel from the local index
 // (its base never run on the node), then another wheel on that base, the
 // busybox fixture, and the repeated ensure of an image that exists (200,
-// no Job).
+// no Job). -busybox N then builds the busybox fixture N times more, one
+// after the other, each with a file of its own, and prints the fastest,
+// the median and the slowest: a build of ~2 s moves by a few tenths from
+// one to the next, more than one build of each case can show.
 package main
 
 import (
@@ -37,6 +40,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -44,6 +48,8 @@ func main() {
 	onDisk := flag.Bool("node-on-disk", false, "keep the node's containers on disk instead of in memory")
 	userns := flag.Bool("user-namespace", true, "run the build Pods in a user namespace (build_user_namespace)")
 	engine := flag.String("engine", "both", "the build engine: kaniko, layer, or both, one stack after the other")
+	busybox := flag.Int("busybox", 0, "busybox builds to time after the cases, each with a file of its own")
+	poll := flag.Duration("poll", 200*time.Millisecond, "how often a build's status is read")
 	flag.Parse()
 	var engines []string
 	switch *engine {
@@ -61,7 +67,12 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, options{engines: engines, repeat: *repeat, onDisk: *onDisk, userns: *userns}); err != nil {
+	if *poll <= 0 || *busybox < 0 {
+		fmt.Fprintln(os.Stderr, "buildbench: -poll must be positive and -busybox not negative")
+		os.Exit(2)
+	}
+	o := options{engines: engines, repeat: *repeat, onDisk: *onDisk, userns: *userns, busybox: *busybox, poll: *poll}
+	if err := run(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "buildbench:", err)
 		os.Exit(1)
 	}

@@ -37,6 +37,10 @@ type options struct {
 	engines        []string
 	repeat         int
 	onDisk, userns bool
+	// busybox is how many more busybox builds to time; poll how often a
+	// build's status is read.
+	busybox int
+	poll    time.Duration
 }
 
 // result is what one engine's stack measured: each case, in order, and the
@@ -129,7 +133,7 @@ func runEngine(ctx context.Context, engine string, o options) (result, error) {
 	}
 	c := client{
 		base: s.Gateway.URL() + "/system/api/v1/build", token: s.Tokens[user], kube: s.Kube.Client,
-		namespace: local.Namespace, engine: engine,
+		namespace: local.Namespace, engine: engine, poll: o.poll,
 	}
 	for _, bc := range cases {
 		sampler.Take()
@@ -142,7 +146,34 @@ func runEngine(ctx context.Context, engine string, o options) (result, error) {
 		res.cases = append(res.cases, caseResult{bc.name, m})
 	}
 	res.repeat, err = c.repeatEnsure(ctx, busybox, o.repeat)
-	return res, err
+	if err != nil {
+		return res, err
+	}
+	return res, c.repeatBuilds(ctx, o.busybox)
+}
+
+// repeatBuilds builds the busybox fixture n times, one after the other,
+// each with a package.json of its own (so each makes a Job), and prints
+// request → final state: the fastest, the median, the slowest.
+func (c client) repeatBuilds(ctx context.Context, n int) error {
+	var ds []time.Duration
+	for i := range n {
+		pkg := fmt.Sprintf(`{"name":"bench-busybox-%d-%d","version":"1.0.0"}`, time.Now().UnixNano(), i)
+		m, err := c.measure(ctx, map[string]any{"builder": "nodejs:local", "file": b64(pkg)})
+		if err != nil {
+			return fmt.Errorf("busybox build %d: %w", i+1, err)
+		}
+		if m.state != "succeeded" {
+			return fmt.Errorf("busybox build %d ended %s", i+1, m.state)
+		}
+		ds = append(ds, m.ended.Sub(m.requested))
+	}
+	slices.Sort(ds)
+	if len(ds) > 0 {
+		fmt.Printf("\nbusybox fixture [%s], %d builds one after the other, status read every %s: fastest %.2f s, median %.2f s, slowest %.2f s\n",
+			c.engine, n, c.poll, ds[0].Seconds(), ds[len(ds)/2].Seconds(), ds[len(ds)-1].Seconds())
+	}
+	return nil
 }
 
 // repeatEnsure times ensure for an image that exists (200, no Job) n times
