@@ -275,7 +275,7 @@ const podReasonEvicted = "Evicted"
 func evictionMessage(kubelet string) string {
 	kubelet = strings.TrimSpace(Sanitize(kubelet))
 	if strings.Contains(kubelet, "ephemeral local storage") {
-		return "The build wrote more to disk than build_ephemeral_storage_limit allows: " + kubelet
+		return "The build used more disk than build_ephemeral_storage_limit allows: " + kubelet
 	}
 	return "The node evicted the build: " + kubelet
 }

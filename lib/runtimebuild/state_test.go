@@ -319,7 +319,7 @@ func TestStatusOf(t *testing.T) {
 			pods:  []corev1.Pod{evicted("Pod ephemeral local storage usage exceeds the total limit of containers 10Gi. ")},
 			tail:  []string{"INFO[0009] RUN /bin/extend"},
 			state: Failed, reason: ReasonBuildFailed,
-			message: "The build wrote more to disk than build_ephemeral_storage_limit allows: " +
+			message: "The build used more disk than build_ephemeral_storage_limit allows: " +
 				"Pod ephemeral local storage usage exceeds the total limit of containers 10Gi.",
 			finished: &stateEndAt,
 		},
