@@ -149,17 +149,17 @@ func runEngine(ctx context.Context, engine string, o options) (result, error) {
 	if err != nil {
 		return res, err
 	}
-	return res, c.repeatBuilds(ctx, o.busybox)
+	return res, c.repeatBuilds(ctx, busybox, o.busybox)
 }
 
-// repeatBuilds builds the busybox fixture n times, one after the other,
-// each with a package.json of its own (so each makes a Job), and prints
+// repeatBuilds builds bc's builder n times, one after the other, each
+// with a package.json of its own (so each makes a Job), and prints
 // request → final state: the fastest, the median, the slowest.
-func (c client) repeatBuilds(ctx context.Context, n int) error {
+func (c client) repeatBuilds(ctx context.Context, bc buildCase, n int) error {
 	var ds []time.Duration
 	for i := range n {
 		pkg := fmt.Sprintf(`{"name":"bench-busybox-%d-%d","version":"1.0.0"}`, time.Now().UnixNano(), i)
-		m, err := c.measure(ctx, map[string]any{"builder": "nodejs:local", "file": b64(pkg)})
+		m, err := c.measure(ctx, map[string]any{"builder": bc.body["builder"], "file": b64(pkg)})
 		if err != nil {
 			return fmt.Errorf("busybox build %d: %w", i+1, err)
 		}
@@ -170,8 +170,8 @@ func (c client) repeatBuilds(ctx context.Context, n int) error {
 	}
 	slices.Sort(ds)
 	if len(ds) > 0 {
-		fmt.Printf("\nbusybox fixture [%s], %d builds one after the other, status read every %s: fastest %.2f s, median %.2f s, slowest %.2f s\n",
-			c.engine, n, c.poll, ds[0].Seconds(), ds[len(ds)/2].Seconds(), ds[len(ds)-1].Seconds())
+		fmt.Printf("\n%s [%s], %d builds one after the other, status read every %s: fastest %.2f s, median %.2f s, slowest %.2f s\n",
+			bc.name, c.engine, n, c.poll, ds[0].Seconds(), ds[len(ds)/2].Seconds(), ds[len(ds)-1].Seconds())
 	}
 	return nil
 }

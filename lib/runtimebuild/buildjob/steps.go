@@ -205,11 +205,14 @@ func volumes(p Plan) []corev1.Volume {
 			Items:      []corev1.KeyToPath{{Key: corev1.DockerConfigJsonKey, Path: "config.json"}},
 		}}}
 	}
-	vols := []corev1.Volume{
-		{Name: volContext, VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+	configMap := func(vol string, items []corev1.KeyToPath) corev1.Volume {
+		return corev1.Volume{Name: vol, VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 			LocalObjectReference: corev1.LocalObjectReference{Name: p.objectName()},
 			Items:                items,
-		}}},
+		}}}
+	}
+	vols := []corev1.Volume{
+		configMap(volContext, items),
 		{Name: volOutput, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
 		secret(volPullConfig, p.PullSecret),
 	}
@@ -226,10 +229,7 @@ func volumes(p Plan) []corev1.Volume {
 		vols = append(vols, corev1.Volume{Name: volTools, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
 	}
 	if p.layerEngine() && p.FileName != "" {
-		vols = append(vols, corev1.Volume{Name: volInput, VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-			LocalObjectReference: corev1.LocalObjectReference{Name: p.objectName()},
-			Items:                []corev1.KeyToPath{{Key: p.FileName, Path: p.FileName}},
-		}}})
+		vols = append(vols, configMap(volInput, []corev1.KeyToPath{{Key: p.FileName, Path: p.FileName}}))
 	}
 	if s := p.pushSecret(); s != "" {
 		vols = append(vols, secret(volPushConfig, s))
