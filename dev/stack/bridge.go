@@ -25,6 +25,18 @@ type Bridge struct {
 	Gateway net.IP
 }
 
+// MAC is the bridge's own hardware address, 02:00:0a:d5:0N:01 (locally
+// administered, after its gateway address). A bridge with no address of
+// its own takes the lowest of its ports', so it would change each time a
+// Pod's veth joined or left: a Pod that had resolved the gateway before an
+// earlier Pod's teardown would go on sending to a hardware address nobody
+// has, and reach nothing (the registry among it) until its neighbour entry
+// expired, 30 s and more. A set address never changes.
+func (b *Bridge) MAC() net.HardwareAddr {
+	gw := b.Gateway.To4()
+	return net.HardwareAddr{0x02, 0x00, gw[0], gw[1], gw[2], gw[3]}
+}
+
 // bridgePrefix and bridgeNet name the bridges: the Nth is osdN with
 // 10.213.N.0/24, the stack's own range (no other host has it).
 const (
@@ -47,7 +59,7 @@ func CreateBridge(ctx context.Context) (*Bridge, error) {
 		if strings.Contains(routes, b.Subnet.String()) {
 			continue // a stale bridge, or somebody else's network
 		}
-		if _, err := ipOutput(ctx, "link", "add", b.Name, "type", "bridge"); err != nil {
+		if _, err := ipOutput(ctx, "link", "add", b.Name, "address", b.MAC().String(), "type", "bridge"); err != nil {
 			if strings.Contains(err.Error(), "File exists") {
 				continue
 			}

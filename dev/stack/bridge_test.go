@@ -38,6 +38,38 @@ func TestBridgeMasquerade(t *testing.T) {
 	assert.Error(t, err, "the bridge is gone")
 }
 
+// TestBridgeKeepsItsAddress: a port joining and leaving does not change
+// the bridge's hardware address, the gateway's for every Pod on it. (A
+// bridge without one of its own takes the lowest of its ports'; the port
+// here has the lowest there is.)
+func TestBridgeKeepsItsAddress(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("creating a bridge needs root")
+	}
+	ctx := context.Background()
+	b, err := CreateBridge(ctx)
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, b.Delete(ctx)) }()
+	address := func() string {
+		out, err := os.ReadFile("/sys/class/net/" + b.Name + "/address")
+		require.NoError(t, err)
+		return strings.TrimSpace(string(out))
+	}
+	assert.Equal(t, b.MAC().String(), address())
+
+	port := "osdtp" + strings.TrimPrefix(b.Name, bridgePrefix)
+	_, err = ipOutput(ctx, "link", "add", port, "address", "00:00:00:00:00:01", "type", "veth", "peer", "name", port+"x")
+	require.NoError(t, err)
+	defer func() { _, _ = ipOutput(ctx, "link", "del", port) }()
+	_, err = ipOutput(ctx, "link", "set", port, "master", b.Name, "up")
+	require.NoError(t, err)
+	assert.Equal(t, b.MAC().String(), address(), "after a port joined")
+
+	_, err = ipOutput(ctx, "link", "del", port)
+	require.NoError(t, err)
+	assert.Equal(t, b.MAC().String(), address(), "after the port left")
+}
+
 // TestRemoveMasqueradeFindsTheCNIPluginsRules writes what the CNI bridge
 // plugin's ipMasq left after a crash on nodes that used it, for a network
 // of a name no bridge has: a jump from POSTROUTING to a chain of its own,

@@ -63,6 +63,8 @@ func (c client) call(ctx context.Context, method, path string, body any) (int, m
 type measurement struct {
 	requested, answered, running, ended time.Time
 	state                               string
+	// failure is the reason and message of a failed build.
+	failure string
 	phases                              []buildstats.Phase
 	firstLine, lastLine                 time.Time
 	events                              []string
@@ -98,6 +100,9 @@ func (c client) measure(ctx context.Context, body map[string]any) (measurement, 
 		}
 		if m.state == "succeeded" || m.state == "failed" {
 			m.ended = time.Now()
+			if m.state == "failed" {
+				m.failure = fmt.Sprintf("%v: %v", st["reason"], st["message"])
+			}
 			break
 		}
 		if time.Now().After(deadline) {

@@ -164,7 +164,7 @@ func (c client) repeatBuilds(ctx context.Context, bc buildCase, n int) error {
 			return fmt.Errorf("busybox build %d: %w", i+1, err)
 		}
 		if m.state != "succeeded" {
-			return fmt.Errorf("busybox build %d ended %s", i+1, m.state)
+			return fmt.Errorf("busybox build %d ended %s (%s)", i+1, m.state, m.failure)
 		}
 		ds = append(ds, m.ended.Sub(m.requested))
 	}
