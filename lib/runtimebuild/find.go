@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"sort"
+	"strings"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -62,11 +63,17 @@ func (s *Service) pods(ctx context.Context, job *batchv1.Job) ([]corev1.Pod, err
 
 // warnings returns the Warning events of a Pod, newest first.
 func (s *Service) warnings(ctx context.Context, pod *corev1.Pod) ([]corev1.Event, error) {
-	list, err := s.client.CoreV1().Events(pod.Namespace).List(ctx, metav1.ListOptions{
-		FieldSelector: "involvedObject.kind=Pod,involvedObject.name=" + pod.Name + ",type=" + corev1.EventTypeWarning,
+	return s.podWarnings(ctx, pod.Namespace, pod.Name)
+}
+
+// podWarnings returns the Warning events of the Pod name, which may be
+// gone, newest first.
+func (s *Service) podWarnings(ctx context.Context, namespace, name string) ([]corev1.Event, error) {
+	list, err := s.client.CoreV1().Events(namespace).List(ctx, metav1.ListOptions{
+		FieldSelector: "involvedObject.kind=Pod,involvedObject.name=" + name + ",type=" + corev1.EventTypeWarning,
 	})
 	if err != nil {
-		return nil, kube.Error(err, "listing events of %s", pod.Name)
+		return nil, kube.Error(err, "listing events of %s", name)
 	}
 	ev := list.Items
 	sort.Slice(ev, func(a, b int) bool { return eventTime(ev[b]).Before(eventTime(ev[a])) })
@@ -82,4 +89,31 @@ func eventTime(e corev1.Event) time.Time {
 	default:
 		return e.CreationTimestamp.Time
 	}
+}
+
+// deletedPodWarnings returns the Warning events of the Pods the Job made,
+// newest first, read from the Job controller's "Created pod: <name>"
+// events: the controller deletes a Pod still waiting when the Job's
+// deadline passes, and its events (an image it could not pull) outlive it.
+func (s *Service) deletedPodWarnings(ctx context.Context, job *batchv1.Job) ([]corev1.Event, error) {
+	list, err := s.client.CoreV1().Events(job.Namespace).List(ctx, metav1.ListOptions{
+		FieldSelector: "involvedObject.kind=Job,involvedObject.name=" + job.Name + ",reason=SuccessfulCreate",
+	})
+	if err != nil {
+		return nil, kube.Error(err, "listing events of %s", job.Name)
+	}
+	var all []corev1.Event
+	for _, e := range list.Items {
+		name, ok := strings.CutPrefix(e.Message, "Created pod: ")
+		if !ok || !strings.HasPrefix(name, job.Name+"-") {
+			continue
+		}
+		ev, err := s.podWarnings(ctx, job.Namespace, name)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, ev...)
+	}
+	sort.SliceStable(all, func(a, b int) bool { return eventTime(all[b]).Before(eventTime(all[a])) })
+	return all, nil
 }

@@ -247,7 +247,14 @@ func failureOf(job *batchv1.Job, pod *corev1.Pod, warnings []corev1.Event, logTa
 	}
 	for _, c := range job.Status.Conditions {
 		if c.Type == batchv1.JobFailed && c.Status == corev1.ConditionTrue && c.Reason == batchv1.JobReasonDeadlineExceeded {
-			return ReasonDeadlineExceeded, "The build did not finish within its deadline"
+			msg := "The build did not finish within its deadline"
+			if pod == nil {
+				// The Job controller deleted the waiting Pod; its events say why it waited.
+				if _, why := warningTrouble(warnings, job.Annotations[kube.AnnotationSource]); why != "" {
+					msg += ": " + why
+				}
+			}
+			return ReasonDeadlineExceeded, msg
 		}
 	}
 	msg := "The build failed"
@@ -311,11 +318,30 @@ func pendingTrouble(pod *corev1.Pod, warnings []corev1.Event, source string) (re
 			return ReasonUnschedulable, warningOr(warnings, "FailedScheduling", c.Message)
 		}
 	}
+	return warningTrouble(warnings, source)
+}
+
+// warningTrouble reads why a Pod waited from its Warning events alone,
+// newest first: an image it could not pull (the source, or a builder
+// image; the kubelet's "Failed to pull image" says why, its later back-off
+// events do not), or no node to run it.
+func warningTrouble(warnings []corev1.Event, source string) (reason, message string) {
+	pull := func(msg string) (string, string) {
+		if source != "" && strings.Contains(msg, source) {
+			return ReasonSourcePullFailed, "The source image could not be pulled: " + msg
+		}
+		return ReasonBuilderPullFailed, msg
+	}
+	for _, e := range warnings {
+		if strings.Contains(strings.ToLower(e.Message), "failed to pull image") {
+			return pull(e.Message)
+		}
+	}
 	for _, e := range warnings {
 		switch e.Reason {
 		case "Failed", "ErrImagePull", "BackOff":
 			if strings.Contains(strings.ToLower(e.Message), "image") {
-				return ReasonBuilderPullFailed, e.Message
+				return pull(e.Message)
 			}
 		case "FailedScheduling":
 			return ReasonUnschedulable, e.Message

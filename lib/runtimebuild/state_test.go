@@ -118,8 +118,9 @@ func warning(reason, message string) corev1.Event {
 }
 
 const (
-	pullMessage     = `Failed to pull image "gcr.io/kaniko-project/executor:v9": not found`
-	scheduleMessage = "0/3 nodes are available: 3 Insufficient memory."
+	pullMessage       = `Failed to pull image "gcr.io/kaniko-project/executor:v9": not found`
+	sourcePullMessage = `Failed to pull image "r.example.com/rt@sha256:aa": failed to extract layer: exec: "unpigz": executable file not found in $PATH`
+	scheduleMessage   = "0/3 nodes are available: 3 Insufficient memory."
 )
 
 func TestStatusOf(t *testing.T) {
@@ -261,6 +262,17 @@ func TestStatusOf(t *testing.T) {
 			name: "failed, deadline exceeded", job: failedJob(batchv1.JobReasonDeadlineExceeded),
 			state: Failed, reason: ReasonDeadlineExceeded, contains: []string{"deadline"},
 			started: &stateJobAt, finished: &stateEndAt,
+		},
+		{
+			name: "failed, deadline exceeded, the Pod that waited for a builder image deleted", job: failedJob(batchv1.JobReasonDeadlineExceeded),
+			warnings: []corev1.Event{warning("Failed", pullMessage)},
+			state:    Failed, reason: ReasonDeadlineExceeded, message: "The build did not finish within its deadline: " + pullMessage,
+		},
+		{
+			name: "failed, deadline exceeded, the Pod that waited for the source deleted", job: failedLayerJob(batchv1.JobReasonDeadlineExceeded),
+			warnings: []corev1.Event{warning("BackOff", "Back-off pulling image"), warning("Failed", sourcePullMessage)},
+			state:    Failed, reason: ReasonDeadlineExceeded,
+			message: "The build did not finish within its deadline: The source image could not be pulled: " + sourcePullMessage,
 		},
 		{
 			name: "failed, deadline exceeded while pulling the source", job: failedJob(batchv1.JobReasonDeadlineExceeded),
@@ -439,6 +451,13 @@ func pushedPod(code int32, message string) corev1.Pod {
 // its source; layerPod is its Pod, the build step in state.
 func layerJob() *batchv1.Job {
 	j := stateJob()
+	j.Annotations[kube.AnnotationSource] = "r.example.com/rt@sha256:aa"
+	return j
+}
+
+// failedLayerJob is layerJob, failed for reason.
+func failedLayerJob(reason string) *batchv1.Job {
+	j := failedJob(reason)
 	j.Annotations[kube.AnnotationSource] = "r.example.com/rt@sha256:aa"
 	return j
 }

@@ -43,5 +43,13 @@ func (s *Service) statusOf(ctx context.Context, job *batchv1.Job) (Status, []str
 		}
 		return st, nil, nil
 	}
-	return StatusOf(job, nil, nil, nil), nil, nil
+	st := StatusOf(job, nil, nil, nil)
+	if st.Reason == ReasonDeadlineExceeded {
+		warnings, err := s.deletedPodWarnings(ctx, job)
+		if err != nil {
+			return Status{}, nil, err
+		}
+		st = StatusOf(job, nil, warnings, nil)
+	}
+	return st, nil, nil
 }

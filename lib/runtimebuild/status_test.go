@@ -27,6 +27,22 @@ func podEvent(reason, message string, at time.Time) *corev1.Event {
 	}
 }
 
+// jobCreatedPod is the Job controller's event on stateJob for the Pod name.
+func jobCreatedPod(name string) *corev1.Event {
+	return &corev1.Event{
+		ObjectMeta:     metav1.ObjectMeta{Name: "ev-created-" + name, Namespace: "builds"},
+		InvolvedObject: corev1.ObjectReference{Kind: "Job", Name: stateJob().Name, Namespace: "builds"},
+		Type:           corev1.EventTypeNormal, Reason: "SuccessfulCreate", Message: "Created pod: " + name,
+	}
+}
+
+// deletedPodEvent is a Warning event of the Pod name, which is gone.
+func deletedPodEvent(name, reason, message string, at time.Time) *corev1.Event {
+	e := podEvent(reason, message, at)
+	e.InvolvedObject.Name = name
+	return e
+}
+
 // TestServiceStatus reads a build's state through the fake clientset: the
 // Job, its Pods, their Warning events when queued or failed, and the log
 // tail of a failed build.
@@ -110,7 +126,15 @@ func TestServiceStatus(t *testing.T) {
 		},
 		{
 			name: "failed, the Pod is gone", job: failedJob(batchv1.JobReasonDeadlineExceeded),
-			state: Failed, reason: ReasonDeadlineExceeded,
+			state: Failed, reason: ReasonDeadlineExceeded, message: "The build did not finish within its deadline",
+			wantEvents: true,
+		},
+		{
+			// The Job controller deleted the Pod at the deadline; its events stay.
+			name: "failed, the Pod that waited for an image is gone", job: failedJob(batchv1.JobReasonDeadlineExceeded),
+			events: []runtime.Object{jobCreatedPod(stateJob().Name + "-x7k2p"), deletedPodEvent(stateJob().Name+"-x7k2p", "Failed", pullMessage, t0.Add(time.Minute))},
+			state:  Failed, reason: ReasonDeadlineExceeded, message: "The build did not finish within its deadline: " + pullMessage,
+			wantEvents: true,
 		},
 	}
 	for _, tt := range tests {
