@@ -327,7 +327,7 @@ func pendingTrouble(pod *corev1.Pod, warnings []corev1.Event, source string) (re
 // events do not), or no node to run it.
 func warningTrouble(warnings []corev1.Event, source string) (reason, message string) {
 	pull := func(msg string) (string, string) {
-		if source != "" && strings.Contains(msg, source) {
+		if source != "" && pulledImage(msg) == source {
 			return ReasonSourcePullFailed, "The source image could not be pulled: " + msg
 		}
 		return ReasonBuilderPullFailed, msg
@@ -364,14 +364,32 @@ func pullTrouble(pod *corev1.Pod, warnings []corev1.Event, source string) (reaso
 		if w := cs.State.Waiting; w != nil {
 			switch w.Reason {
 			case "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull":
-				if runsSource(pod, cs.Name, source) {
-					return ReasonSourcePullFailed, "The source image could not be pulled: " + pullWarning(warnings, w.Message)
+				msg := pullWarning(warnings, w.Message)
+				// The step may wait for an image volume of its own (the
+				// layer engine's helper) rather than for the image it runs:
+				// the kubelet's message names the one it could not pull.
+				if img := pulledImage(msg); runsSource(pod, cs.Name, source) && (img == "" || img == source) {
+					return ReasonSourcePullFailed, "The source image could not be pulled: " + msg
 				}
-				return ReasonBuilderPullFailed, pullWarning(warnings, w.Message)
+				return ReasonBuilderPullFailed, msg
 			}
 		}
 	}
 	return "", ""
+}
+
+// pulledImage is the image a kubelet pull message names ("Failed to pull
+// image \"<ref>\": …"), "" if it names none.
+func pulledImage(msg string) string {
+	_, rest, ok := strings.Cut(msg, `image "`)
+	if !ok {
+		return ""
+	}
+	img, _, ok := strings.Cut(rest, `"`)
+	if !ok {
+		return ""
+	}
+	return img
 }
 
 // runsSource reports whether the Pod's step runs the source image itself.

@@ -235,6 +235,14 @@ func TestStatusOf(t *testing.T) {
 			message: `The source image could not be pulled: Failed to pull image "r.example.com/rt@sha256:aa": not found`,
 		},
 		{
+			// The step's image volume (the layer engine's helper) is pulled before its image.
+			name: "queued, the layer engine's helper image cannot be pulled", job: layerJob(),
+			pods:     []corev1.Pod{layerPod(waiting("ErrImagePull", "pull failed"))},
+			warnings: []corev1.Event{warning("Failed", `Failed to pull image "r.example.com/deployer/layer@sha256:bb": no space left on device`)},
+			state:    Queued, reason: ReasonBuilderPullFailed,
+			message: `Failed to pull image "r.example.com/deployer/layer@sha256:bb": no space left on device`,
+		},
+		{
 			name: "running without container status", job: stateJob(),
 			pods:  []corev1.Pod{statePod(corev1.PodRunning, corev1.ContainerState{})},
 			state: Running, started: &stateJobAt,
