@@ -18,23 +18,29 @@ func natRules(t *testing.T) string {
 	return string(out)
 }
 
+// testBridge creates a bridge that the test's cleanup deletes (as root).
+func testBridge(t *testing.T) *Bridge {
+	if os.Geteuid() != 0 {
+		t.Skip("creating a bridge needs root")
+	}
+	b, err := CreateBridge(context.Background())
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, b.Delete(context.Background())) })
+	return b
+}
+
 // TestBridgeMasquerade creates a bridge, which masquerades its subnet with
 // one rule, and deletes it knowing only its name, as `./task down` does
 // after a killed stack: the rule goes with it.
 func TestBridgeMasquerade(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("creating a bridge needs root")
-	}
 	ctx := context.Background()
-	b, err := CreateBridge(ctx)
-	require.NoError(t, err)
-	defer func() { assert.NoError(t, b.Delete(ctx)) }()
+	b := testBridge(t)
 	rule := "-A POSTROUTING -s " + b.Subnet.String() + " ! -d " + b.Subnet.String() + ` -m comment --comment "openserverless-deployer bridge ` + b.Name + `" -j MASQUERADE`
 	assert.Equal(t, 1, strings.Count(natRules(t), rule), "one masquerade rule for the bridge")
 
 	require.NoError(t, (&Bridge{Name: b.Name}).Delete(ctx))
 	assert.NotContains(t, natRules(t), `bridge `+b.Name+`"`)
-	_, err = ipOutput(ctx, "link", "show", b.Name)
+	_, err := ipOutput(ctx, "link", "show", b.Name)
 	assert.Error(t, err, "the bridge is gone")
 }
 
@@ -43,13 +49,8 @@ func TestBridgeMasquerade(t *testing.T) {
 // bridge without one of its own takes the lowest of its ports'; the port
 // here has the lowest there is.)
 func TestBridgeKeepsItsAddress(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("creating a bridge needs root")
-	}
 	ctx := context.Background()
-	b, err := CreateBridge(ctx)
-	require.NoError(t, err)
-	defer func() { assert.NoError(t, b.Delete(ctx)) }()
+	b := testBridge(t)
 	address := func() string {
 		out, err := os.ReadFile("/sys/class/net/" + b.Name + "/address")
 		require.NoError(t, err)
@@ -58,7 +59,7 @@ func TestBridgeKeepsItsAddress(t *testing.T) {
 	assert.Equal(t, b.MAC().String(), address())
 
 	port := "osdtp" + strings.TrimPrefix(b.Name, bridgePrefix)
-	_, err = ipOutput(ctx, "link", "add", port, "address", "00:00:00:00:00:01", "type", "veth", "peer", "name", port+"x")
+	_, err := ipOutput(ctx, "link", "add", port, "address", "00:00:00:00:00:01", "type", "veth", "peer", "name", port+"x")
 	require.NoError(t, err)
 	defer func() { _, _ = ipOutput(ctx, "link", "del", port) }()
 	_, err = ipOutput(ctx, "link", "set", port, "master", b.Name, "up")
