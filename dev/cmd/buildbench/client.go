@@ -64,11 +64,11 @@ type measurement struct {
 	requested, answered, running, ended time.Time
 	state                               string
 	// failure is the reason and message of a failed build.
-	failure string
-	phases                              []buildstats.Phase
-	firstLine, lastLine                 time.Time
-	events                              []string
-	memory                              buildstats.Memory
+	failure             string
+	phases              []buildstats.Phase
+	firstLine, lastLine time.Time
+	events              []string
+	memory              buildstats.Memory
 	// layerBytes and layerEntries are the size of the layer the layer
 	// engine wrote, when it wrote one.
 	layerBytes, layerEntries int64
