@@ -326,22 +326,14 @@ func pendingTrouble(pod *corev1.Pod, warnings []corev1.Event, source string) (re
 // image; the kubelet's "Failed to pull image" says why, its later back-off
 // events do not), or no node to run it.
 func warningTrouble(warnings []corev1.Event, source string) (reason, message string) {
-	pull := func(msg string) (string, string) {
-		if source != "" && pulledImage(msg) == source {
-			return ReasonSourcePullFailed, "The source image could not be pulled: " + msg
-		}
-		return ReasonBuilderPullFailed, msg
-	}
-	for _, e := range warnings {
-		if strings.Contains(strings.ToLower(e.Message), "failed to pull image") {
-			return pull(e.Message)
-		}
+	if msg := kubeletPullFailure(warnings); msg != "" {
+		return pullFailed(msg, source, false)
 	}
 	for _, e := range warnings {
 		switch e.Reason {
 		case "Failed", "ErrImagePull", "BackOff":
 			if strings.Contains(strings.ToLower(e.Message), "image") {
-				return pull(e.Message)
+				return pullFailed(e.Message, source, false)
 			}
 		case "FailedScheduling":
 			return ReasonUnschedulable, e.Message
@@ -350,9 +342,6 @@ func warningTrouble(warnings []corev1.Event, source string) (reason, message str
 	return "", ""
 }
 
-// pullWarning returns the message of the kubelet's "Failed to pull image …"
-// event: it names the image and the cause, where the later "Error:
-// ImagePullBackOff" and "BackOff" events of the same pull do not.
 // pullTrouble names a step of a Pending Pod that waits for an image that
 // cannot be pulled: the source (the layer engine's build step runs it), or
 // a builder image.
@@ -364,18 +353,23 @@ func pullTrouble(pod *corev1.Pod, warnings []corev1.Event, source string) (reaso
 		if w := cs.State.Waiting; w != nil {
 			switch w.Reason {
 			case "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull":
-				msg := pullWarning(warnings, w.Message)
-				// The step may wait for an image volume of its own (the
-				// layer engine's helper) rather than for the image it runs:
-				// the kubelet's message names the one it could not pull.
-				if img := pulledImage(msg); runsSource(pod, cs.Name, source) && (img == "" || img == source) {
-					return ReasonSourcePullFailed, "The source image could not be pulled: " + msg
-				}
-				return ReasonBuilderPullFailed, msg
+				return pullFailed(pullWarning(warnings, w.Message), source, runsSource(pod, cs.Name, source))
 			}
 		}
 	}
 	return "", ""
+}
+
+// pullFailed names the image of a pull failure's message: the source when
+// the message names it, or names no image and comes from a step that runs
+// the source; a builder image otherwise. A step may wait for an image
+// volume of its own (the layer engine's helper) rather than for the image
+// it runs: the kubelet's message names the one it could not pull.
+func pullFailed(msg, source string, stepRunsSource bool) (reason, message string) {
+	if img := pulledImage(msg); source != "" && (img == source || img == "" && stepRunsSource) {
+		return ReasonSourcePullFailed, "The source image could not be pulled: " + msg
+	}
+	return ReasonBuilderPullFailed, msg
 }
 
 // pulledImage is the image a kubelet pull message names ("Failed to pull
@@ -402,13 +396,26 @@ func runsSource(pod *corev1.Pod, step, source string) bool {
 	return false
 }
 
+// pullWarning returns the message of the kubelet's "Failed to pull image …"
+// event, else of the newest "Failed" one, else fallback.
 func pullWarning(warnings []corev1.Event, fallback string) string {
+	if msg := kubeletPullFailure(warnings); msg != "" {
+		return msg
+	}
+	return warningOr(warnings, "Failed", fallback)
+}
+
+// kubeletPullFailure returns the message of the newest "Failed to pull
+// image …" event, "" if there is none: it names the image and the cause,
+// where the later "Error: ImagePullBackOff" and "BackOff" events of the
+// same pull do not.
+func kubeletPullFailure(warnings []corev1.Event) string {
 	for _, e := range warnings {
 		if strings.Contains(strings.ToLower(e.Message), "failed to pull image") {
 			return e.Message
 		}
 	}
-	return warningOr(warnings, "Failed", fallback)
+	return ""
 }
 
 // warningOr returns the newest Warning event's message with the given
